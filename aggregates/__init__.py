@@ -1,0 +1,1 @@
+"""Pure domain: aggregates, their events and invariants. Imports nothing from the other folders."""

@@ -1,0 +1,458 @@
+"""The Customer aggregate (C-1..C-12): registration, info changes, contacts, shares,
+pool moves (claim, release, recall, transfer, assign), deletion and visits."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+from aggregates.base import Conflict, Context, CrmAggregate, Forbidden, Invalid
+
+STATUSES = ("potential", "following", "dealt", "lost")
+SETTABLE_STATUSES = ("potential", "following", "lost")
+INFO_FIELDS = ("name", "type", "source", "region", "address", "building", "lat", "lng", "status", "stage")
+POOL_REASONS = ("released", "recalled", "overdue")
+
+
+class Customer(CrmAggregate):
+    """A customer and its whole life: who holds it, who it is shared with, what was seen."""
+
+    number: str
+    name: str
+    type: str | None
+    source: str | None
+    region: str | None
+    address: str | None
+    building: str | None
+    lat: float | None
+    lng: float | None
+    contacts: list[dict[str, Any]]
+    owner_id: str | None
+    owner_since: datetime | None
+    shared_with: list[str]
+    status: str
+    stage: str | None
+    visit_count: int
+    last_visit_at: datetime | None
+    registered_by: str
+    created_at: datetime
+    pool_entered_at: datetime | None
+    pool_reason: str | None
+    last_owner_id: str | None
+    last_lost_at: datetime | None
+    deleted: bool
+
+    # ---- events -------------------------------------------------------------------------
+
+    def __init__(self) -> None:
+        """Empty: the Created event's apply() sets the state."""
+
+    class Registered(CrmAggregate.Created):
+        number: str
+        name: str
+        fields: dict[str, Any]
+        contacts: list[dict[str, Any]]
+        owner_id: str | None
+        shared_with: list[str]
+        created_at: datetime
+
+        def apply(self, c: Customer) -> None:
+            c.number = self.number
+            c.name = self.name
+            for field in ("type", "source", "region", "address", "building", "lat", "lng"):
+                setattr(c, field, self.fields.get(field))
+            c.stage = self.fields.get("stage")
+            c.contacts = [dict(contact) for contact in self.contacts]
+            c.owner_id = self.owner_id
+            c.owner_since = self.timestamp if self.owner_id else None
+            c.shared_with = list(self.shared_with) if self.owner_id else []
+            c.status = "potential"
+            c.visit_count = 0
+            c.last_visit_at = None
+            c.registered_by = self.actor_id
+            c.created_at = self.created_at
+            c.pool_entered_at = None if self.owner_id else self.timestamp
+            c.pool_reason = None
+            c.last_owner_id = None
+            c.last_lost_at = None
+            c.deleted = False
+
+    class InfoChanged(CrmAggregate.Event):
+        changes: list[dict[str, Any]]
+        reason: str
+
+        def apply(self, c: Customer) -> None:
+            for change in self.changes:
+                setattr(c, change["field"], change["new"])
+
+    class ContactAdded(CrmAggregate.Event):
+        contact: dict[str, Any]
+
+        def apply(self, c: Customer) -> None:
+            if self.contact.get("primary"):
+                for other in c.contacts:
+                    other["primary"] = False
+            c.contacts.append(dict(self.contact))
+
+    class ContactEdited(CrmAggregate.Event):
+        contact_id: str
+        changes: dict[str, Any]
+
+        def apply(self, c: Customer) -> None:
+            if self.changes.get("primary"):
+                for other in c.contacts:
+                    other["primary"] = False
+            for contact in c.contacts:
+                if contact["id"] == self.contact_id:
+                    contact.update(self.changes)
+
+    class ContactRemoved(CrmAggregate.Event):
+        contact_id: str
+
+        def apply(self, c: Customer) -> None:
+            removed = [x for x in c.contacts if x["id"] == self.contact_id]
+            c.contacts = [x for x in c.contacts if x["id"] != self.contact_id]
+            if removed and removed[0].get("primary") and c.contacts:
+                c.contacts[0]["primary"] = True
+
+    class SharesChanged(CrmAggregate.Event):
+        added: list[str]
+        removed: list[str]
+
+        def apply(self, c: Customer) -> None:
+            kept = [p for p in c.shared_with if p not in self.removed]
+            c.shared_with = kept + [p for p in self.added if p not in kept]
+
+    class Claimed(CrmAggregate.Event):
+        person_id: str
+
+        def apply(self, c: Customer) -> None:
+            c._take(self.person_id, self.timestamp)
+
+    class ReturnedToPool(CrmAggregate.Event):
+        reason: str
+        note: str
+        previous_owner_id: str
+
+        def apply(self, c: Customer) -> None:
+            c.last_owner_id = c.owner_id
+            c.last_lost_at = self.timestamp
+            c.owner_id = None
+            c.owner_since = None
+            c.shared_with = []
+            c.pool_entered_at = self.timestamp
+            c.pool_reason = self.reason
+
+    class Transferred(CrmAggregate.Event):
+        from_person_id: str
+        to_person_id: str
+        reason: str
+
+        def apply(self, c: Customer) -> None:
+            c._take(self.to_person_id, self.timestamp)
+
+    class Assigned(CrmAggregate.Event):
+        from_person_id: str | None
+        to_person_id: str
+
+        def apply(self, c: Customer) -> None:
+            c._take(self.to_person_id, self.timestamp)
+
+    class Deleted(CrmAggregate.Event):
+        reason: str
+
+        def apply(self, c: Customer) -> None:
+            c.deleted = True
+
+    class VisitRecorded(CrmAggregate.Event):
+        visit_id: str
+        visited_at: datetime
+        lat: float | None
+        lng: float | None
+        address: str | None
+        contact: str | None
+        stage: str | None
+        notes: str | None
+        late_entry: bool
+
+        def apply(self, c: Customer) -> None:
+            c.visit_count += 1
+            if c.last_visit_at is None or self.visited_at > c.last_visit_at:
+                c.last_visit_at = self.visited_at
+            if self.stage:
+                c.stage = self.stage
+            if c.status == "potential":
+                c.status = "following"
+
+    # ---- state helpers ------------------------------------------------------------------
+
+    def _take(self, person_id: str, at: datetime) -> None:
+        if self.owner_id != person_id:
+            self.shared_with = [p for p in self.shared_with if p != person_id]
+        self.owner_id = person_id
+        self.owner_since = at
+        self.pool_entered_at = None
+        self.pool_reason = None
+
+    @property
+    def in_pool(self) -> bool:
+        return self.owner_id is None and not self.deleted
+
+    def view(self) -> dict[str, Any]:
+        """The customer's fields as plain values, for history diffs and time travel."""
+        return {
+            "number": self.number,
+            "name": self.name,
+            "type": self.type,
+            "source": self.source,
+            "region": self.region,
+            "address": self.address,
+            "building": self.building,
+            "lat": self.lat,
+            "lng": self.lng,
+            "contacts": [dict(c) for c in self.contacts],
+            "owner_id": self.owner_id,
+            "owner_since": self.owner_since,
+            "in_pool": self.in_pool,
+            "pool_entered_at": self.pool_entered_at,
+            "pool_reason": self.pool_reason,
+            "shared_with": list(self.shared_with),
+            "status": self.status,
+            "stage": self.stage,
+            "visit_count": self.visit_count,
+            "last_visit_at": self.last_visit_at,
+            "registered_by": self.registered_by,
+            "created_at": self.created_at,
+            "deleted": self.deleted,
+        }
+
+    # ---- commands -----------------------------------------------------------------------
+
+    @classmethod
+    def register(
+        cls,
+        ctx: Context,
+        *,
+        id: UUID,
+        number: str,
+        name: str,
+        fields: dict[str, Any],
+        contacts: list[dict[str, Any]],
+        owner_id: str | None,
+        shared_with: list[str],
+        created_at: datetime | None = None,
+    ) -> Customer:
+        if not name.strip():
+            raise Invalid("validation_error", "name is required", field="name")
+        contacts = normalise_contacts(contacts)
+        shares = [p for p in dict.fromkeys(shared_with) if p != owner_id] if owner_id else []
+        return cls._create_by(
+            ctx,
+            cls.Registered,
+            id=id,
+            number=number,
+            name=name,
+            fields=fields,
+            contacts=contacts,
+            owner_id=owner_id,
+            shared_with=shares,
+            created_at=created_at or ctx.at,
+        )
+
+    def _check_live(self) -> None:
+        if self.deleted:
+            raise Conflict("deleted", "the customer has been deleted")
+
+    def change_info(self, ctx: Context, changes: dict[str, Any], reason: str) -> list[dict[str, Any]]:
+        """C-3: record old and new value per field; fields that do not change are dropped."""
+        self._check_live()
+        recorded = []
+        for field, new in changes.items():
+            if field not in INFO_FIELDS:
+                raise Invalid("unknown_field", f"{field} cannot be changed", field=field)
+            if field == "status" and new not in SETTABLE_STATUSES:
+                raise Invalid("invalid_status", f"status cannot be set to {new}", field="status")
+            if field == "name" and not (new or "").strip():
+                raise Invalid("validation_error", "name is required", field="name")
+            old = getattr(self, field)
+            if old != new:
+                recorded.append({"field": field, "old": old, "new": new})
+        if not recorded:
+            raise Invalid("no_change", "nothing to change")
+        self._record(ctx, self.InfoChanged, changes=recorded, reason=reason)
+        return recorded
+
+    def add_contact(self, ctx: Context, contact: dict[str, Any]) -> str:
+        self._check_live()
+        contact_id = uuid4().hex
+        entry = {
+            "id": contact_id,
+            "name": contact.get("name"),
+            "phone": contact.get("phone"),
+            "title": contact.get("title"),
+            "primary": bool(contact.get("primary")) or not self.contacts,
+        }
+        if not entry["name"]:
+            raise Invalid("validation_error", "contact name is required", field="name")
+        self._record(ctx, self.ContactAdded, contact=entry)
+        return contact_id
+
+    def _contact(self, contact_id: str) -> dict[str, Any]:
+        for contact in self.contacts:
+            if contact["id"] == contact_id:
+                return contact
+        raise Invalid("unknown_contact", "no such contact", field="contact_id")
+
+    def edit_contact(self, ctx: Context, contact_id: str, changes: dict[str, Any]) -> None:
+        self._check_live()
+        current = self._contact(contact_id)
+        allowed = {k: v for k, v in changes.items() if k in ("name", "phone", "title", "primary")}
+        if allowed.get("primary") is False and current.get("primary"):
+            raise Invalid(
+                "primary_required",
+                "make another contact primary instead",
+                field="primary",
+            )
+        if "name" in allowed and not allowed["name"]:
+            raise Invalid("validation_error", "contact name is required", field="name")
+        effective = {k: v for k, v in allowed.items() if current.get(k) != v}
+        if not effective:
+            raise Invalid("no_change", "nothing to change")
+        self._record(ctx, self.ContactEdited, contact_id=contact_id, changes=effective)
+
+    def remove_contact(self, ctx: Context, contact_id: str) -> None:
+        self._check_live()
+        self._contact(contact_id)
+        self._record(ctx, self.ContactRemoved, contact_id=contact_id)
+
+    def change_shares(self, ctx: Context, add: list[str], remove: list[str]) -> None:
+        self._check_live()
+        if self.owner_id is None:
+            raise Conflict("in_pool", "a pool customer cannot be shared")
+        if self.owner_id in add:
+            raise Invalid("share_with_owner", "the owner cannot be a sharee", field="add")
+        added = [p for p in dict.fromkeys(add) if p not in self.shared_with]
+        removed = [p for p in dict.fromkeys(remove) if p in self.shared_with and p not in added]
+        if not added and not removed:
+            raise Invalid("no_change", "nothing to change")
+        self._record(ctx, self.SharesChanged, added=added, removed=removed)
+
+    def claim(self, ctx: Context, person_id: str, cooldown_days: int) -> None:
+        """C-5: only pool customers; the previous owner waits out the cooldown."""
+        self._check_live()
+        if not self.in_pool:
+            raise Conflict("not_in_pool", "the customer is not in the pool")
+        if (
+            cooldown_days > 0
+            and self.last_owner_id == person_id
+            and self.last_lost_at is not None
+            and ctx.at < self.last_lost_at + timedelta(days=cooldown_days)
+        ):
+            until = self.last_lost_at + timedelta(days=cooldown_days)
+            raise Conflict(
+                "claim_cooldown",
+                "the previous owner cannot claim it back yet",
+                details={"until": until.isoformat()},
+            )
+        self._record(ctx, self.Claimed, person_id=person_id)
+
+    def return_to_pool(self, ctx: Context, reason: str, note: str = "") -> str:
+        """C-6: back to the pool with a reason; owner and shares are cleared."""
+        self._check_live()
+        if reason not in POOL_REASONS:
+            raise Invalid("validation_error", f"unknown reason {reason}", field="reason")
+        if self.owner_id is None:
+            raise Conflict("in_pool", "the customer is in the pool already")
+        previous = self.owner_id
+        self._record(ctx, self.ReturnedToPool, reason=reason, note=note, previous_owner_id=previous)
+        return previous
+
+    def transfer(self, ctx: Context, to_person_id: str, reason: str) -> str:
+        self._check_live()
+        if self.owner_id is None:
+            raise Conflict("in_pool", "a pool customer is claimed or assigned, not transferred")
+        if to_person_id == self.owner_id:
+            raise Invalid("same_owner", "the customer is held by that person already", field="to_person_id")
+        previous = self.owner_id
+        self._record(ctx, self.Transferred, from_person_id=previous, to_person_id=to_person_id, reason=reason)
+        return previous
+
+    def assign(self, ctx: Context, to_person_id: str) -> str | None:
+        self._check_live()
+        if to_person_id == self.owner_id:
+            raise Invalid("same_owner", "the customer is held by that person already", field="to_person_id")
+        previous = self.owner_id
+        self._record(ctx, self.Assigned, from_person_id=previous, to_person_id=to_person_id)
+        return previous
+
+    def delete(self, ctx: Context, reason: str = "") -> None:
+        """C-8: only unclaimed pool customers can be deleted."""
+        self._check_live()
+        if not self.in_pool:
+            raise Conflict("not_in_pool", "only pool customers can be deleted")
+        self._record(ctx, self.Deleted, reason=reason)
+
+    def record_visit(
+        self,
+        ctx: Context,
+        *,
+        visited_at: datetime,
+        late_entry_hours: int,
+        lat: float | None = None,
+        lng: float | None = None,
+        address: str | None = None,
+        contact: str | None = None,
+        stage: str | None = None,
+        notes: str | None = None,
+    ) -> tuple[str, bool]:
+        self._check_live()
+        if self.owner_id is None:
+            raise Conflict("in_pool", "claim the customer before visiting it")
+        if visited_at > ctx.at + timedelta(minutes=5):
+            raise Invalid("visit_in_future", "the visit time lies in the future", field="visited_at")
+        late = visited_at < ctx.at - timedelta(hours=late_entry_hours)
+        visit_id = uuid4().hex
+        self._record(
+            ctx,
+            self.VisitRecorded,
+            visit_id=visit_id,
+            visited_at=visited_at,
+            lat=lat,
+            lng=lng,
+            address=address,
+            contact=contact,
+            stage=stage,
+            notes=notes,
+            late_entry=late,
+        )
+        return visit_id, late
+
+    def ensure_changeable_by(self, person_id: str, is_manager_of_owner: bool) -> None:
+        """R-2: owners and their managers change a customer; sharees only read it."""
+        if self.owner_id == person_id or is_manager_of_owner:
+            return
+        raise Forbidden("not_owner", "only the owner or a manager can change this customer")
+
+
+def normalise_contacts(contacts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """C-9: give each contact an id; exactly one primary when any exist."""
+    result = []
+    for contact in contacts:
+        if not contact.get("name"):
+            raise Invalid("validation_error", "contact name is required", field="contacts")
+        result.append(
+            {
+                "id": contact.get("id") or uuid4().hex,
+                "name": contact["name"],
+                "phone": contact.get("phone"),
+                "title": contact.get("title"),
+                "primary": bool(contact.get("primary")),
+            }
+        )
+    primaries = [c for c in result if c["primary"]]
+    if len(primaries) > 1:
+        raise Invalid("primary_required", "exactly one contact can be primary", field="contacts")
+    if result and not primaries:
+        result[0]["primary"] = True
+    return result

@@ -1,0 +1,90 @@
+"""Dependencies of the routes: the service, the signed-in person, role checks, read-your-writes."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, Header, Request
+from fastapi.security import OAuth2PasswordBearer
+
+from api.errors import ApiError
+from commands.bootstrap import Service
+from readmodels.org import Viewer, get_person
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_service(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
+
+
+ServiceDep = Annotated[Service, Depends(get_service)]
+
+
+def issue_token(service: Service, person_id: str) -> tuple[str, int]:
+    lifetime = service.config.token_minutes * 60
+    now = datetime.now(UTC)
+    claims = {"sub": person_id, "iat": now, "exp": now + timedelta(seconds=lifetime)}
+    return jwt.encode(claims, service.config.secret_key, algorithm="HS256"), lifetime
+
+
+def current_user(service: ServiceDep, token: Annotated[str | None, Depends(oauth2)]) -> Viewer:
+    unauthenticated = {"WWW-Authenticate": "Bearer"}
+    if not token:
+        raise ApiError(401, "not_authenticated", "sign in first", headers=unauthenticated)
+    try:
+        claims = jwt.decode(token, service.config.secret_key, algorithms=["HS256"])
+    except jwt.ExpiredSignatureError:
+        raise ApiError(401, "token_expired", "the token has expired", headers=unauthenticated) from None
+    except jwt.PyJWTError:
+        raise ApiError(401, "invalid_token", "the token is not valid", headers=unauthenticated) from None
+    with service.store.engine.connect() as conn:
+        person = get_person(conn, str(claims.get("sub")))
+    if person is None or not person["active"]:
+        raise ApiError(401, "invalid_token", "the token's person is unknown or inactive",
+                       headers=unauthenticated)
+    return Viewer(
+        person_id=person["id"], name=person["name"], roles=frozenset(person["roles"] or []),
+        department_id=person["department_id"],
+    )
+
+
+CurrentUser = Annotated[Viewer, Depends(current_user)]
+
+
+def require(*roles: str):  # type: ignore[no-untyped-def]
+    """A dependency that lets through people holding any of the roles."""
+
+    def check(user: CurrentUser) -> Viewer:
+        if not user.roles & set(roles):
+            raise ApiError(403, "forbidden", f"needs one of the roles: {', '.join(roles)}")
+        return user
+
+    return Depends(check)
+
+
+def min_position(
+    request: Request,
+    x_min_position: Annotated[int | None, Header(ge=0)] = None,
+    x_wait_seconds: Annotated[float | None, Header(ge=0, le=60)] = None,
+) -> None:
+    """Read-your-writes: wait until every read model has processed position N."""
+    if x_min_position is None or request.method != "GET":
+        return
+    service: Service = request.app.state.service
+    deadline = time.monotonic() + (5.0 if x_wait_seconds is None else x_wait_seconds)
+    while True:
+        positions = service.projector.positions()
+        if min(positions.values(), default=0) >= x_min_position:
+            return
+        if time.monotonic() >= deadline:
+            raise ApiError(503, "projection_lag", "the read models have not caught up yet",
+                           details={"wanted": x_min_position, "positions": positions},
+                           headers={"Retry-After": "1"})
+        if service.embedded:
+            service.projector.catch_up()
+        time.sleep(0.02)

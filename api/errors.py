@@ -1,0 +1,77 @@
+"""One place that turns refusals into the error shape of API.md; never a 500 for bad input."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from eventsourcing.persistence import OperationalError as StoreOperationalError
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError as SqlOperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from aggregates.base import DomainError
+
+log = logging.getLogger("crm.api")
+
+STATUS = {"invalid": 422, "conflict": 409, "forbidden": 403, "not_found": 404}
+HTTP_CODES = {
+    400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
+    422: "validation_error", 503: "unavailable",
+}
+
+
+class ApiError(Exception):
+    """An error raised at the edge (authentication, lag) with its status and code."""
+
+    def __init__(self, status: int, code: str, message: str, field: str | None = None,
+                 details: dict[str, Any] | None = None, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.field, self.details, self.headers = field, details or {}, headers
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None,
+                   details: dict[str, Any] | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    body = {"error": {"code": code, "message": message, "field": field, "details": details or {}}}
+    return JSONResponse(status_code=status, content=body, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
+        return error_response(STATUS.get(exc.kind, 422), exc.code, exc.message, exc.field, exc.details)
+
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.message, exc.field, exc.details, exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        first = errors[0] if errors else {}
+        location = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path", "header")]
+        details = {"errors": [
+            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg")), "type": str(e.get("type"))}
+            for e in errors
+        ]}
+        return error_response(
+            422, "validation_error", str(first.get("msg", "invalid request")),
+            ".".join(location) or None, details,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = HTTP_CODES.get(exc.status_code, "error")
+        return error_response(exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(StoreOperationalError)
+    @app.exception_handler(SqlOperationalError)
+    async def unavailable(_: Request, exc: Exception) -> JSONResponse:
+        log.warning("database unavailable: %s", exc)
+        return error_response(503, "unavailable", "the database is not available; try again",
+                              headers={"Retry-After": "1"})

@@ -1,0 +1,43 @@
+"""The FastAPI application: routes under /api/v1, one error shape, read-your-writes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import Depends, FastAPI
+
+from api import errors
+from api.deps import min_position
+from api.routes import admin, customers, identity
+from commands.bootstrap import Service, bootstrap
+from commands.config import Config
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(service: Service | None = None, *, background: bool = True) -> FastAPI:
+    """Build the app around a wired service (a fresh one from the environment if none)."""
+    service = service or bootstrap(Config())
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if service.embedded and background:
+            service.projector.catch_up()
+            service.start_background()
+        yield
+
+    app = FastAPI(
+        title="Sales CRM",
+        version="1.0",
+        description="Event-sourced sales CRM: customers, pool, people and more. "
+        "Every change is an event; lists are projections.",
+        lifespan=lifespan,
+        dependencies=[Depends(min_position)],
+    )
+    app.state.service = service
+    errors.install(app)
+    for router in (identity.router, customers.router, admin.router):
+        app.include_router(router, prefix=API_PREFIX)
+    app.add_api_route("/healthz", admin.healthz, methods=["GET"], include_in_schema=False)
+    return app

@@ -1,0 +1,243 @@
+"""Customer routes: lists and details from the read models, commands to the handlers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, status
+from fastapi.responses import Response
+
+from aggregates.base import DomainError, Forbidden, NotFound
+from aggregates.settings import type_with_subtypes
+from api.deps import CurrentUser, ServiceDep, require
+from api.schemas import (
+    Assign,
+    AssignResult,
+    AssignResults,
+    ContactIn,
+    ContactUpdate,
+    Created,
+    CustomerAt,
+    CustomerChange,
+    CustomerCreate,
+    CustomerCreated,
+    CustomerDetail,
+    CustomerItem,
+    Done,
+    ErrorBody,
+    History,
+    Page,
+    Reason,
+    ShareChange,
+    Transfer,
+    VisitCreated,
+    VisitIn,
+)
+from commands import customers as cmd
+from commands.base import parse_uuid
+from readmodels.customers import access, customer_detail, get_customer_row, list_customers, public_only
+from readmodels.history import history_items
+from readmodels.org import Viewer, current_settings, people_names
+
+router = APIRouter(prefix="/customers", tags=["customers"])
+
+Scope = Literal["mine", "shared_by_me", "shared_with_me", "pool", "all"]
+OVERSIGHT = {"manager", "admin", "auditor"}
+
+
+@router.get("", response_model=Page[CustomerItem], response_model_exclude_unset=True)
+def list_(
+    service: ServiceDep,
+    user: CurrentUser,
+    scope: Scope | None = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    type: Annotated[str | None, Query(max_length=100)] = None,
+    status_: Annotated[str | None, Query(alias="status", max_length=20)] = None,
+    stage: Annotated[str | None, Query(max_length=100)] = None,
+    region: Annotated[str | None, Query(max_length=100)] = None,
+    source: Annotated[str | None, Query(max_length=100)] = None,
+    owner_id: Annotated[str | None, Query(max_length=36)] = None,
+    sort: Annotated[str, Query(max_length=40)] = "-created_at",
+    page: Annotated[int, Query(ge=1, le=100000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Any:
+    """Customers in a scope, searched, filtered, sorted and paged; pool rows are public-only
+    for salespeople; rows carry `days_until_pool`."""
+    chosen = scope or ("all" if user.roles & OVERSIGHT else "mine")
+    now = service.deps.clock.now()
+    with service.store.engine.connect() as conn:
+        settings = current_settings(conn)
+        types = type_with_subtypes(settings["dictionaries"]["customer_types"], type) if type else None
+        items, total = list_customers(
+            conn, user, scope=chosen, now=now,
+            default_follow_days=settings["rules"]["default_max_follow_days"],
+            q=q, types=types, status=status_, stage=stage, region=region, source=source,
+            owner_id=owner_id, sort=sort, page=page, page_size=page_size,
+        )
+    return {"items": items, "total": total, "page": page, "page_size": page_size}
+
+
+@router.post("", response_model=CustomerCreated, status_code=status.HTTP_201_CREATED)
+def register(service: ServiceDep, body: CustomerCreate,
+             user: Annotated[Viewer, require("sales", "manager", "admin")]) -> CustomerCreated:
+    """Register a customer into your own hands or into the pool (C-1, C-2)."""
+    data = body.model_dump()
+    result = cmd.register_customer(cmd.RegisterCustomer(**data), user, service.deps)
+    return CustomerCreated(id=result.ids["id"], number=result.ids["number"], position=result.position)
+
+
+@router.post("/assign", response_model=AssignResults)
+def assign(service: ServiceDep, body: Assign,
+           user: Annotated[Viewer, require("manager", "admin")]) -> AssignResults:
+    """Assign customers to a person (C-7); each customer succeeds or fails on its own."""
+    results, position = [], service.store.head()
+    for customer_id in dict.fromkeys(body.customer_ids):
+        try:
+            done = cmd.assign_customer(customer_id, body.to_person_id, user, service.deps)
+            position = done.position
+            results.append(AssignResult(customer_id=customer_id, ok=True))
+        except DomainError as error:
+            results.append(AssignResult(customer_id=customer_id, ok=False, error=ErrorBody(
+                code=error.code, message=error.message, field=error.field, details=error.details)))
+    return AssignResults(results=results, position=position)
+
+
+def _row_for(service: ServiceDep, user: CurrentUser, customer_id: str) -> tuple[Any, str]:
+    parse_uuid(customer_id, "customer_id")
+    with service.store.engine.connect() as conn:
+        row = get_customer_row(conn, customer_id)
+        level = access(conn, user, row) if row is not None else None
+    if row is None or level is None:
+        raise NotFound("not_found", "no such customer")
+    return row, level
+
+
+@router.get("/{customer_id}", response_model=CustomerDetail | CustomerAt,
+            response_model_exclude_unset=True)
+def detail(
+    service: ServiceDep,
+    user: CurrentUser,
+    customer_id: str,
+    as_of: datetime | None = None,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> Any:
+    """The customer's full view (or public fields for pool customers), or its state at a
+    past moment or version for managers and auditors (H-3)."""
+    row, level = _row_for(service, user, customer_id)
+    if as_of is not None or version is not None:
+        if not user.roles & OVERSIGHT:
+            raise Forbidden("forbidden", "time travel is for managers, admins and auditors")
+        if level != "full":
+            raise NotFound("not_found", "no such customer")
+        if as_of is not None and as_of.tzinfo is None:
+            raise DomainError("validation_error", "as_of needs a UTC offset", field="as_of")
+        past = cmd.customer_at(service.deps, customer_id, version=version, as_of=as_of)
+        return CustomerAt(id=customer_id, version=past.version, at=past.modified_on, state=past.view())
+    now = service.deps.clock.now()
+    with service.store.engine.connect() as conn:
+        follow_days = current_settings(conn)["rules"]["default_max_follow_days"]
+        item = customer_detail(conn, row, now, follow_days)
+    return public_only(item) if level != "full" else item
+
+
+@router.get("/{customer_id}/history", response_model=History)
+def history(service: ServiceDep, user: CurrentUser, customer_id: str) -> Any:
+    """Every event of the customer with actor and field-level old→new values (H-2)."""
+    uid = parse_uuid(customer_id, "customer_id")
+    if not user.roles & {"admin", "auditor"}:
+        row, level = _row_for(service, user, customer_id)
+        if level != "full" or (row["owner_id"] != user.person_id and "manager" not in user.roles):
+            raise Forbidden("forbidden", "history is for owners, managers and auditors")
+    events = cmd.customer_events(service.deps, uid)
+    if not events:
+        raise NotFound("not_found", "no such customer")
+    with service.store.engine.connect() as conn:
+        names = people_names(conn, {e.actor_id for e in events})
+    return {"items": history_items(events, names)}
+
+
+@router.post("/{customer_id}/changes", response_model=Done)
+def change(service: ServiceDep, customer_id: str, body: CustomerChange, user: CurrentUser) -> Done:
+    """Change customer fields with a reason (C-3)."""
+    changes = body.changes.model_dump(exclude_unset=True)
+    result = cmd.change_customer_info(cmd.ChangeCustomerInfo(customer_id, changes, body.reason),
+                                      user, service.deps)
+    return Done(position=result.position)
+
+
+@router.post("/{customer_id}/share", response_model=Done)
+def share(service: ServiceDep, customer_id: str, body: ShareChange, user: CurrentUser) -> Done:
+    """Share with or unshare from named people (C-4)."""
+    result = cmd.change_shares(customer_id, body.add, body.remove, user, service.deps)
+    return Done(position=result.position)
+
+
+@router.post("/{customer_id}/claim", response_model=Done)
+def claim(service: ServiceDep, customer_id: str, user: Annotated[Viewer, require("sales")]) -> Done:
+    """Claim a pool customer (C-5)."""
+    return Done(position=cmd.claim_customer(customer_id, user, service.deps).position)
+
+
+@router.post("/{customer_id}/release", response_model=Done)
+def release(service: ServiceDep, customer_id: str, user: CurrentUser,
+            body: Reason | None = None) -> Done:
+    """Give a customer back to the pool (owner, C-6)."""
+    reason = body.reason if body else ""
+    return Done(position=cmd.return_to_pool(customer_id, "released", reason, user, service.deps).position)
+
+
+@router.post("/{customer_id}/recall", response_model=Done)
+def recall(service: ServiceDep, customer_id: str,
+           user: Annotated[Viewer, require("manager", "admin")], body: Reason | None = None) -> Done:
+    """Take a customer back to the pool (manager, C-6)."""
+    reason = body.reason if body else ""
+    return Done(position=cmd.return_to_pool(customer_id, "recalled", reason, user, service.deps).position)
+
+
+@router.post("/{customer_id}/transfer", response_model=Done)
+def transfer(service: ServiceDep, customer_id: str, body: Transfer, user: CurrentUser) -> Done:
+    """Hand a customer to a colleague with a reason (owner or manager, C-7)."""
+    result = cmd.transfer_customer(customer_id, body.to_person_id, body.reason, user, service.deps)
+    return Done(position=result.position)
+
+
+@router.delete("/{customer_id}", response_model=Done)
+def delete(service: ServiceDep, customer_id: str,
+           user: Annotated[Viewer, require("manager", "admin")]) -> Done:
+    """Delete an unclaimed pool customer (C-8); its history stays."""
+    return Done(position=cmd.delete_customer(customer_id, user, service.deps).position)
+
+
+@router.post("/{customer_id}/contacts", response_model=Created, status_code=status.HTTP_201_CREATED)
+def add_contact(service: ServiceDep, customer_id: str, body: ContactIn, user: CurrentUser) -> Created:
+    """Add a contact (C-9)."""
+    result = cmd.add_contact(customer_id, body.model_dump(), user, service.deps)
+    return Created(id=result.ids["id"], position=result.position)
+
+
+@router.patch("/{customer_id}/contacts/{contact_id}", response_model=Done)
+def edit_contact(service: ServiceDep, customer_id: str, contact_id: str, body: ContactUpdate,
+                 user: CurrentUser) -> Done:
+    """Edit a contact; making it primary unsets the previous primary (C-9)."""
+    result = cmd.edit_contact(customer_id, contact_id, body.model_dump(exclude_unset=True), user,
+                              service.deps)
+    return Done(position=result.position)
+
+
+@router.delete("/{customer_id}/contacts/{contact_id}", response_model=Done)
+def remove_contact(service: ServiceDep, customer_id: str, contact_id: str, user: CurrentUser) -> Done:
+    """Remove a contact; the next one becomes primary (C-9)."""
+    return Done(position=cmd.remove_contact(customer_id, contact_id, user, service.deps).position)
+
+
+@router.post("/{customer_id}/visits", response_model=VisitCreated, status_code=status.HTTP_201_CREATED)
+def visit(service: ServiceDep, customer_id: str, body: VisitIn, user: CurrentUser) -> VisitCreated:
+    """Record a visit (C-10); a visit entered more than `late_entry_hours` late is flagged."""
+    result = cmd.record_visit(cmd.RecordVisit(customer_id=customer_id, **body.model_dump()),
+                              user, service.deps)
+    return VisitCreated(visit_id=result.ids["visit_id"], late_entry=result.ids["late_entry"],
+                        position=result.position)
+
+
+__all__ = ["router", "Response"]

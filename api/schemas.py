@@ -1,0 +1,381 @@
+"""Request and response models of the HTTP contract (API.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+
+Name = Field(min_length=1, max_length=200)
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+    field: str | None = None
+    details: dict[str, Any] = {}
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    page: int
+    page_size: int
+
+
+class Created(BaseModel):
+    id: str
+    position: int
+
+
+class Done(BaseModel):
+    position: int
+
+
+class Token(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+
+
+# ---- organisation -------------------------------------------------------------------------
+
+
+class DepartmentCreate(Strict):
+    name: str = Field(min_length=1, max_length=100)
+    parent_id: str | None = None
+    manager_ids: list[str] = []
+
+
+class DepartmentUpdate(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    parent_id: str | None = None
+    manager_ids: list[str] | None = None
+
+
+class DepartmentNode(BaseModel):
+    id: str
+    name: str
+    parent_id: str | None
+    manager_ids: list[str]
+    children: list[DepartmentNode] = []
+
+
+RoleName = Literal["sales", "manager", "warehouse", "admin", "auditor"]
+
+
+class PersonCreate(Strict):
+    name: str = Field(min_length=1, max_length=100)
+    username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
+    password: str = Field(min_length=1, max_length=200)
+    department_id: str | None = None
+    roles: list[RoleName] = Field(min_length=1)
+    position: str | None = Field(default=None, max_length=100)
+    mobile: str | None = Field(default=None, max_length=50)
+    gender: str | None = Field(default=None, max_length=20)
+    max_customers: int | None = Field(default=None, ge=0, le=100000)
+    max_follow_days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class PersonUpdate(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    password: str | None = Field(default=None, min_length=1, max_length=200)
+    department_id: str | None = None
+    roles: list[RoleName] | None = Field(default=None, min_length=1)
+    position: str | None = Field(default=None, max_length=100)
+    mobile: str | None = Field(default=None, max_length=50)
+    gender: str | None = Field(default=None, max_length=20)
+    active: bool | None = None
+    max_customers: int | None = Field(default=None, ge=0, le=100000)
+    max_follow_days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class PersonOut(BaseModel):
+    id: str
+    name: str
+    username: str
+    department_id: str | None
+    roles: list[str]
+    position: str | None
+    mobile: str | None
+    gender: str | None
+    active: bool
+    is_salesperson: bool
+    max_customers: int | None
+    max_follow_days: int | None
+    held_customers: int
+
+
+class Me(PersonOut):
+    departments: list[str] = Field(description="departments this person manages (with subtrees)")
+
+
+class Rules(BaseModel):
+    default_max_customers: int = Field(ge=0)
+    default_max_follow_days: int = Field(ge=1)
+    pool_warning_days: int = Field(ge=0)
+    reclaim_cooldown_days: int = Field(ge=0)
+    daily_claim_limit: int | None = Field(default=None, ge=0)
+    late_entry_hours: int = Field(ge=0)
+    approval_required: list[str]
+    timezone: str
+
+
+class TypeNode(BaseModel):
+    name: str = Field(min_length=1, max_length=100)
+    children: list[TypeNode] = []
+
+
+class Dictionaries(BaseModel):
+    customer_types: list[TypeNode]
+    sources: list[str]
+    regions: list[str]
+    stages: list[str]
+    warehouses: list[str]
+    problem_types: list[str]
+
+
+class SettingsOut(BaseModel):
+    rules: Rules
+    dictionaries: Dictionaries
+
+
+class RulesUpdate(Strict):
+    default_max_customers: int | None = Field(default=None, ge=0)
+    default_max_follow_days: int | None = Field(default=None, ge=1)
+    pool_warning_days: int | None = Field(default=None, ge=0)
+    reclaim_cooldown_days: int | None = Field(default=None, ge=0)
+    daily_claim_limit: int | None = Field(default=None, ge=0)
+    late_entry_hours: int | None = Field(default=None, ge=0)
+    approval_required: list[str] | None = None
+    timezone: str | None = None
+
+
+class DictionariesUpdate(Strict):
+    customer_types: list[TypeNode] | None = None
+    sources: list[str] | None = None
+    regions: list[str] | None = None
+    stages: list[str] | None = None
+    warehouses: list[str] | None = None
+    problem_types: list[str] | None = None
+
+
+class SettingsUpdate(Strict):
+    rules: RulesUpdate = RulesUpdate()
+    dictionaries: DictionariesUpdate = DictionariesUpdate()
+
+
+# ---- customers -----------------------------------------------------------------------------
+
+
+class ContactIn(Strict):
+    name: str = Field(min_length=1, max_length=100)
+    phone: str | None = Field(default=None, max_length=50)
+    title: str | None = Field(default=None, max_length=100)
+    primary: bool = False
+
+
+class ContactUpdate(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    phone: str | None = Field(default=None, max_length=50)
+    title: str | None = Field(default=None, max_length=100)
+    primary: bool | None = None
+
+
+class ContactOut(BaseModel):
+    id: str
+    name: str
+    phone: str | None
+    title: str | None
+    primary: bool
+
+
+class CustomerCreate(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    type: str | None = Field(default=None, max_length=100)
+    source: str | None = Field(default=None, max_length=100)
+    region: str | None = Field(default=None, max_length=100)
+    address: str | None = Field(default=None, max_length=500)
+    building: str | None = Field(default=None, max_length=200)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lng: float | None = Field(default=None, ge=-180, le=180)
+    stage: str | None = Field(default=None, max_length=100)
+    contacts: list[ContactIn] = Field(default=[], max_length=50)
+    share_with: list[str] = Field(default=[], max_length=100)
+    to_pool: bool = False
+    created_at: datetime | None = None
+
+
+class CustomerCreated(BaseModel):
+    id: str
+    number: str
+    position: int
+
+
+class CustomerChanges(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    type: str | None = Field(default=None, max_length=100)
+    source: str | None = Field(default=None, max_length=100)
+    region: str | None = Field(default=None, max_length=100)
+    address: str | None = Field(default=None, max_length=500)
+    building: str | None = Field(default=None, max_length=200)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lng: float | None = Field(default=None, ge=-180, le=180)
+    status: Literal["potential", "following", "lost"] | None = None
+    stage: str | None = Field(default=None, max_length=100)
+
+
+class CustomerChange(Strict):
+    changes: CustomerChanges
+    reason: str = Field(default="", max_length=500)
+
+
+class ShareChange(Strict):
+    add: list[str] = Field(default=[], max_length=100)
+    remove: list[str] = Field(default=[], max_length=100)
+
+
+class Reason(Strict):
+    reason: str = Field(default="", max_length=500)
+
+
+class Transfer(Strict):
+    to_person_id: str
+    reason: str = Field(default="", max_length=500)
+
+
+class Assign(Strict):
+    customer_ids: list[str] = Field(min_length=1, max_length=500)
+    to_person_id: str
+
+
+class AssignResult(BaseModel):
+    customer_id: str
+    ok: bool
+    error: ErrorBody | None = None
+
+
+class AssignResults(BaseModel):
+    results: list[AssignResult]
+    position: int
+
+
+class VisitIn(Strict):
+    visited_at: datetime | None = None
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lng: float | None = Field(default=None, ge=-180, le=180)
+    address: str | None = Field(default=None, max_length=500)
+    contact: str | None = Field(default=None, max_length=100)
+    stage: str | None = Field(default=None, max_length=100)
+    notes: str | None = Field(default=None, max_length=5000)
+
+
+class VisitCreated(BaseModel):
+    visit_id: str
+    late_entry: bool
+    position: int
+
+
+class VisitOut(BaseModel):
+    visit_id: str
+    visited_at: datetime
+    visitor_id: str
+    visitor_name: str | None
+    lat: float | None
+    lng: float | None
+    address: str | None
+    contact: str | None
+    stage: str | None
+    notes: str | None
+    late_entry: bool
+
+
+class Sharee(BaseModel):
+    person_id: str
+    name: str | None
+
+
+class CustomerItem(BaseModel):
+    """A list row. Pool rows seen by salespeople carry the public fields only (R-3):
+    the other keys are absent."""
+
+    id: str
+    number: str
+    name: str
+    type: str | None = None
+    source: str | None = None
+    region: str | None = None
+    status: str
+    stage: str | None = None
+    created_at: datetime
+    in_pool: bool
+    pool_entered_at: datetime | None = None
+    address: str | None = None
+    building: str | None = None
+    lat: float | None = None
+    lng: float | None = None
+    owner_id: str | None = None
+    owner_name: str | None = None
+    owner_since: datetime | None = None
+    pool_reason: str | None = None
+    updated_at: datetime | None = None
+    visit_count: int | None = None
+    last_visit_at: datetime | None = None
+    primary_contact_name: str | None = None
+    primary_contact_phone: str | None = None
+    days_until_pool: int | None = None
+    deleted: bool | None = None
+    version: int | None = None
+
+
+class CustomerDetail(CustomerItem):
+    contacts: list[ContactOut] | None = None
+    shared_with: list[Sharee] | None = None
+    visits: list[VisitOut] | None = None
+
+
+class CustomerAt(BaseModel):
+    """A customer rebuilt from its events at a version or a moment (H-3)."""
+
+    id: str
+    version: int
+    at: datetime
+    state: dict[str, Any]
+
+
+class FieldChange(BaseModel):
+    field: str
+    old: Any = None
+    new: Any = None
+
+
+class HistoryItem(BaseModel):
+    version: int
+    type: str
+    at: datetime
+    actor_id: str
+    actor_name: str | None
+    command_id: str
+    data: dict[str, Any]
+    changes: list[FieldChange]
+
+
+class History(BaseModel):
+    items: list[HistoryItem]
+
+
+class Health(BaseModel):
+    status: str
+    head: int
+    positions: dict[str, int]

@@ -1,0 +1,1 @@
+"""The write side: one handler per command, and the wiring (bootstrap) of every adapter."""

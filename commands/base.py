@@ -1,0 +1,122 @@
+"""What every handler needs: dependencies, the actor's context, saving with retries."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+from zoneinfo import ZoneInfo
+
+import sqlalchemy.exc
+from eventsourcing.persistence import IntegrityError
+
+from aggregates.base import Conflict, Context, Invalid, NotFound
+from aggregates.customer import Customer
+from aggregates.organisation import Salesperson
+from aggregates.settings import SETTINGS_ID, Settings
+from commands.clock import Clock
+from commands.infra import Credentials, Sequences
+from commands.store import EventStore
+from readmodels.org import Viewer
+
+T = TypeVar("T")
+RETRIES = 60
+
+
+@dataclass
+class Deps:
+    """The adapters a handler may use; wired once by `bootstrap()`."""
+
+    store: EventStore
+    clock: Clock
+    credentials: Credentials
+    sequences: Sequences
+    # Called with the new head position after every successful command.
+    after_commit: Callable[[int], None] = field(default=lambda position: None)
+
+
+@dataclass
+class Result:
+    position: int
+    ids: dict[str, Any] = field(default_factory=dict)
+
+
+def context(deps: Deps, actor: Viewer) -> Context:
+    return Context(actor_id=actor.person_id, command_id=uuid4().hex, at=deps.clock.now())
+
+
+def save(deps: Deps, *aggregates: Any, **kwargs: Any) -> int:
+    recordings = deps.store.save(*[a for a in aggregates if a is not None], **kwargs)
+    position = recordings[-1].notification.id if recordings else deps.store.head()
+    deps.after_commit(position)
+    return position
+
+
+def retrying(attempt: Callable[[], T]) -> T:
+    """Run a load-decide-save attempt again when another writer got there first.
+    Each attempt reloads and re-checks, so retrying is always safe."""
+    for n in range(RETRIES):
+        try:
+            return attempt()
+        except (IntegrityError, sqlalchemy.exc.IntegrityError):
+            time.sleep(random.uniform(0, 0.002 * (n + 1)))
+    raise Conflict("concurrent_change", "the data changed meanwhile; try again")
+
+
+def load_settings(deps: Deps) -> Settings:
+    found = deps.store.find(SETTINGS_ID, Settings)
+    if found is None:
+        raise NotFound("not_found", "settings are missing")
+    return found
+
+
+def business_tz(settings: Settings) -> ZoneInfo:
+    return ZoneInfo(settings.rules.get("timezone") or "Asia/Shanghai")
+
+
+def business_day(moment: datetime, settings: Settings) -> date:
+    return moment.astimezone(business_tz(settings)).date()
+
+
+def as_utc(moment: datetime | None, settings: Settings) -> datetime | None:
+    """Datetimes without an offset are business time; everything is stored in UTC."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=business_tz(settings))
+    return moment.astimezone(UTC)
+
+
+def parse_uuid(value: str, field_name: str) -> UUID:
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise Invalid("validation_error", "not a valid id", field=field_name) from None
+
+
+def load_customer(deps: Deps, customer_id: str) -> Customer:
+    customer = deps.store.find(parse_uuid(customer_id, "customer_id"), Customer)
+    if customer is None or customer.deleted:
+        raise NotFound("not_found", "no such customer")
+    return customer
+
+
+def load_salesperson(deps: Deps, person_id: str, field_name: str = "person_id") -> Salesperson:
+    sp = deps.store.find(Salesperson.id_for(person_id), Salesperson)
+    if sp is None:
+        raise Invalid("not_a_salesperson", "that person has no salesperson profile", field=field_name)
+    return sp
+
+
+def cap_of(sp: Salesperson, settings: Settings) -> int:
+    limit = sp.max_customers
+    return int(settings.rules["default_max_customers"] if limit is None else limit)
+
+
+def check_in(value: str | None, allowed: Sequence[str], field_name: str) -> None:
+    if value is not None and value not in allowed:
+        raise Invalid("unknown_value", f"{value!r} is not a known {field_name}", field=field_name)

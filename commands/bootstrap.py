@@ -1,0 +1,88 @@
+"""The one place that wires the adapters: event store, projector, credentials, clock."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from commands.base import Deps
+from commands.clock import Clock, SystemClock
+from commands.config import Config
+from commands.infra import Credentials, Sequences
+from commands.infra import metadata as infra_metadata
+from commands.organisation import ensure_settings
+from commands.store import EventStore, open_store
+from projections.base import Projector
+from projections.customers import customers_projection
+from projections.organisation import organisation
+
+log = logging.getLogger("crm")
+
+PROJECTIONS = [organisation, customers_projection]
+
+
+@dataclass
+class Service:
+    config: Config
+    store: EventStore
+    projector: Projector
+    deps: Deps
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    @property
+    def embedded(self) -> bool:
+        return self.config.mode == "embedded"
+
+    def start_background(self) -> None:
+        """Embedded mode: a thread catches up whatever a request did not (e.g. after a crash)."""
+        if self._thread is not None:
+            return
+
+        def loop() -> None:
+            while not self._stop.wait(self.config.poll_seconds):
+                try:
+                    self.projector.catch_up()
+                except Exception:  # keep polling; the next round retries
+                    log.exception("background catch-up failed")
+
+        self._thread = threading.Thread(target=loop, name="crm-projector", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self.store.engine.dispose()
+
+
+def bootstrap(config: Config | None = None, clock: Clock | None = None) -> Service:
+    config = config or Config()
+    url = make_url(config.database_url)
+    if url.drivername.startswith("sqlite") and url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    store = open_store(config.database_url)
+    infra_metadata.create_all(store.engine)
+    projector = Projector(store, PROJECTIONS, batch=config.projection_batch)
+    projector.setup()
+    deps = Deps(
+        store=store,
+        clock=clock or SystemClock(),
+        credentials=Credentials(store.engine),
+        sequences=Sequences(store.engine),
+    )
+    service = Service(config=config, store=store, projector=projector, deps=deps)
+    if service.embedded:
+        def catch_up(_position: int) -> None:
+            try:
+                projector.catch_up()
+            except Exception:  # the command stands; the background thread catches up
+                log.exception("catch-up after a command failed")
+
+        deps.after_commit = catch_up
+    ensure_settings(deps)
+    return service

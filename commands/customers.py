@@ -1,0 +1,366 @@
+"""Handlers for customers: register, change, contacts, shares, pool moves, visits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+from aggregates.base import Forbidden, Invalid, NotFound
+from aggregates.customer import Customer
+from aggregates.names import CustomerName, clean_name, duplicate_name
+from aggregates.organisation import Person
+from aggregates.settings import Settings, type_names
+from commands.base import (
+    Deps,
+    Result,
+    as_utc,
+    business_day,
+    business_tz,
+    cap_of,
+    check_in,
+    context,
+    load_customer,
+    load_salesperson,
+    load_settings,
+    parse_uuid,
+    retrying,
+    save,
+)
+from readmodels.org import Viewer, manages
+
+
+@dataclass
+class RegisterCustomer:
+    name: str
+    type: str | None = None
+    source: str | None = None
+    region: str | None = None
+    address: str | None = None
+    building: str | None = None
+    lat: float | None = None
+    lng: float | None = None
+    stage: str | None = None
+    contacts: list[dict[str, Any]] = field(default_factory=list)
+    share_with: list[str] = field(default_factory=list)
+    to_pool: bool = False
+    created_at: datetime | None = None
+
+
+@dataclass
+class ChangeCustomerInfo:
+    customer_id: str
+    changes: dict[str, Any]
+    reason: str = ""
+
+
+@dataclass
+class RecordVisit:
+    customer_id: str
+    visited_at: datetime | None = None
+    lat: float | None = None
+    lng: float | None = None
+    address: str | None = None
+    contact: str | None = None
+    stage: str | None = None
+    notes: str | None = None
+
+
+def _check_dictionary_values(settings: Settings, values: dict[str, Any]) -> None:
+    d = settings.dictionaries
+    check_in(values.get("type"), type_names(d["customer_types"]), "type")
+    check_in(values.get("source"), d["sources"], "source")
+    check_in(values.get("region"), d["regions"], "region")
+    check_in(values.get("stage"), d["stages"], "stage")
+
+
+def _check_people(deps: Deps, person_ids: list[str], field_name: str) -> None:
+    for person_id in person_ids:
+        if deps.store.find(parse_uuid(person_id, field_name), Person) is None:
+            raise Invalid("unknown_person", f"no such person {person_id}", field=field_name)
+
+
+def _may_change(deps: Deps, actor: Viewer, customer: Customer) -> None:
+    """R-2: the owner, a manager of the owner, or an admin; sharees only read."""
+    customer.ensure_changeable_by(actor.person_id, manages(deps.store.engine, actor, customer.owner_id))
+
+
+def register_customer(cmd: RegisterCustomer, actor: Viewer, deps: Deps) -> Result:
+    """C-1, C-2: a unique name, a fresh number, into the registrant's hands or the pool."""
+    settings = load_settings(deps)
+    name = clean_name(cmd.name)
+    if not name:
+        raise Invalid("validation_error", "name is required", field="name")
+    fields = {
+        "type": cmd.type, "source": cmd.source, "region": cmd.region, "address": cmd.address,
+        "building": cmd.building, "lat": cmd.lat, "lng": cmd.lng, "stage": cmd.stage,
+    }
+    _check_dictionary_values(settings, fields)
+    if cmd.created_at is not None and "admin" not in actor.roles:
+        raise Forbidden("forbidden", "only admins set a historical created_at", field="created_at")
+    owner = None if cmd.to_pool else actor.person_id
+    _check_people(deps, cmd.share_with, "share_with")
+    customer_id = uuid4()
+    number: list[str] = []
+
+    def attempt() -> Result:
+        ctx = context(deps, actor)
+        index = deps.store.find(CustomerName.id_for(name), CustomerName)
+        if index is not None and index.customer_id is not None:
+            raise duplicate_name(index.number)
+        profile = load_salesperson(deps, owner, "to_pool") if owner else None
+        if not number:
+            month = ctx.at.astimezone(business_tz(settings)).strftime("%Y%m")
+            number.append(f"KH{month}{deps.sequences.next('customer:' + month):06d}")
+        customer = Customer.register(
+            ctx, id=customer_id, number=number[0], name=name, fields=fields,
+            contacts=cmd.contacts, owner_id=owner, shared_with=cmd.share_with,
+            created_at=as_utc(cmd.created_at, settings),
+        )
+        if index is None:
+            index = CustomerName.reserve(ctx, name, str(customer_id), number[0])
+        else:
+            index.retake(ctx, str(customer_id), number[0])
+        if profile is not None:
+            profile.take(
+                ctx, str(customer_id), how="register", cap=cap_of(profile, settings),
+                day=business_day(ctx.at, settings).isoformat(),
+            )
+        position = save(deps, customer, index, profile)
+        return Result(position, {"id": str(customer_id), "number": number[0]})
+
+    return retrying(attempt)
+
+
+def change_customer_info(cmd: ChangeCustomerInfo, actor: Viewer, deps: Deps) -> Result:
+    """C-3: field-level old→new; a new name moves the name reservation in the same save."""
+    settings = load_settings(deps)
+    changes = dict(cmd.changes)
+    if "name" in changes:
+        changes["name"] = clean_name(str(changes["name"] or ""))
+    _check_dictionary_values(settings, changes)
+
+    def attempt() -> Result:
+        ctx = context(deps, actor)
+        customer = load_customer(deps, cmd.customer_id)
+        _may_change(deps, actor, customer)
+        old_name = customer.name
+        customer.change_info(ctx, changes, cmd.reason)
+        extra: list[Any] = []
+        if CustomerName.id_for(customer.name) != CustomerName.id_for(old_name):
+            new_index = deps.store.find(CustomerName.id_for(customer.name), CustomerName)
+            if new_index is None:
+                new_index = CustomerName.reserve(ctx, customer.name, str(customer.id), customer.number)
+            else:
+                new_index.retake(ctx, str(customer.id), customer.number)
+            old_index = deps.store.find(CustomerName.id_for(old_name), CustomerName)
+            if old_index is not None:
+                old_index.free(ctx)
+            extra = [new_index, old_index]
+        return Result(save(deps, customer, *extra), {"id": cmd.customer_id})
+
+    return retrying(attempt)
+
+
+def add_contact(customer_id: str, contact: dict[str, Any], actor: Viewer, deps: Deps) -> Result:
+    def attempt() -> Result:
+        customer = load_customer(deps, customer_id)
+        _may_change(deps, actor, customer)
+        contact_id = customer.add_contact(context(deps, actor), contact)
+        return Result(save(deps, customer), {"id": contact_id})
+
+    return retrying(attempt)
+
+
+def edit_contact(
+    customer_id: str, contact_id: str, changes: dict[str, Any], actor: Viewer, deps: Deps
+) -> Result:
+    def attempt() -> Result:
+        customer = load_customer(deps, customer_id)
+        _may_change(deps, actor, customer)
+        customer.edit_contact(context(deps, actor), contact_id, changes)
+        return Result(save(deps, customer), {"id": contact_id})
+
+    return retrying(attempt)
+
+
+def remove_contact(customer_id: str, contact_id: str, actor: Viewer, deps: Deps) -> Result:
+    def attempt() -> Result:
+        customer = load_customer(deps, customer_id)
+        _may_change(deps, actor, customer)
+        customer.remove_contact(context(deps, actor), contact_id)
+        return Result(save(deps, customer), {"id": contact_id})
+
+    return retrying(attempt)
+
+
+def change_shares(
+    customer_id: str, add: list[str], remove: list[str], actor: Viewer, deps: Deps
+) -> Result:
+    """C-4: the owner or a manager shares read access with named people."""
+    _check_people(deps, add, "add")
+
+    def attempt() -> Result:
+        customer = load_customer(deps, customer_id)
+        _may_change(deps, actor, customer)
+        customer.change_shares(context(deps, actor), add, remove)
+        return Result(save(deps, customer), {"id": customer_id})
+
+    return retrying(attempt)
+
+
+def claim_customer(customer_id: str, actor: Viewer, deps: Deps) -> Result:
+    """C-5, P-3: customer and salesperson are saved together, so neither the one-owner
+    rule nor the cap can be broken by simultaneous claims."""
+
+    def attempt() -> Result:
+        settings = load_settings(deps)
+        ctx = context(deps, actor)
+        customer = load_customer(deps, customer_id)
+        profile = load_salesperson(deps, actor.person_id)
+        customer.claim(ctx, actor.person_id, int(settings.rules["reclaim_cooldown_days"] or 0))
+        profile.take(
+            ctx, customer_id, how="claim", cap=cap_of(profile, settings),
+            day=business_day(ctx.at, settings).isoformat(),
+            daily_limit=settings.rules.get("daily_claim_limit"),
+        )
+        return Result(save(deps, customer, profile), {"id": customer_id})
+
+    return retrying(attempt)
+
+
+def return_to_pool(
+    customer_id: str, reason: str, note: str, actor: Viewer, deps: Deps
+) -> Result:
+    """C-6: release by the owner, recall by a manager of the owner (or an admin)."""
+
+    def attempt() -> Result:
+        ctx = context(deps, actor)
+        customer = load_customer(deps, customer_id)
+        if reason == "released" and customer.owner_id != actor.person_id:
+            raise Forbidden("not_owner", "only the owner releases a customer")
+        if reason == "recalled" and not manages(deps.store.engine, actor, customer.owner_id):
+            raise Forbidden("forbidden", "only a manager of the owner recalls a customer")
+        previous = customer.return_to_pool(ctx, reason, note)
+        profile = load_salesperson(deps, previous)
+        profile.let_go(ctx, customer_id, reason)
+        return Result(save(deps, customer, profile), {"id": customer_id})
+
+    return retrying(attempt)
+
+
+def transfer_customer(
+    customer_id: str, to_person_id: str, reason: str, actor: Viewer, deps: Deps
+) -> Result:
+    """C-7: the owner (or a manager) hands a customer to a colleague; the receiver's cap holds."""
+    parse_uuid(to_person_id, "to_person_id")
+
+    def attempt() -> Result:
+        settings = load_settings(deps)
+        ctx = context(deps, actor)
+        customer = load_customer(deps, customer_id)
+        _may_change(deps, actor, customer)
+        receiver = load_salesperson(deps, to_person_id, "to_person_id")
+        previous = customer.transfer(ctx, to_person_id, reason)
+        giver = load_salesperson(deps, previous)
+        giver.let_go(ctx, customer_id, "transfer")
+        receiver.take(
+            ctx, customer_id, how="transfer", cap=cap_of(receiver, settings),
+            day=business_day(ctx.at, settings).isoformat(),
+        )
+        return Result(save(deps, customer, giver, receiver), {"id": customer_id})
+
+    return retrying(attempt)
+
+
+def assign_customer(customer_id: str, to_person_id: str, actor: Viewer, deps: Deps) -> Result:
+    """C-7: a manager assigns a pool customer or one of their people's customers."""
+    parse_uuid(to_person_id, "to_person_id")
+    if not manages(deps.store.engine, actor, to_person_id):
+        raise Forbidden("forbidden", "the receiver is outside your departments", field="to_person_id")
+
+    def attempt() -> Result:
+        settings = load_settings(deps)
+        ctx = context(deps, actor)
+        customer = load_customer(deps, customer_id)
+        if customer.owner_id is not None and not manages(deps.store.engine, actor, customer.owner_id):
+            raise Forbidden("forbidden", "the customer is held outside your departments")
+        receiver = load_salesperson(deps, to_person_id, "to_person_id")
+        previous = customer.assign(ctx, to_person_id)
+        giver = load_salesperson(deps, previous) if previous else None
+        if giver is not None:
+            giver.let_go(ctx, customer_id, "assign")
+        receiver.take(
+            ctx, customer_id, how="assign", cap=cap_of(receiver, settings),
+            day=business_day(ctx.at, settings).isoformat(),
+        )
+        return Result(save(deps, customer, giver, receiver), {"id": customer_id})
+
+    return retrying(attempt)
+
+
+def delete_customer(customer_id: str, actor: Viewer, deps: Deps) -> Result:
+    """C-8: unclaimed pool customers only; the name becomes free again, history stays."""
+
+    def attempt() -> Result:
+        ctx = context(deps, actor)
+        customer = load_customer(deps, customer_id)
+        customer.delete(ctx)
+        index = deps.store.find(CustomerName.id_for(customer.name), CustomerName)
+        if index is not None and index.customer_id == customer_id:
+            index.free(ctx)
+        return Result(save(deps, customer, index), {"id": customer_id})
+
+    return retrying(attempt)
+
+
+def record_visit(cmd: RecordVisit, actor: Viewer, deps: Deps) -> Result:
+    """C-10: by the owner, a sharee or a manager of the owner."""
+    settings = load_settings(deps)
+    check_in(cmd.stage, settings.dictionaries["stages"], "stage")
+
+    def attempt() -> Result:
+        ctx = context(deps, actor)
+        customer = load_customer(deps, cmd.customer_id)
+        allowed = (
+            customer.owner_id == actor.person_id
+            or actor.person_id in customer.shared_with
+            or manages(deps.store.engine, actor, customer.owner_id)
+        )
+        if not allowed:
+            raise Forbidden("not_owner", "only the owner, a sharee or a manager records visits")
+        visit_id, late = customer.record_visit(
+            ctx,
+            visited_at=as_utc(cmd.visited_at, settings) or ctx.at,
+            late_entry_hours=int(settings.rules["late_entry_hours"]),
+            lat=cmd.lat, lng=cmd.lng, address=cmd.address, contact=cmd.contact,
+            stage=cmd.stage, notes=cmd.notes,
+        )
+        return Result(save(deps, customer), {"visit_id": visit_id, "late_entry": late})
+
+    return retrying(attempt)
+
+
+def customer_at(deps: Deps, customer_id: str, *, version: int | None = None,
+                as_of: datetime | None = None) -> Customer:
+    """H-3: the customer as it was at a version or a moment, rebuilt from its events."""
+    uid = parse_uuid(customer_id, "customer_id")
+    if as_of is not None:
+        version = None
+        for event in deps.store.events.get(uid):
+            if event.timestamp <= as_of:
+                version = event.originator_version
+        if version is None:
+            raise NotFound("not_found", "the customer did not exist at that moment", field="as_of")
+    try:
+        customer = deps.store.repository.get(uid, version=version)
+    except Exception:
+        raise NotFound("not_found", "no such customer or version") from None
+    if not isinstance(customer, Customer):
+        raise NotFound("not_found", "no such customer")
+    return customer
+
+
+def customer_events(deps: Deps, customer_id: UUID) -> list[Any]:
+    return list(deps.store.events.get(customer_id))

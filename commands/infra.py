@@ -1,0 +1,111 @@
+"""Mutable stores beside the event store: credentials (P-4) and number sequences."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.engine import Connection, Engine
+
+metadata = MetaData()
+
+credentials = Table(
+    "crm_credentials",
+    metadata,
+    Column("person_id", String(36), primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+sequences = Table(
+    "crm_sequences",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("value", Integer, nullable=False),
+)
+
+
+class Credentials:
+    """Usernames and argon2 password hashes; rotatable and deletable, never in events."""
+
+    def __init__(self, engine: Engine, hasher: PasswordHasher | None = None) -> None:
+        self.engine = engine
+        self.hasher = hasher or PasswordHasher()
+
+    def add(self, conn: Connection, person_id: str, username: str, password: str, at: datetime) -> None:
+        conn.execute(
+            credentials.insert().values(
+                person_id=person_id,
+                username=username.strip().casefold(),
+                password_hash=self.hasher.hash(password),
+                updated_at=at,
+            )
+        )
+
+    def set_password(self, person_id: str, password: str, at: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(credentials)
+                .where(credentials.c.person_id == person_id)
+                .values(password_hash=self.hasher.hash(password), updated_at=at)
+            )
+
+    def verify(self, username: str, password: str) -> str | None:
+        """The person id when the password matches, else None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(credentials.c.person_id, credentials.c.password_hash).where(
+                    credentials.c.username == username.strip().casefold()
+                )
+            ).first()
+        if row is None:
+            # Spend the same time as a real check, so unknown names are not told apart.
+            self._dummy_check(password)
+            return None
+        try:
+            self.hasher.verify(row.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return None
+        return str(row.person_id)
+
+    def _dummy_check(self, password: str) -> None:
+        try:
+            self.hasher.verify(_DUMMY_HASH, password)
+        except (VerificationError, InvalidHashError):
+            pass
+
+
+_DUMMY_HASH = PasswordHasher().hash("not-a-password")
+
+
+class Sequences:
+    """Gap-tolerant counters for human-readable numbers (customer KH…): unique and
+    never reused, even when the command that drew a number is refused afterwards."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def next(self, name: str) -> int:
+        with self.engine.begin() as conn:
+            value = conn.execute(
+                text(
+                    "INSERT INTO crm_sequences (name, value) VALUES (:name, 1) "
+                    "ON CONFLICT (name) DO UPDATE SET value = crm_sequences.value + 1 "
+                    "RETURNING value"
+                ),
+                {"name": name},
+            ).scalar_one()
+        return int(value)

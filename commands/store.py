@@ -1,0 +1,69 @@
+"""The event store: an `eventsourcing` application over SQLAlchemy (SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import JSONTranscoder, Transcoding
+from sqlalchemy import event as sa_event
+from sqlalchemy.engine import Engine
+
+T = TypeVar("T")
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class EventStore(Application):
+    """All aggregates of the CRM live in one application, so one `save` can
+    commit several of them atomically (customer + salesperson + name index)."""
+
+    name = "crm"
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())
+
+    @property
+    def engine(self) -> Engine:
+        engine = self.recorder.datastore.engine  # type: ignore[attr-defined]
+        assert isinstance(engine, Engine)
+        return engine
+
+    def find(self, aggregate_id: UUID, kind: type[T]) -> T | None:
+        try:
+            aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        return aggregate if isinstance(aggregate, kind) else None
+
+    def head(self) -> int:
+        return self.recorder.max_notification_id() or 0
+
+
+def open_store(database_url: str) -> EventStore:
+    env: dict[str, Any] = {
+        "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
+        "SQLALCHEMY_URL": database_url,
+        "CREATE_TABLE": "y",
+    }
+    store = EventStore(env=env)
+    if store.engine.dialect.name == "sqlite":
+        # Wait for the write lock instead of failing at once when the projector writes.
+        @sa_event.listens_for(store.engine, "connect")
+        def _busy_timeout(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.execute("PRAGMA busy_timeout = 30000")
+
+        store.engine.dispose()
+    return store

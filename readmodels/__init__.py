@@ -1,0 +1,1 @@
+"""Read-model tables and the typed queries over them (lists, details, reports)."""

@@ -1,0 +1,244 @@
+"""Customer list and detail queries with the visibility rules R-2..R-4 applied."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import exists, false, func, or_, select, true
+from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.sql import ColumnElement
+
+from aggregates.base import Forbidden, Invalid
+from readmodels.org import Viewer, managed_people, people_names
+from readmodels.tables import customer_contacts, customer_shares, customers, people, visits
+
+SCOPES = ("mine", "shared_by_me", "shared_with_me", "pool", "all")
+SORTABLE = (
+    "created_at", "updated_at", "name", "number", "type", "source", "region", "status", "stage",
+    "visit_count", "last_visit_at", "pool_entered_at", "owner_since",
+)
+PUBLIC_FIELDS = (
+    "id", "number", "name", "type", "region", "source", "status", "stage", "created_at",
+    "pool_entered_at", "in_pool",
+)
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """SQLite hands datetimes back without an offset; everything is stored in UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped.casefold()}%"
+
+
+def access(conn: Connection, viewer: Viewer, row: RowMapping) -> str | None:
+    """'full', 'public' (pool fields only) or None (hidden) for one customer row."""
+    if row["deleted"]:
+        return "full" if viewer.sees_everything else None
+    if viewer.sees_everything:
+        return "full"
+    owner = row["owner_id"]
+    if owner == viewer.person_id:
+        return "full"
+    if owner is None:
+        return "full" if viewer.is_manager else "public"
+    if viewer.is_manager and owner in managed_people(conn, viewer):
+        return "full"
+    shared = conn.execute(
+        select(customer_shares.c.person_id).where(
+            customer_shares.c.customer_id == row["id"],
+            customer_shares.c.person_id == viewer.person_id,
+        )
+    ).first()
+    return "full" if shared else None
+
+
+def _scope_condition(conn: Connection, viewer: Viewer, scope: str) -> ColumnElement[bool]:
+    me = viewer.person_id
+    if scope == "mine":
+        return customers.c.owner_id == me
+    if scope == "shared_by_me":
+        return (customers.c.owner_id == me) & (customers.c.share_count > 0)
+    if scope == "shared_with_me":
+        return customers.c.id.in_(
+            select(customer_shares.c.customer_id).where(customer_shares.c.person_id == me)
+        )
+    if scope == "pool":
+        return customers.c.in_pool == true()
+    if viewer.sees_everything:
+        return true()
+    if viewer.is_manager:
+        team = managed_people(conn, viewer) | {me}
+        return or_(customers.c.in_pool == true(), customers.c.owner_id.in_(team))
+    raise Forbidden("forbidden", "the 'all' scope is for managers, admins and auditors", field="scope")
+
+
+def list_customers(
+    conn: Connection,
+    viewer: Viewer,
+    *,
+    scope: str,
+    now: datetime,
+    default_follow_days: int,
+    q: str | None = None,
+    types: list[str] | None = None,
+    status: str | None = None,
+    stage: str | None = None,
+    region: str | None = None,
+    source: str | None = None,
+    owner_id: str | None = None,
+    sort: str = "-created_at",
+    page: int = 1,
+    page_size: int = 50,
+) -> tuple[list[dict[str, Any]], int]:
+    if scope not in SCOPES:
+        raise Invalid("validation_error", f"scope must be one of {', '.join(SCOPES)}", field="scope")
+    conditions = [customers.c.deleted == false(), _scope_condition(conn, viewer, scope)]
+    if q:
+        pattern = like_pattern(q.strip())
+        contact_match = exists().where(
+            customer_contacts.c.customer_id == customers.c.id,
+            or_(
+                func.lower(customer_contacts.c.name).like(pattern, escape="\\"),
+                func.lower(customer_contacts.c.phone).like(pattern, escape="\\"),
+            ),
+        )
+        conditions.append(
+            or_(
+                func.lower(customers.c.name).like(pattern, escape="\\"),
+                func.lower(customers.c.number).like(pattern, escape="\\"),
+                contact_match,
+            )
+        )
+    if types is not None:
+        conditions.append(customers.c.type.in_(types))
+    for column, value in (
+        (customers.c.status, status), (customers.c.stage, stage), (customers.c.region, region),
+        (customers.c.source, source), (customers.c.owner_id, owner_id),
+    ):
+        if value:
+            conditions.append(column == value)
+
+    descending = sort.startswith("-")
+    key = sort.lstrip("-+")
+    if key not in SORTABLE:
+        raise Invalid("validation_error", f"cannot sort by {key}", field="sort")
+    column = customers.c[key]
+    order = [column.desc() if descending else column.asc(), customers.c.number.asc()]
+
+    total = conn.execute(select(func.count()).select_from(customers).where(*conditions)).scalar_one()
+    rows = conn.execute(
+        select(customers, people.c.name.label("owner_name"), people.c.max_follow_days)
+        .select_from(customers.outerjoin(people, people.c.id == customers.c.owner_id))
+        .where(*conditions)
+        .order_by(*order)
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    ).mappings()
+    items = []
+    for row in rows:
+        level = access(conn, viewer, row)
+        item = customer_item(row, now, default_follow_days)
+        items.append(public_only(item) if level != "full" else item)
+    return items, int(total)
+
+
+def days_until_pool(row: RowMapping, now: datetime, default_follow_days: int) -> int | None:
+    """A-2: whole days left before the owner's follow time runs out (0 when overdue)."""
+    since = utc(row["owner_since"])
+    if row["owner_id"] is None or since is None or row["status"] == "dealt":
+        return None
+    limit = row.get("max_follow_days") or default_follow_days
+    left = since + timedelta(days=limit) - now
+    return max(0, math.ceil(left.total_seconds() / 86400))
+
+
+def customer_item(row: RowMapping, now: datetime, default_follow_days: int) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "number": row["number"],
+        "name": row["name"],
+        "type": row["type"],
+        "source": row["source"],
+        "region": row["region"],
+        "address": row["address"],
+        "building": row["building"],
+        "lat": row["lat"],
+        "lng": row["lng"],
+        "status": row["status"],
+        "stage": row["stage"],
+        "owner_id": row["owner_id"],
+        "owner_name": row.get("owner_name"),
+        "owner_since": utc(row["owner_since"]),
+        "in_pool": row["in_pool"],
+        "pool_entered_at": utc(row["pool_entered_at"]),
+        "pool_reason": row["pool_reason"],
+        "created_at": utc(row["created_at"]),
+        "updated_at": utc(row["updated_at"]),
+        "visit_count": row["visit_count"],
+        "last_visit_at": utc(row["last_visit_at"]),
+        "primary_contact_name": row["primary_contact_name"],
+        "primary_contact_phone": row["primary_contact_phone"],
+        "days_until_pool": days_until_pool(row, now, default_follow_days),
+        "deleted": row["deleted"],
+        "version": row["version"],
+    }
+
+
+def public_only(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: item[key] for key in PUBLIC_FIELDS}
+
+
+def get_customer_row(conn: Connection, customer_id: str) -> RowMapping | None:
+    return (
+        conn.execute(
+            select(customers, people.c.name.label("owner_name"), people.c.max_follow_days)
+            .select_from(customers.outerjoin(people, people.c.id == customers.c.owner_id))
+            .where(customers.c.id == customer_id)
+        )
+        .mappings()
+        .first()
+    )
+
+
+def customer_detail(
+    conn: Connection, row: RowMapping, now: datetime, default_follow_days: int
+) -> dict[str, Any]:
+    """The full view: the list row plus contacts, sharees and recent visits."""
+    item = customer_item(row, now, default_follow_days)
+    cid = row["id"]
+    item["contacts"] = [
+        {"id": c.contact_id, "name": c.name, "phone": c.phone, "title": c.title, "primary": c.is_primary}
+        for c in conn.execute(
+            select(customer_contacts)
+            .where(customer_contacts.c.customer_id == cid)
+            .order_by(customer_contacts.c.seq)
+        )
+    ]
+    sharees = [str(p) for p in conn.execute(
+        select(customer_shares.c.person_id).where(customer_shares.c.customer_id == cid)
+    ).scalars()]
+    names = people_names(conn, set(sharees))
+    item["shared_with"] = [{"person_id": p, "name": names.get(p)} for p in sorted(sharees)]
+    visit_rows = list(
+        conn.execute(
+            select(visits).where(visits.c.customer_id == cid).order_by(visits.c.visited_at.desc()).limit(50)
+        ).mappings()
+    )
+    visitor_names = people_names(conn, {v["visitor_id"] for v in visit_rows})
+    item["visits"] = [
+        {
+            "visit_id": v["visit_id"], "visited_at": utc(v["visited_at"]),
+            "visitor_id": v["visitor_id"], "visitor_name": visitor_names.get(v["visitor_id"]),
+            "lat": v["lat"], "lng": v["lng"], "address": v["address"], "contact": v["contact"],
+            "stage": v["stage"], "notes": v["notes"], "late_entry": v["late_entry"],
+        }
+        for v in visit_rows
+    ]
+    return item

@@ -1,0 +1,114 @@
+"""Queries over people, departments and settings; the manager subtree (P-1, R-4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection, Engine, RowMapping
+
+from aggregates.settings import DEFAULT_DICTIONARIES, DEFAULT_RULES
+from readmodels.tables import departments, people, settings
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking: enough to apply the visibility rules R-2..R-4."""
+
+    person_id: str
+    name: str
+    roles: frozenset[str]
+    department_id: str | None
+
+    @property
+    def sees_everything(self) -> bool:
+        return bool(self.roles & {"admin", "auditor"})
+
+    @property
+    def is_manager(self) -> bool:
+        return "manager" in self.roles
+
+
+def get_person(conn: Connection, person_id: str) -> RowMapping | None:
+    return conn.execute(select(people).where(people.c.id == person_id)).mappings().first()
+
+
+def people_names(conn: Connection, ids: set[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    rows = conn.execute(select(people.c.id, people.c.name).where(people.c.id.in_(ids)))
+    return {str(i): n for i, n in rows}
+
+
+def list_people(
+    conn: Connection, department_id: str | None = None, role: str | None = None
+) -> list[RowMapping]:
+    query = select(people).order_by(people.c.name)
+    if department_id:
+        query = query.where(people.c.department_id.in_(subtree(conn, [department_id])))
+    rows = list(conn.execute(query).mappings())
+    if role:
+        rows = [r for r in rows if role in (r["roles"] or [])]
+    return rows
+
+
+def all_departments(conn: Connection) -> list[RowMapping]:
+    return list(conn.execute(select(departments).order_by(departments.c.name)).mappings())
+
+
+def subtree(conn: Connection, roots: list[str]) -> set[str]:
+    """The given departments and every department below them."""
+    children: dict[str | None, list[str]] = {}
+    for row in conn.execute(select(departments.c.id, departments.c.parent_id)):
+        children.setdefault(row.parent_id, []).append(str(row.id))
+    found: set[str] = set()
+    stack = list(roots)
+    while stack:
+        current = stack.pop()
+        if current in found:
+            continue
+        found.add(current)
+        stack.extend(children.get(current, []))
+    return found
+
+
+def managed_departments(conn: Connection, viewer: Viewer) -> set[str]:
+    """Departments a manager manages: those naming them as manager, else their own,
+    with every department below."""
+    if not viewer.is_manager:
+        return set()
+    roots = [
+        str(row.id)
+        for row in conn.execute(select(departments.c.id, departments.c.manager_ids))
+        if viewer.person_id in (row.manager_ids or [])
+    ]
+    if not roots and viewer.department_id:
+        roots = [viewer.department_id]
+    return subtree(conn, roots)
+
+
+def managed_people(conn: Connection, viewer: Viewer) -> set[str]:
+    """People whose customers the viewer may see and manage (R-4)."""
+    depts = managed_departments(conn, viewer)
+    if not depts:
+        return set()
+    rows = conn.execute(select(people.c.id).where(people.c.department_id.in_(depts)))
+    return {str(r) for r in rows.scalars()}
+
+
+def manages(engine: Engine, viewer: Viewer, person_id: str | None) -> bool:
+    """Admins manage everybody; a manager manages the people of their subtree."""
+    if "admin" in viewer.roles:
+        return True
+    if person_id is None or not viewer.is_manager:
+        return False
+    with engine.connect() as conn:
+        return person_id in managed_people(conn, viewer)
+
+
+def current_settings(conn: Connection) -> dict[str, Any]:
+    row = conn.execute(select(settings.c.rules, settings.c.dictionaries)).first()
+    if row is None:
+        return {"rules": dict(DEFAULT_RULES), "dictionaries": dict(DEFAULT_DICTIONARIES)}
+    return {"rules": row.rules, "dictionaries": row.dictionaries}

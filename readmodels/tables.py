@@ -1,0 +1,139 @@
+"""Table definitions of the read models and of projection tracking.
+
+Read models live in the same database as the event store, so a projection's rows and
+its tracking position commit in one transaction.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+projection_tracking = Table(
+    "projection_tracking",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("position", BigInteger, nullable=False, default=0),
+)
+
+customers = Table(
+    "rm_customers",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("number", String(32), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("type", String(100)),
+    Column("source", String(100)),
+    Column("region", String(100)),
+    Column("address", String(500)),
+    Column("building", String(200)),
+    Column("lat", Float),
+    Column("lng", Float),
+    Column("status", String(20), nullable=False),
+    Column("stage", String(100)),
+    Column("owner_id", String(36)),
+    Column("owner_since", DateTime(timezone=True)),
+    Column("in_pool", Boolean, nullable=False),
+    Column("pool_entered_at", DateTime(timezone=True)),
+    Column("pool_reason", String(20)),
+    Column("registered_by", String(36)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("visit_count", Integer, nullable=False, default=0),
+    Column("last_visit_at", DateTime(timezone=True)),
+    Column("primary_contact_name", String(100)),
+    Column("primary_contact_phone", String(50)),
+    Column("share_count", Integer, nullable=False, default=0),
+    Column("deleted", Boolean, nullable=False, default=False),
+    Column("version", Integer, nullable=False),
+    Index("rm_customers_owner_idx", "owner_id"),
+    Index("rm_customers_pool_idx", "in_pool"),
+    Index("rm_customers_created_idx", "created_at"),
+)
+
+customer_contacts = Table(
+    "rm_customer_contacts",
+    metadata,
+    Column("customer_id", String(36), primary_key=True),
+    Column("contact_id", String(36), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("phone", String(50)),
+    Column("title", String(100)),
+    Column("is_primary", Boolean, nullable=False),
+    Column("seq", Integer, nullable=False),
+)
+
+customer_shares = Table(
+    "rm_customer_shares",
+    metadata,
+    Column("customer_id", String(36), primary_key=True),
+    Column("person_id", String(36), primary_key=True),
+    Index("rm_customer_shares_person_idx", "person_id"),
+)
+
+visits = Table(
+    "rm_visits",
+    metadata,
+    Column("visit_id", String(36), primary_key=True),
+    Column("customer_id", String(36), nullable=False, index=True),
+    Column("visitor_id", String(36), nullable=False, index=True),
+    Column("visited_at", DateTime(timezone=True), nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Column("lat", Float),
+    Column("lng", Float),
+    Column("address", String(500)),
+    Column("contact", String(100)),
+    Column("stage", String(100)),
+    Column("notes", Text),
+    Column("late_entry", Boolean, nullable=False),
+)
+
+people = Table(
+    "rm_people",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("department_id", String(36), index=True),
+    Column("roles", JSON, nullable=False),
+    Column("position", String(100)),
+    Column("mobile", String(50)),
+    Column("gender", String(20)),
+    Column("active", Boolean, nullable=False),
+    Column("is_salesperson", Boolean, nullable=False, default=False),
+    Column("salesperson_id", String(36), index=True),
+    Column("max_customers", Integer),
+    Column("max_follow_days", Integer),
+    Column("held_customers", Integer, nullable=False, default=0),
+)
+
+departments = Table(
+    "rm_departments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("parent_id", String(36)),
+    Column("manager_ids", JSON, nullable=False),
+)
+
+settings = Table(
+    "rm_settings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("rules", JSON, nullable=False),
+    Column("dictionaries", JSON, nullable=False),
+)

@@ -1,0 +1,175 @@
+"""Test wiring: each run gets its own PostgreSQL database (created, then dropped), each
+test a fresh schema or SQLite file. With CRM_REQUIRE_SERVICES=1 the run fails when
+PostgreSQL or Redis cannot be reached, instead of skipping their tests."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg2
+import pytest
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from commands.bootstrap import Service, bootstrap
+from commands.clock import ManualClock
+from commands.config import Config
+from commands.organisation import CreatePerson, create_person
+from readmodels.org import Viewer
+
+PG_HOST = os.environ.get("CRM_TEST_PG_HOST", "127.0.0.1")
+PG_PORT = int(os.environ.get("CRM_TEST_PG_PORT", "5432"))
+PG_USER = os.environ.get("CRM_TEST_PG_USER", "postgres")
+REDIS_PORT = int(os.environ.get("CRM_TEST_REDIS_PORT", "6379"))
+REQUIRED = os.environ.get("CRM_REQUIRE_SERVICES") == "1"
+
+_pg_database: str | None = None
+
+
+def _admin_connection() -> Any:
+    conn = psycopg2.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname="postgres", connect_timeout=3)
+    conn.autocommit = True
+    return conn
+
+
+def _redis_reachable() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", REDIS_PORT), timeout=2) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    global _pg_database
+    problems = []
+    try:
+        conn = _admin_connection()
+    except psycopg2.OperationalError as error:
+        problems.append(f"PostgreSQL at {PG_HOST}:{PG_PORT}: {error}".strip())
+    else:
+        _pg_database = f"crm_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        with conn.cursor() as cur:
+            cur.execute(f'CREATE DATABASE "{_pg_database}"')
+        conn.close()
+    if not _redis_reachable():
+        problems.append(f"Redis at 127.0.0.1:{REDIS_PORT} does not answer PING")
+    if problems and REQUIRED:
+        pytest.exit("CRM_REQUIRE_SERVICES=1 but: " + "; ".join(problems), returncode=3)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _pg_database is None:
+        return
+    conn = _admin_connection()
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (_pg_database,)
+        )
+        cur.execute(f'DROP DATABASE IF EXISTS "{_pg_database}"')
+    conn.close()
+
+
+def postgres_url() -> str:
+    if _pg_database is None:
+        pytest.skip("PostgreSQL is not reachable (set CRM_REQUIRE_SERVICES=1 to fail instead)")
+    conn = psycopg2.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=_pg_database)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    conn.close()
+    return f"postgresql+psycopg2://{PG_USER}@{PG_HOST}:{PG_PORT}/{_pg_database}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/crm.db"
+    return postgres_url()
+
+
+@pytest.fixture
+def pg_url() -> str:
+    return postgres_url()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(datetime(2026, 11, 2, 1, 0, tzinfo=UTC))
+
+
+def make_service(url: str, clock: ManualClock) -> Service:
+    return bootstrap(Config(database_url=url, mode="embedded"), clock=clock)
+
+
+@pytest.fixture
+def service(database_url: str, clock: ManualClock) -> Iterator[Service]:
+    svc = make_service(database_url, clock)
+    yield svc
+    svc.close()
+
+
+SYSTEM = Viewer("system", "system", frozenset({"admin"}), None)
+ADMIN_PASSWORD = "admin-password"
+
+
+class Http:
+    """A thin client that signs in and speaks the API's JSON."""
+
+    def __init__(self, client: TestClient) -> None:
+        self.client = client
+        self.tokens: dict[str, str] = {}
+
+    def login(self, username: str, password: str) -> dict[str, str]:
+        response = self.client.post("/api/v1/auth/token", data={"username": username, "password": password})
+        assert response.status_code == 200, response.text
+        return {"Authorization": "Bearer " + response.json()["access_token"]}
+
+    def as_(self, username: str, password: str = "password123") -> dict[str, str]:
+        if username not in self.tokens:
+            self.tokens[username] = self.login(username, password)["Authorization"]
+        return {"Authorization": self.tokens[username]}
+
+    def get(self, path: str, who: str, **kw: Any) -> Any:
+        return self.client.get("/api/v1" + path, headers=self.as_(who), **kw)
+
+    def post(self, path: str, who: str, **kw: Any) -> Any:
+        return self.client.post("/api/v1" + path, headers=self.as_(who), **kw)
+
+    def patch(self, path: str, who: str, **kw: Any) -> Any:
+        return self.client.patch("/api/v1" + path, headers=self.as_(who), **kw)
+
+    def put(self, path: str, who: str, **kw: Any) -> Any:
+        return self.client.put("/api/v1" + path, headers=self.as_(who), **kw)
+
+    def delete(self, path: str, who: str, **kw: Any) -> Any:
+        return self.client.delete("/api/v1" + path, headers=self.as_(who), **kw)
+
+
+@pytest.fixture
+def http(service: Service) -> Iterator[Http]:
+    create_person(
+        CreatePerson(name="管理员", username="root", password=ADMIN_PASSWORD, roles=["admin"]),
+        SYSTEM, service.deps,
+    )
+    with TestClient(create_app(service, background=False)) as client:
+        h = Http(client)
+        h.tokens["root"] = h.login("root", ADMIN_PASSWORD)["Authorization"]
+        yield h
+
+
+def assert_error(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
+    """The response is a 4xx in the error shape of API.md."""
+    assert response.status_code == status, response.text
+    error = response.json()["error"]
+    assert set(error) == {"code", "message", "field", "details"}
+    if code is not None:
+        assert error["code"] == code, error
+    return dict(error)
