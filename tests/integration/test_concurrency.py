@@ -1,0 +1,110 @@
+"""N-2: unique names (C-2), one owner per customer (C-5) and the cap (P-3) hold when many
+requests arrive at once. Threads share one service, as the workers of one API process do."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from aggregates.base import DomainError
+from commands import customers as cc
+from commands import organisation as oc
+from commands.bootstrap import Service, bootstrap
+from commands.clock import ManualClock
+from commands.config import Config
+from readmodels.org import Viewer
+from readmodels.tables import customers
+from tests.conftest import SYSTEM
+
+
+@pytest.fixture
+def service(database_url: str, clock: ManualClock) -> Iterator[Service]:
+    # Projections are caught up once at the end, so the threads race on the write path only.
+    svc = bootstrap(Config(database_url=database_url, mode="distributed"), clock=clock)
+    yield svc
+    svc.close()
+
+
+def run_together(n: int, work: Callable[[int], Any]) -> list[Any]:
+    """Start n threads at the same moment; collect each one's result or refusal code."""
+    barrier = threading.Barrier(n)
+    results: list[Any] = [None] * n
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = work(i)
+        except DomainError as error:
+            results[i] = error.code
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return results
+
+
+def salespeople(service: Service, count: int, max_customers: int | None = None) -> list[Viewer]:
+    dept = oc.create_department(oc.CreateDepartment(name="并发部"), SYSTEM, service.deps).ids["id"]
+    people = []
+    for i in range(count):
+        pid = oc.create_person(
+            oc.CreatePerson(name=f"S{i}", username=f"s{i}", password="password123", roles=["sales"],
+                            department_id=dept, max_customers=max_customers),
+            SYSTEM, service.deps,
+        ).ids["id"]
+        people.append(Viewer(pid, f"S{i}", frozenset({"sales"}), dept))
+    return people
+
+
+def pool_customers(service: Service, registrant: Viewer, count: int) -> list[str]:
+    return [
+        cc.register_customer(cc.RegisterCustomer(name=f"公海客户{i}", to_pool=True), registrant, service.deps)
+        .ids["id"]
+        for i in range(count)
+    ]
+
+
+def test_simultaneous_registrations_of_one_name_create_exactly_one(service: Service) -> None:
+    [person] = salespeople(service, 1, max_customers=100)
+    results = run_together(
+        50, lambda i: cc.register_customer(cc.RegisterCustomer(name=" 同名 科技\u3000"), person, service.deps)
+    )
+    created = [r for r in results if isinstance(r, cc.Result)]
+    assert len(created) == 1
+    assert Counter(r for r in results if isinstance(r, str)) == {"duplicate_name": 49}
+    service.projector.catch_up()
+    with service.store.engine.connect() as conn:
+        rows = conn.execute(select(customers.c.id, customers.c.name)).all()
+    assert [(r.id, r.name) for r in rows] == [(created[0].ids["id"], "同名 科技")]
+
+
+def test_simultaneous_claims_of_one_customer_give_one_owner(service: Service) -> None:
+    people = salespeople(service, 50)
+    [target] = pool_customers(service, people[0], 1)
+    results = run_together(50, lambda i: cc.claim_customer(target, people[i], service.deps))
+    winners = [people[i].person_id for i, r in enumerate(results) if isinstance(r, cc.Result)]
+    assert len(winners) == 1
+    assert Counter(r for r in results if isinstance(r, str)) == {"not_in_pool": 49}
+    service.projector.catch_up()
+    with service.store.engine.connect() as conn:
+        owner = conn.execute(select(customers.c.owner_id).where(customers.c.id == target)).scalar_one()
+    assert owner == winners[0]
+
+
+def test_cap_holds_when_one_salesperson_claims_from_many_threads(service: Service) -> None:
+    [registrant, greedy] = salespeople(service, 2, max_customers=5)
+    targets = pool_customers(service, registrant, 20)
+    results = run_together(20, lambda i: cc.claim_customer(targets[i], greedy, service.deps))
+    assert sum(isinstance(r, cc.Result) for r in results) == 5
+    assert Counter(r for r in results if isinstance(r, str)) == {"cap_reached": 15}
+    service.projector.catch_up()
+    with service.store.engine.connect() as conn:
+        owned = conn.execute(select(customers.c.id).where(customers.c.owner_id == greedy.person_id)).all()
+    assert len(owned) == 5
