@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aggregates.base import Context, CrmAggregate, Invalid, derived_id
 
@@ -41,6 +42,10 @@ DEFAULT_DICTIONARIES: dict[str, Any] = {
     "warehouses": ["总仓"],
     "problem_types": ["质量问题", "物流问题", "安装问题", "服务投诉", "其他"],
 }
+
+APPROVAL_KINDS = (
+    "customer_info_change", "price_change", "transfer", "claim", "target", "return", "exchange",
+)
 
 SETTINGS_ID: UUID = derived_id("settings", "global")
 
@@ -113,6 +118,14 @@ def check_rules(rules: dict[str, Any]) -> None:
             raise Invalid("validation_error", f"{key} must be a whole number ≥ 0", field=f"rules.{key}")
     if not isinstance(rules["default_max_follow_days"], int) or rules["default_max_follow_days"] < 1:
         raise Invalid("validation_error", "must be ≥ 1", field="rules.default_max_follow_days")
+    try:
+        ZoneInfo(str(rules["timezone"]))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise Invalid("validation_error", "unknown time zone", field="rules.timezone") from None
+    unknown_kinds = set(rules["approval_required"]) - set(APPROVAL_KINDS)
+    if unknown_kinds:
+        raise Invalid("validation_error", f"approval kinds are {', '.join(APPROVAL_KINDS)}",
+                      field="rules.approval_required")
     limit = rules["daily_claim_limit"]
     if limit is not None and (not isinstance(limit, int) or limit < 0):
         raise Invalid("validation_error", "must be empty or ≥ 0", field="rules.daily_claim_limit")

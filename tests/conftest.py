@@ -137,20 +137,20 @@ class Http:
             self.tokens[username] = self.login(username, password)["Authorization"]
         return {"Authorization": self.tokens[username]}
 
-    def get(self, path: str, who: str, **kw: Any) -> Any:
-        return self.client.get("/api/v1" + path, headers=self.as_(who), **kw)
+    def get(self, path: str, who: str, headers: dict[str, str] | None = None, **kw: Any) -> Any:
+        return self.client.get("/api/v1" + path, headers={**self.as_(who), **(headers or {})}, **kw)
 
-    def post(self, path: str, who: str, **kw: Any) -> Any:
-        return self.client.post("/api/v1" + path, headers=self.as_(who), **kw)
+    def post(self, path: str, who: str, headers: dict[str, str] | None = None, **kw: Any) -> Any:
+        return self.client.post("/api/v1" + path, headers={**self.as_(who), **(headers or {})}, **kw)
 
-    def patch(self, path: str, who: str, **kw: Any) -> Any:
-        return self.client.patch("/api/v1" + path, headers=self.as_(who), **kw)
+    def patch(self, path: str, who: str, headers: dict[str, str] | None = None, **kw: Any) -> Any:
+        return self.client.patch("/api/v1" + path, headers={**self.as_(who), **(headers or {})}, **kw)
 
-    def put(self, path: str, who: str, **kw: Any) -> Any:
-        return self.client.put("/api/v1" + path, headers=self.as_(who), **kw)
+    def put(self, path: str, who: str, headers: dict[str, str] | None = None, **kw: Any) -> Any:
+        return self.client.put("/api/v1" + path, headers={**self.as_(who), **(headers or {})}, **kw)
 
-    def delete(self, path: str, who: str, **kw: Any) -> Any:
-        return self.client.delete("/api/v1" + path, headers=self.as_(who), **kw)
+    def delete(self, path: str, who: str, headers: dict[str, str] | None = None, **kw: Any) -> Any:
+        return self.client.delete("/api/v1" + path, headers={**self.as_(who), **(headers or {})}, **kw)
 
 
 @pytest.fixture
