@@ -55,8 +55,8 @@ def seed_demo(service: Service) -> bool:
     oc.change_department(oc.ChangeDepartment(dept, {"manager_ids": [ids["manager"]]}), system, deps)
     sales = [Viewer(ids[u], u, frozenset({"sales"}), east) for u in ("sales1", "sales2", "sales3")]
     types = type_names(DEFAULT_DICTIONARIES["customer_types"])
-    names = {f"{rng.choice(CITIES)}{w}{k}" for w in WORDS for k in KINDS}
-    for n, name in enumerate(sorted(names)[:200]):
+    names = rng.sample(sorted(f"{c}{w}{k}" for c in CITIES for w in WORDS for k in KINDS), 200)
+    for n, name in enumerate(names):
         owner = sales[n % 3]
         to_pool = n % 5 == 0
         contact = {"name": rng.choice(SURNAMES) + rng.choice(["先生", "女士", "总", "经理"]),
