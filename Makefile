@@ -16,6 +16,8 @@ run: $(STAMP)
 	$(BIN)/crm api --demo
 
 test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy aggregates commands projections readmodels api workers
 	$(BIN)/pytest -q
 
 lint: $(STAMP)

@@ -348,13 +348,14 @@ def customer_at(deps: Deps, customer_id: str, *, version: int | None = None,
     uid = parse_uuid(customer_id, "customer_id")
     if as_of is not None:
         version = None
-        for event in deps.store.events.get(uid):
+        events: list[Any] = list(deps.store.events.get(uid))
+        for event in events:
             if event.timestamp <= as_of:
                 version = event.originator_version
         if version is None:
             raise NotFound("not_found", "the customer did not exist at that moment", field="as_of")
     try:
-        customer = deps.store.repository.get(uid, version=version)
+        customer: Any = deps.store.repository.get(uid, version=version)
     except Exception:
         raise NotFound("not_found", "no such customer or version") from None
     if not isinstance(customer, Customer):

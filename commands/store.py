@@ -43,7 +43,7 @@ class EventStore(Application):
 
     def find(self, aggregate_id: UUID, kind: type[T]) -> T | None:
         try:
-            aggregate = self.repository.get(aggregate_id)
+            aggregate: Any = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
         return aggregate if isinstance(aggregate, kind) else None

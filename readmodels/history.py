@@ -13,9 +13,9 @@ QUIET = {"owner_since", "pool_entered_at"}
 
 def history_items(events: Iterable[Any], names: dict[str, str]) -> list[dict[str, Any]]:
     items = []
-    aggregate = None
+    aggregate: Any = None
     for event in events:
-        before = aggregate.view() if aggregate is not None else {}
+        before: dict[str, Any] = aggregate.view() if aggregate is not None else {}
         aggregate = event.mutate(aggregate)
         after = aggregate.view()
         changes = [

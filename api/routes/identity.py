@@ -85,7 +85,7 @@ def departments(service: ServiceDep, _: CurrentUser) -> list[DepartmentNode]:
         rows = all_departments(conn)
     nodes = {r["id"]: DepartmentNode(id=r["id"], name=r["name"], parent_id=r["parent_id"],
                                      manager_ids=list(r["manager_ids"] or [])) for r in rows}
-    roots = []
+    roots: list[DepartmentNode] = []
     for node in nodes.values():
         parent = nodes.get(node.parent_id) if node.parent_id else None
         (parent.children if parent else roots).append(node)

@@ -79,7 +79,8 @@ def test_search_filters_sort_and_pages(http: Http, org: dict[str, str]) -> None:
 
 def test_transfer_assign_recall_and_delete(http: Http, org: dict[str, str]) -> None:
     c = register(http, "alice", name="转交客户")
-    moved = http.post(f"/customers/{c['id']}/transfer", "alice", json={"to_person_id": org["bob"], "reason": "区域调整"})
+    moved = http.post(f"/customers/{c['id']}/transfer", "alice",
+                      json={"to_person_id": org["bob"], "reason": "区域调整"})
     assert moved.status_code == 200, moved.text
     assert http.get(f"/customers/{c['id']}", "bob").json()["owner_id"] == org["bob"]
     assert http.get(f"/customers/{c['id']}", "alice").status_code == 404
@@ -128,7 +129,8 @@ def test_visits_status_stage_and_late_entry(http: Http, org: dict[str, str], clo
     fresh = http.post(f"/customers/{c['id']}/visits", "alice", json={"stage": "需求确认", "notes": "首次拜访"})
     assert fresh.status_code == 201 and fresh.json()["late_entry"] is False
     late_at = (now - timedelta(days=2)).isoformat()
-    late = http.post(f"/customers/{c['id']}/visits", "alice", json={"visited_at": late_at, "lat": 31.2, "lng": 121.5})
+    late = http.post(f"/customers/{c['id']}/visits", "alice",
+                     json={"visited_at": late_at, "lat": 31.2, "lng": 121.5})
     assert late.status_code == 201 and late.json()["late_entry"] is True
     detail = http.get(f"/customers/{c['id']}", "alice").json()
     assert detail["status"] == "following" and detail["stage"] == "需求确认" and detail["visit_count"] == 2

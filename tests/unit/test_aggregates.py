@@ -33,7 +33,9 @@ def event_names(c: Customer) -> list[str]:
     return [type(e).__name__ for e in c.collect_events()]
 
 
-@pytest.mark.parametrize("raw", ["华为技术有限公司", "  华为技术有限公司 ", "华为技术有限公司\u3000", "华为技术　有限公司"])
+@pytest.mark.parametrize(
+    "raw", ["华为技术有限公司", "  华为技术有限公司 ", "华为技术有限公司\u3000", "华为技术　有限公司"]
+)
 def test_names_normalise_spaces_and_width(raw: str) -> None:
     assert normalise_name(raw).replace(" ", "") == "华为技术有限公司"
     assert CustomerName.id_for(raw) == CustomerName.id_for(raw.strip())
