@@ -308,6 +308,8 @@ class Customer(CrmAggregate):
         self._check_live()
         current = self._contact(contact_id)
         allowed = {k: v for k, v in changes.items() if k in ("name", "phone", "title", "primary")}
+        if allowed.get("primary", False) is None:
+            del allowed["primary"]
         if allowed.get("primary") is False and current.get("primary"):
             raise Invalid(
                 "primary_required",

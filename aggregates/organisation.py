@@ -50,6 +50,10 @@ class Department(CrmAggregate):
         )
 
     def change(self, ctx: Context, changes: dict[str, Any]) -> None:
+        if "name" in changes and not (changes["name"] or "").strip():
+            raise Invalid("validation_error", "name is required", field="name")
+        if changes.get("manager_ids", []) is None:
+            raise Invalid("validation_error", "manager_ids must be a list", field="manager_ids")
         effective = {k: v for k, v in changes.items() if getattr(self, k) != v}
         if "parent_id" in effective and effective["parent_id"] == str(self.id):
             raise Invalid("invalid_parent", "a department cannot be its own parent", field="parent_id")
@@ -122,6 +126,9 @@ class Person(CrmAggregate):
         )
 
     def change(self, ctx: Context, changes: dict[str, Any]) -> None:
+        for required in ("name", "roles", "active"):
+            if required in changes and changes[required] in (None, ""):
+                raise Invalid("validation_error", f"{required} cannot be empty", field=required)
         if "roles" in changes:
             check_roles(changes["roles"])
         recorded = []
@@ -135,7 +142,9 @@ class Person(CrmAggregate):
             self._record(ctx, self.Changed, changes=recorded)
 
 
-def check_roles(roles: list[str]) -> None:
+def check_roles(roles: list[str] | None) -> None:
+    if not isinstance(roles, list):
+        raise Invalid("invalid_role", "roles must be a list", field="roles")
     unknown = [r for r in roles if r not in ROLES]
     if unknown or not roles:
         raise Invalid("invalid_role", f"roles must be some of {', '.join(ROLES)}", field="roles")

@@ -101,6 +101,12 @@ class Settings(CrmAggregate):
         )
 
     def change(self, ctx: Context, rules: dict[str, Any], dictionaries: dict[str, Any]) -> None:
+        for key, value in rules.items():
+            if value is None and key != "daily_claim_limit":
+                raise Invalid("validation_error", f"{key} cannot be empty", field=f"rules.{key}")
+        for key, value in dictionaries.items():
+            if value is None:
+                raise Invalid("validation_error", f"{key} cannot be empty", field=f"dictionaries.{key}")
         new_rules = {**self.rules, **rules}
         new_dicts = {**self.dictionaries, **dictionaries}
         check_rules(new_rules)

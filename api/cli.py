@@ -6,7 +6,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from commands.config import Config
+from commands.config import DEV_SECRET, Config
 
 app = typer.Typer(help="Sales CRM: serve the API and operate the store.", no_args_is_help=True)
 console = Console()
@@ -25,7 +25,7 @@ def api(
     from api.main import create_app
     from commands.bootstrap import bootstrap
 
-    config = Config()
+    config = checked_config()
     service = bootstrap(config)
     if demo:
         with console.status("creating the demo data set…"):
@@ -39,6 +39,37 @@ def api(
         console.print(table)
     console.print(f"API docs: http://{host}:{port}/docs  (store: {config.database_url})")
     uvicorn.run(create_app(service), host=host, port=port, log_level="info")
+
+
+def checked_config() -> Config:
+    config = Config()
+    if config.mode not in ("embedded", "distributed"):
+        console.print(f"[red]CRM_MODE must be embedded or distributed, not {config.mode}[/red]")
+        raise typer.Exit(2)
+    if config.mode == "distributed" and config.secret_key == DEV_SECRET:
+        console.print("[red]the distributed mode needs its own CRM_SECRET_KEY[/red]")
+        raise typer.Exit(2)
+    return config
+
+
+@app.command()
+def worker(poll: float = typer.Option(1.0, help="seconds between polls of the event store")) -> None:
+    """Run the projections (distributed mode): poll the event store, apply new events."""
+    import logging
+    import signal
+    import threading
+
+    from commands.bootstrap import bootstrap
+    from workers.projector import run_projection_worker
+
+    logging.basicConfig(level=logging.INFO)
+    service = bootstrap(checked_config())
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    console.print(f"projection worker: {', '.join(service.projector.names)}")
+    run_projection_worker(service, stop, poll)
+    service.close()
 
 
 @app.command()

@@ -112,3 +112,20 @@ def test_refusals_by_state_are_409(http: Http, org: dict[str, str]) -> None:
                            json={"changes": {"status": "dealt"}}), 422, "validation_error")
     assert_error(http.post(f"/customers/{own['id']}/changes", "alice",
                            json={"changes": {"name": "自有客户"}}), 422, "no_change")
+
+
+def test_explicit_nulls_are_refused_not_stored(http: Http, org: dict[str, str]) -> None:
+    """A null where a value is required would poison the read model; it is a 422 instead."""
+    assert_error(http.patch(f"/departments/{org['dept']}", "root", json={"name": None}), 422)
+    assert_error(http.patch(f"/people/{org['alice']}", "root", json={"name": None}), 422)
+    assert_error(http.patch(f"/people/{org['alice']}", "root", json={"roles": None}), 422)
+    assert_error(http.put("/settings", "root", json={"rules": {"approval_required": None}}), 422)
+    assert_error(http.put("/settings", "root", json={"dictionaries": {"regions": None}}), 422)
+    c = http.post("/customers", "alice", json={"name": "空值", "contacts": [{"name": "甲"}]}).json()
+    contact = http.get(f"/customers/{c['id']}", "alice").json()["contacts"][0]["id"]
+    ok = http.patch(f"/customers/{c['id']}/contacts/{contact}", "alice", json={"primary": None, "phone": "5"})
+    assert ok.status_code == 200
+    assert http.get(f"/customers/{c['id']}", "alice").json()["contacts"][0]["primary"] is True
+    # Every projection is still at the head: nothing was stored that it could not apply.
+    status = http.get("/admin/projections", "root").json()
+    assert all(s["lag"] == 0 for s in status)
