@@ -16,7 +16,7 @@ from eventsourcing.persistence import IntegrityError
 
 from aggregates.base import Conflict, Context, Invalid, NotFound
 from aggregates.customer import Customer
-from aggregates.organisation import Salesperson
+from aggregates.organisation import Person, Salesperson
 from aggregates.settings import SETTINGS_ID, Settings
 from commands.clock import Clock
 from commands.infra import Credentials, Sequences
@@ -96,6 +96,12 @@ def parse_uuid(value: str, field_name: str) -> UUID:
         return UUID(str(value))
     except ValueError:
         raise Invalid("validation_error", "not a valid id", field=field_name) from None
+
+
+def check_people(deps: Deps, person_ids: list[str], field_name: str) -> None:
+    for person_id in person_ids:
+        if deps.store.find(parse_uuid(person_id, field_name), Person) is None:
+            raise Invalid("unknown_person", f"no such person {person_id}", field=field_name)
 
 
 def load_customer(deps: Deps, customer_id: str) -> Customer:

@@ -10,7 +10,6 @@ from uuid import UUID, uuid4
 from aggregates.base import Forbidden, Invalid, NotFound
 from aggregates.customer import Customer
 from aggregates.names import CustomerName, clean_name, duplicate_name
-from aggregates.organisation import Person
 from aggregates.settings import Settings, type_names
 from commands.base import (
     Deps,
@@ -20,6 +19,7 @@ from commands.base import (
     business_tz,
     cap_of,
     check_in,
+    check_people,
     context,
     load_customer,
     load_salesperson,
@@ -75,12 +75,6 @@ def _check_dictionary_values(settings: Settings, values: dict[str, Any]) -> None
     check_in(values.get("stage"), d["stages"], "stage")
 
 
-def _check_people(deps: Deps, person_ids: list[str], field_name: str) -> None:
-    for person_id in person_ids:
-        if deps.store.find(parse_uuid(person_id, field_name), Person) is None:
-            raise Invalid("unknown_person", f"no such person {person_id}", field=field_name)
-
-
 def _may_change(deps: Deps, actor: Viewer, customer: Customer) -> None:
     """R-2: the owner, a manager of the owner, or an admin; sharees only read."""
     customer.ensure_changeable_by(actor.person_id, manages(deps.store.engine, actor, customer.owner_id))
@@ -100,7 +94,7 @@ def register_customer(cmd: RegisterCustomer, actor: Viewer, deps: Deps) -> Resul
     if cmd.created_at is not None and "admin" not in actor.roles:
         raise Forbidden("forbidden", "only admins set a historical created_at", field="created_at")
     owner = None if cmd.to_pool else actor.person_id
-    _check_people(deps, cmd.share_with, "share_with")
+    check_people(deps, cmd.share_with, "share_with")
     customer_id = uuid4()
     number: list[str] = []
 
@@ -199,7 +193,7 @@ def change_shares(
     customer_id: str, add: list[str], remove: list[str], actor: Viewer, deps: Deps
 ) -> Result:
     """C-4: the owner or a manager shares read access with named people."""
-    _check_people(deps, add, "add")
+    check_people(deps, add, "add")
 
     def attempt() -> Result:
         customer = load_customer(deps, customer_id)

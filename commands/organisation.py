@@ -11,7 +11,16 @@ from sqlalchemy.orm import Session
 from aggregates.base import Conflict, Forbidden, Invalid, NotFound
 from aggregates.organisation import Department, Person, Salesperson, Username
 from aggregates.settings import Settings
-from commands.base import Deps, Result, context, load_settings, parse_uuid, retrying, save
+from commands.base import (
+    Deps,
+    Result,
+    check_people,
+    context,
+    load_settings,
+    parse_uuid,
+    retrying,
+    save,
+)
 from readmodels.org import Viewer, managed_people, subtree
 
 LIMIT_FIELDS = ("max_customers", "max_follow_days")
@@ -63,15 +72,9 @@ def _check_department(deps: Deps, department_id: str | None, field_name: str) ->
         raise Invalid("unknown_department", "no such department", field=field_name)
 
 
-def _check_people(deps: Deps, person_ids: list[str], field_name: str) -> None:
-    for person_id in person_ids:
-        if deps.store.find(parse_uuid(person_id, field_name), Person) is None:
-            raise Invalid("unknown_person", f"no such person {person_id}", field=field_name)
-
-
 def create_department(cmd: CreateDepartment, actor: Viewer, deps: Deps) -> Result:
     _check_department(deps, cmd.parent_id, "parent_id")
-    _check_people(deps, cmd.manager_ids, "manager_ids")
+    check_people(deps, cmd.manager_ids, "manager_ids")
     department = Department.create(
         context(deps, actor), id=uuid4(), name=cmd.name, parent_id=cmd.parent_id,
         manager_ids=cmd.manager_ids,
@@ -90,7 +93,7 @@ def change_department(cmd: ChangeDepartment, actor: Viewer, deps: Deps) -> Resul
             if changes["parent_id"] in subtree(conn, [cmd.department_id]):
                 raise Invalid("invalid_parent", "a department cannot move below itself", field="parent_id")
     if "manager_ids" in changes:
-        _check_people(deps, changes["manager_ids"], "manager_ids")
+        check_people(deps, changes["manager_ids"], "manager_ids")
     department.change(context(deps, actor), changes)
     return Result(save(deps, department), {"id": cmd.department_id})
 

@@ -65,6 +65,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         pytest.exit("CRM_REQUIRE_SERVICES=1 but: " + "; ".join(problems), returncode=3)
 
 
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    pg = f"database {_pg_database} (PostgreSQL tests run)" if _pg_database else "unreachable (tests skipped)"
+    return [f"PostgreSQL: {pg}", f"Redis: {'reachable' if _redis_reachable() else 'unreachable'}",
+            f"CRM_REQUIRE_SERVICES={'1' if REQUIRED else '0'}"]
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if _pg_database is None:
         return
