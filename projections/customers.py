@@ -5,33 +5,34 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import and_, delete, func, select, update
-from sqlalchemy.engine import Connection
 
 from aggregates.customer import Customer
-from projections.base import Projection
+from projections.base import Projection, Writer
 from readmodels.tables import customer_contacts, customer_shares, customers, visits
 
-customers_projection = Projection("customers")
+customers_projection = Projection(
+    "customers", [customers, customer_contacts, customer_shares, visits]
+)
 on = customers_projection.on
 
 
-def _touch(conn: Connection, e: Any, **values: Any) -> None:
-    conn.execute(
-        update(customers)
-        .where(customers.c.id == str(e.originator_id))
+def _touch(w: Writer, e: Any, **values: Any) -> None:
+    w.conn.execute(
+        update(w.customers)
+        .where(w.customers.c.id == str(e.originator_id))
         .values(updated_at=e.timestamp, version=e.originator_version, **values)
     )
 
 
-def _refresh_primary(conn: Connection, customer_id: str) -> None:
-    row = conn.execute(
-        select(customer_contacts.c.name, customer_contacts.c.phone).where(
-            customer_contacts.c.customer_id == customer_id, customer_contacts.c.is_primary
+def _refresh_primary(w: Writer, customer_id: str) -> None:
+    row = w.conn.execute(
+        select(w.customer_contacts.c.name, w.customer_contacts.c.phone).where(
+            w.customer_contacts.c.customer_id == customer_id, w.customer_contacts.c.is_primary
         )
     ).first()
-    conn.execute(
-        update(customers)
-        .where(customers.c.id == customer_id)
+    w.conn.execute(
+        update(w.customers)
+        .where(w.customers.c.id == customer_id)
         .values(
             primary_contact_name=row.name if row else None,
             primary_contact_phone=row.phone if row else None,
@@ -39,25 +40,25 @@ def _refresh_primary(conn: Connection, customer_id: str) -> None:
     )
 
 
-def _recount_shares(conn: Connection, customer_id: str) -> None:
-    count = select(func.count()).where(customer_shares.c.customer_id == customer_id).scalar_subquery()
-    conn.execute(update(customers).where(customers.c.id == customer_id).values(share_count=count))
+def _recount_shares(w: Writer, customer_id: str) -> None:
+    count = select(func.count()).where(w.customer_shares.c.customer_id == customer_id).scalar_subquery()
+    w.conn.execute(update(w.customers).where(w.customers.c.id == customer_id).values(share_count=count))
 
 
-def _insert_contact(conn: Connection, customer_id: str, contact: dict[str, Any]) -> None:
-    seq = conn.execute(
-        select(func.coalesce(func.max(customer_contacts.c.seq), 0) + 1).where(
-            customer_contacts.c.customer_id == customer_id
+def _insert_contact(w: Writer, customer_id: str, contact: dict[str, Any]) -> None:
+    seq = w.conn.execute(
+        select(func.coalesce(func.max(w.customer_contacts.c.seq), 0) + 1).where(
+            w.customer_contacts.c.customer_id == customer_id
         )
     ).scalar_one()
     if contact.get("primary"):
-        conn.execute(
-            update(customer_contacts)
-            .where(customer_contacts.c.customer_id == customer_id)
+        w.conn.execute(
+            update(w.customer_contacts)
+            .where(w.customer_contacts.c.customer_id == customer_id)
             .values(is_primary=False)
         )
-    conn.execute(
-        customer_contacts.insert().values(
+    w.conn.execute(
+        w.customer_contacts.insert().values(
             customer_id=customer_id, contact_id=contact["id"], name=contact["name"],
             phone=contact.get("phone"), title=contact.get("title"),
             is_primary=bool(contact.get("primary")), seq=seq,
@@ -66,11 +67,11 @@ def _insert_contact(conn: Connection, customer_id: str, contact: dict[str, Any])
 
 
 @on(Customer.Registered)
-def registered(conn: Connection, e: Customer.Registered) -> None:
+def registered(w: Writer, e: Customer.Registered) -> None:
     cid = str(e.originator_id)
     fields = e.fields
-    conn.execute(
-        customers.insert().values(
+    w.conn.execute(
+        w.customers.insert().values(
             id=cid, number=e.number, name=e.name, type=fields.get("type"),
             source=fields.get("source"), region=fields.get("region"),
             address=fields.get("address"), building=fields.get("building"),
@@ -84,144 +85,144 @@ def registered(conn: Connection, e: Customer.Registered) -> None:
         )
     )
     for contact in e.contacts:
-        _insert_contact(conn, cid, contact)
+        _insert_contact(w, cid, contact)
     if e.owner_id:
         for person_id in e.shared_with:
-            conn.execute(customer_shares.insert().values(customer_id=cid, person_id=person_id))
-    _refresh_primary(conn, cid)
-    _recount_shares(conn, cid)
+            w.conn.execute(w.customer_shares.insert().values(customer_id=cid, person_id=person_id))
+    _refresh_primary(w, cid)
+    _recount_shares(w, cid)
 
 
 @on(Customer.InfoChanged)
-def info_changed(conn: Connection, e: Customer.InfoChanged) -> None:
-    _touch(conn, e, **{c["field"]: c["new"] for c in e.changes})
+def info_changed(w: Writer, e: Customer.InfoChanged) -> None:
+    _touch(w, e, **{c["field"]: c["new"] for c in e.changes})
 
 
 @on(Customer.ContactAdded)
-def contact_added(conn: Connection, e: Customer.ContactAdded) -> None:
+def contact_added(w: Writer, e: Customer.ContactAdded) -> None:
     cid = str(e.originator_id)
-    _insert_contact(conn, cid, e.contact)
-    _refresh_primary(conn, cid)
-    _touch(conn, e)
+    _insert_contact(w, cid, e.contact)
+    _refresh_primary(w, cid)
+    _touch(w, e)
 
 
 @on(Customer.ContactEdited)
-def contact_edited(conn: Connection, e: Customer.ContactEdited) -> None:
+def contact_edited(w: Writer, e: Customer.ContactEdited) -> None:
     cid = str(e.originator_id)
     values = {("is_primary" if k == "primary" else k): v for k, v in e.changes.items()}
     if values.get("is_primary"):
-        conn.execute(
-            update(customer_contacts)
-            .where(customer_contacts.c.customer_id == cid)
+        w.conn.execute(
+            update(w.customer_contacts)
+            .where(w.customer_contacts.c.customer_id == cid)
             .values(is_primary=False)
         )
-    conn.execute(
-        update(customer_contacts)
-        .where(customer_contacts.c.customer_id == cid, customer_contacts.c.contact_id == e.contact_id)
+    w.conn.execute(
+        update(w.customer_contacts)
+        .where(w.customer_contacts.c.customer_id == cid, w.customer_contacts.c.contact_id == e.contact_id)
         .values(**values)
     )
-    _refresh_primary(conn, cid)
-    _touch(conn, e)
+    _refresh_primary(w, cid)
+    _touch(w, e)
 
 
 @on(Customer.ContactRemoved)
-def contact_removed(conn: Connection, e: Customer.ContactRemoved) -> None:
+def contact_removed(w: Writer, e: Customer.ContactRemoved) -> None:
     cid = str(e.originator_id)
-    key = and_(customer_contacts.c.customer_id == cid, customer_contacts.c.contact_id == e.contact_id)
-    was_primary = conn.execute(select(customer_contacts.c.is_primary).where(key)).scalar()
-    conn.execute(delete(customer_contacts).where(key))
+    key = and_(w.customer_contacts.c.customer_id == cid, w.customer_contacts.c.contact_id == e.contact_id)
+    was_primary = w.conn.execute(select(w.customer_contacts.c.is_primary).where(key)).scalar()
+    w.conn.execute(delete(w.customer_contacts).where(key))
     if was_primary:
-        first = conn.execute(
-            select(customer_contacts.c.contact_id)
-            .where(customer_contacts.c.customer_id == cid)
-            .order_by(customer_contacts.c.seq)
+        first = w.conn.execute(
+            select(w.customer_contacts.c.contact_id)
+            .where(w.customer_contacts.c.customer_id == cid)
+            .order_by(w.customer_contacts.c.seq)
             .limit(1)
         ).scalar()
         if first is not None:
-            conn.execute(
-                update(customer_contacts)
-                .where(customer_contacts.c.customer_id == cid, customer_contacts.c.contact_id == first)
+            w.conn.execute(
+                update(w.customer_contacts)
+                .where(w.customer_contacts.c.customer_id == cid, w.customer_contacts.c.contact_id == first)
                 .values(is_primary=True)
             )
-    _refresh_primary(conn, cid)
-    _touch(conn, e)
+    _refresh_primary(w, cid)
+    _touch(w, e)
 
 
 @on(Customer.SharesChanged)
-def shares_changed(conn: Connection, e: Customer.SharesChanged) -> None:
+def shares_changed(w: Writer, e: Customer.SharesChanged) -> None:
     cid = str(e.originator_id)
     if e.removed:
-        conn.execute(
-            delete(customer_shares).where(
-                customer_shares.c.customer_id == cid, customer_shares.c.person_id.in_(e.removed)
+        w.conn.execute(
+            delete(w.customer_shares).where(
+                w.customer_shares.c.customer_id == cid, w.customer_shares.c.person_id.in_(e.removed)
             )
         )
     for person_id in e.added:
-        conn.execute(customer_shares.insert().values(customer_id=cid, person_id=person_id))
-    _recount_shares(conn, cid)
-    _touch(conn, e)
+        w.conn.execute(w.customer_shares.insert().values(customer_id=cid, person_id=person_id))
+    _recount_shares(w, cid)
+    _touch(w, e)
 
 
-def _new_owner(conn: Connection, e: Any, person_id: str) -> None:
+def _new_owner(w: Writer, e: Any, person_id: str) -> None:
     cid = str(e.originator_id)
-    conn.execute(
-        delete(customer_shares).where(
-            customer_shares.c.customer_id == cid, customer_shares.c.person_id == person_id
+    w.conn.execute(
+        delete(w.customer_shares).where(
+            w.customer_shares.c.customer_id == cid, w.customer_shares.c.person_id == person_id
         )
     )
-    _recount_shares(conn, cid)
+    _recount_shares(w, cid)
     _touch(
-        conn, e, owner_id=person_id, owner_since=e.timestamp, in_pool=False,
+        w, e, owner_id=person_id, owner_since=e.timestamp, in_pool=False,
         pool_entered_at=None, pool_reason=None,
     )
 
 
 @on(Customer.Claimed)
-def claimed(conn: Connection, e: Customer.Claimed) -> None:
-    _new_owner(conn, e, e.person_id)
+def claimed(w: Writer, e: Customer.Claimed) -> None:
+    _new_owner(w, e, e.person_id)
 
 
 @on(Customer.Transferred, Customer.Assigned)
-def handed_over(conn: Connection, e: Any) -> None:
-    _new_owner(conn, e, e.to_person_id)
+def handed_over(w: Writer, e: Any) -> None:
+    _new_owner(w, e, e.to_person_id)
 
 
 @on(Customer.ReturnedToPool)
-def returned_to_pool(conn: Connection, e: Customer.ReturnedToPool) -> None:
+def returned_to_pool(w: Writer, e: Customer.ReturnedToPool) -> None:
     cid = str(e.originator_id)
-    conn.execute(delete(customer_shares).where(customer_shares.c.customer_id == cid))
+    w.conn.execute(delete(w.customer_shares).where(w.customer_shares.c.customer_id == cid))
     _touch(
-        conn, e, owner_id=None, owner_since=None, in_pool=True, pool_entered_at=e.timestamp,
+        w, e, owner_id=None, owner_since=None, in_pool=True, pool_entered_at=e.timestamp,
         pool_reason=e.reason, share_count=0,
     )
 
 
 @on(Customer.Deleted)
-def deleted(conn: Connection, e: Customer.Deleted) -> None:
-    _touch(conn, e, deleted=True, in_pool=False)
+def deleted(w: Writer, e: Customer.Deleted) -> None:
+    _touch(w, e, deleted=True, in_pool=False)
 
 
 @on(Customer.VisitRecorded)
-def visit_recorded(conn: Connection, e: Customer.VisitRecorded) -> None:
+def visit_recorded(w: Writer, e: Customer.VisitRecorded) -> None:
     cid = str(e.originator_id)
-    conn.execute(
-        visits.insert().values(
+    w.conn.execute(
+        w.visits.insert().values(
             visit_id=e.visit_id, customer_id=cid, visitor_id=e.actor_id, visited_at=e.visited_at,
             recorded_at=e.timestamp, lat=e.lat, lng=e.lng, address=e.address, contact=e.contact,
             stage=e.stage, notes=e.notes, late_entry=e.late_entry,
         )
     )
-    current = conn.execute(
-        select(customers.c.status, customers.c.last_visit_at, customers.c.stage).where(
-            customers.c.id == cid
+    current = w.conn.execute(
+        select(w.customers.c.status, w.customers.c.last_visit_at, w.customers.c.stage).where(
+            w.customers.c.id == cid
         )
     ).one()
     last = current.last_visit_at
     if last is not None and last.tzinfo is None:
         last = last.replace(tzinfo=e.visited_at.tzinfo)
     _touch(
-        conn, e,
-        visit_count=customers.c.visit_count + 1,
+        w, e,
+        visit_count=w.customers.c.visit_count + 1,
         last_visit_at=e.visited_at if last is None or e.visited_at > last else current.last_visit_at,
         stage=e.stage or current.stage,
         status="following" if current.status == "potential" else current.status,

@@ -2,6 +2,10 @@
 
 Read models live in the same database as the event store, so a projection's rows and
 its tracking position commit in one transaction.
+
+The tables below are what readers query. Each is a view over the physical table of the
+projection's live version (`rm_customers` → `rm_customers_v3`), so a rebuild can fill the
+next version while readers keep reading, then switch the views in one transaction.
 """
 
 from __future__ import annotations
@@ -22,12 +26,17 @@ from sqlalchemy import (
 )
 
 metadata = MetaData()
+# Tables that are physical as they stand (not versioned read models).
+state_metadata = MetaData()
 
-projection_tracking = Table(
-    "projection_tracking",
-    metadata,
+projection_state = Table(
+    "projection_state",
+    state_metadata,
     Column("name", String(64), primary_key=True),
-    Column("position", BigInteger, nullable=False, default=0),
+    Column("version", Integer, primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    # The one live version per projection is what readers see; others are being built.
+    Column("live", Boolean, nullable=False),
 )
 
 customers = Table(
