@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint demo clean
+.PHONY: run run-distributed test lint demo clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,10 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/crm api --demo
+
+# API + two projection workers + scheduler against the local PostgreSQL and Redis.
+run-distributed: $(STAMP)
+	scripts/run-distributed.sh
 
 test: $(STAMP)
 	$(BIN)/ruff check .

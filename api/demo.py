@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
+from aggregates.organisation import Username
 from aggregates.settings import DEFAULT_DICTIONARIES, type_names
 from commands import customers as cc
 from commands import organisation as oc
@@ -31,13 +32,8 @@ SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 
 def seed_demo(service: Service) -> bool:
     """Create the demo data when the store has no people yet; returns whether it did."""
-    with service.store.engine.connect() as conn:
-        from sqlalchemy import func, select
-
-        from readmodels.tables import people
-
-        if conn.execute(select(func.count()).select_from(people)).scalar_one():
-            return False
+    if service.store.find(Username.id_for(DEMO_PEOPLE[0][0]), Username) is not None:
+        return False
     deps = service.deps
     rng = random.Random(2026)
     system = Viewer("system", "system", frozenset({"admin"}), None)

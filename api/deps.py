@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
+from uuid import UUID
 
 import jwt
 from fastapi import Depends, Header, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from aggregates.organisation import Person
 from api.errors import ApiError
 from commands.bootstrap import Service
 from readmodels.org import Viewer, get_person
@@ -42,8 +44,13 @@ def current_user(service: ServiceDep, token: Annotated[str | None, Depends(oauth
         raise ApiError(401, "token_expired", "the token has expired", headers=unauthenticated) from None
     except jwt.PyJWTError:
         raise ApiError(401, "invalid_token", "the token is not valid", headers=unauthenticated) from None
+    person_id = str(claims.get("sub"))
     with service.store.engine.connect() as conn:
-        person = get_person(conn, str(claims.get("sub")))
+        row = get_person(conn, person_id)
+    person = dict(row) if row is not None else None
+    if person is None:
+        # A person created a moment ago may not be projected yet (distributed mode).
+        person = person_from_events(service, person_id)
     if person is None or not person["active"]:
         raise ApiError(401, "invalid_token", "the token's person is unknown or inactive",
                        headers=unauthenticated)
@@ -51,6 +58,17 @@ def current_user(service: ServiceDep, token: Annotated[str | None, Depends(oauth
         person_id=person["id"], name=person["name"], roles=frozenset(person["roles"] or []),
         department_id=person["department_id"],
     )
+
+
+def person_from_events(service: Service, person_id: str) -> dict[str, Any] | None:
+    try:
+        found = service.store.find(UUID(person_id), Person)
+    except ValueError:
+        return None
+    if found is None:
+        return None
+    return {"id": person_id, "name": found.name, "roles": found.roles,
+            "department_id": found.department_id, "active": found.active}
 
 
 CurrentUser = Annotated[Viewer, Depends(current_user)]

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from fastapi.responses import PlainTextResponse
 
 from api import errors
 from api.deps import min_position
@@ -40,4 +41,10 @@ def create_app(service: Service | None = None, *, background: bool = True) -> Fa
     for router in (identity.router, customers.router, admin.router):
         app.include_router(router, prefix=API_PREFIX)
     app.add_api_route("/healthz", admin.healthz, methods=["GET"], include_in_schema=False)
+
+    @app.get("/metrics", response_class=PlainTextResponse, include_in_schema=False)
+    def metrics() -> str:
+        """Prometheus scrape endpoint (no sign-in, as scrapers expect; figures only)."""
+        return admin.prometheus_text(service)
+
     return app

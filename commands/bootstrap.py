@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,7 +61,13 @@ class Service:
         self.store.engine.dispose()
 
 
-def bootstrap(config: Config | None = None, clock: Clock | None = None) -> Service:
+def bootstrap(
+    config: Config | None = None,
+    clock: Clock | None = None,
+    kick: Callable[[int], None] | None = None,
+) -> Service:
+    """Wire the service. In the embedded mode commands catch the projections up before
+    they answer; in the distributed mode they call `kick` (a message to the workers)."""
     config = config or Config()
     url = make_url(config.database_url)
     if url.drivername.startswith("sqlite") and url.database and url.database != ":memory:":
@@ -84,5 +91,7 @@ def bootstrap(config: Config | None = None, clock: Clock | None = None) -> Servi
                 log.exception("catch-up after a command failed")
 
         deps.after_commit = catch_up
+    elif kick is not None:
+        deps.after_commit = kick
     ensure_settings(deps)
     return service

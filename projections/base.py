@@ -11,6 +11,7 @@ from typing import Any
 from eventsourcing.utils import get_topic
 from sqlalchemy import MetaData, Table, delete, func, select, text, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.elements import quoted_name
 
 from commands.store import EventStore
 from readmodels.tables import projection_state, state_metadata
@@ -32,7 +33,7 @@ def physical_tables(logical: list[Table], version: int) -> dict[str, Table]:
         for index in copy.indexes:
             # Index names are per schema on PostgreSQL; unnamed ones derive from the table name.
             if isinstance(index.name, str) and not index.name.startswith("ix_"):
-                index.name = f"{index.name}_v{version}"
+                index.name = quoted_name(f"{index.name}_v{version}", None)
         tables[table.name] = copy
     return tables
 

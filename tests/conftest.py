@@ -38,6 +38,15 @@ def _admin_connection() -> Any:
     return conn
 
 
+REDIS_URL = f"redis://127.0.0.1:{REDIS_PORT}/0"
+
+
+def redis_url() -> str:
+    if not _redis_reachable():
+        pytest.skip("Redis is not reachable (set CRM_REQUIRE_SERVICES=1 to fail instead)")
+    return REDIS_URL
+
+
 def _redis_reachable() -> bool:
     try:
         with socket.create_connection(("127.0.0.1", REDIS_PORT), timeout=2) as sock:
@@ -129,9 +138,22 @@ ADMIN_PASSWORD = "admin-password"
 class Http:
     """A thin client that signs in and speaks the API's JSON."""
 
-    def __init__(self, client: TestClient) -> None:
+    def __init__(self, client: TestClient, read_own_writes: bool = False) -> None:
         self.client = client
         self.tokens: dict[str, str] = {}
+        # Distributed mode: send the last write's position with every read (X-Min-Position).
+        self.read_own_writes = read_own_writes
+        self.position = 0
+
+    def _seen(self, response: Any) -> Any:
+        if self.read_own_writes and response.headers.get("content-type", "").startswith("application/json"):
+            body = response.json()
+            if isinstance(body, dict) and isinstance(body.get("position"), int):
+                self.position = max(self.position, body["position"])
+        return response
+
+    def _read_headers(self) -> dict[str, str]:
+        return {"X-Min-Position": str(self.position)} if self.read_own_writes else {}
 
     def login(self, username: str, password: str) -> dict[str, str]:
         response = self.client.post("/api/v1/auth/token", data={"username": username, "password": password})
@@ -144,19 +166,24 @@ class Http:
         return {"Authorization": self.tokens[username]}
 
     def get(self, path: str, who: str, headers: dict[str, str] | None = None, **kw: Any) -> Any:
-        return self.client.get("/api/v1" + path, headers={**self.as_(who), **(headers or {})}, **kw)
+        all_headers = {**self.as_(who), **self._read_headers(), **(headers or {})}
+        return self._seen(self.client.get("/api/v1" + path, headers=all_headers, **kw))
 
     def post(self, path: str, who: str, headers: dict[str, str] | None = None, **kw: Any) -> Any:
-        return self.client.post("/api/v1" + path, headers={**self.as_(who), **(headers or {})}, **kw)
+        all_headers = {**self.as_(who), **(headers or {})}
+        return self._seen(self.client.post("/api/v1" + path, headers=all_headers, **kw))
 
     def patch(self, path: str, who: str, headers: dict[str, str] | None = None, **kw: Any) -> Any:
-        return self.client.patch("/api/v1" + path, headers={**self.as_(who), **(headers or {})}, **kw)
+        all_headers = {**self.as_(who), **(headers or {})}
+        return self._seen(self.client.patch("/api/v1" + path, headers=all_headers, **kw))
 
     def put(self, path: str, who: str, headers: dict[str, str] | None = None, **kw: Any) -> Any:
-        return self.client.put("/api/v1" + path, headers={**self.as_(who), **(headers or {})}, **kw)
+        all_headers = {**self.as_(who), **(headers or {})}
+        return self._seen(self.client.put("/api/v1" + path, headers=all_headers, **kw))
 
     def delete(self, path: str, who: str, headers: dict[str, str] | None = None, **kw: Any) -> Any:
-        return self.client.delete("/api/v1" + path, headers={**self.as_(who), **(headers or {})}, **kw)
+        all_headers = {**self.as_(who), **(headers or {})}
+        return self._seen(self.client.delete("/api/v1" + path, headers=all_headers, **kw))
 
 
 @pytest.fixture

@@ -1,24 +1,46 @@
-"""Operations: liveness and projection status."""
+"""Operations: liveness, projection status and rebuilds, Prometheus metrics."""
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, status
+from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
-from api.deps import ServiceDep, require
+from aggregates.base import NotFound
+from api.deps import CurrentUser, ServiceDep, require
 from api.schemas import Health
+from commands.bootstrap import Service
 from readmodels.org import Viewer
 
 router = APIRouter(tags=["operations"])
+log = logging.getLogger("crm.api")
 
 
 class ProjectionStatus(BaseModel):
     name: str
+    version: int
     position: int
     head: int
     lag: int
+
+
+class RebuildStarted(BaseModel):
+    name: str
+    status: str
+
+
+def projection_status(service: Service) -> list[ProjectionStatus]:
+    head = service.store.head()
+    versions = service.projector.versions()
+    return [
+        ProjectionStatus(name=name, version=versions[name], position=position, head=head,
+                         lag=max(0, head - position))
+        for name, position in service.projector.positions().items()
+    ]
 
 
 @router.get("/healthz", response_model=Health)
@@ -30,9 +52,47 @@ def healthz(service: ServiceDep) -> Health:
 @router.get("/admin/projections", response_model=list[ProjectionStatus])
 def projections(service: ServiceDep,
                 _: Annotated[Viewer, require("admin", "auditor")]) -> list[ProjectionStatus]:
-    """Each read model's position, the event store head and the lag (O-3)."""
-    head = service.store.head()
-    return [
-        ProjectionStatus(name=name, position=position, head=head, lag=max(0, head - position))
-        for name, position in service.projector.positions().items()
+    """Each read model's live version, position, the event store head and the lag (O-3)."""
+    return projection_status(service)
+
+
+@router.post("/admin/projections/{name}/rebuild", response_model=RebuildStarted,
+             status_code=status.HTTP_202_ACCEPTED)
+def rebuild(service: ServiceDep, name: str, _: Annotated[Viewer, require("admin")]) -> RebuildStarted:
+    """Start rebuilding a read model into its next version; readers keep the current one
+    until the switch. Follow it with GET /admin/projections (the version goes up)."""
+    if name not in service.projector.names:
+        raise NotFound("not_found", f"no projection {name}", field="name")
+
+    def run() -> None:
+        try:
+            service.projector.rebuild(name)
+        except Exception:
+            log.exception("rebuild of %s failed", name)
+
+    threading.Thread(target=run, name=f"rebuild-{name}", daemon=True).start()
+    return RebuildStarted(name=name, status="started")
+
+
+@router.get("/metrics", response_class=PlainTextResponse)
+def metrics(service: ServiceDep, _: CurrentUser) -> str:
+    """Prometheus text: event store head, and per projection its position, version and lag."""
+    return prometheus_text(service)
+
+
+def prometheus_text(service: Service) -> str:
+    rows = projection_status(service)
+    head = rows[0].head if rows else service.store.head()
+    lines = [
+        "# HELP crm_event_store_head Position of the newest event in the store.",
+        "# TYPE crm_event_store_head gauge",
+        f"crm_event_store_head {head}",
     ]
+    for metric, text, attr in (
+        ("crm_projection_position", "Last event position a projection has applied.", "position"),
+        ("crm_projection_lag", "Events a projection has still to apply.", "lag"),
+        ("crm_projection_version", "Live version of a projection's tables.", "version"),
+    ):
+        lines += [f"# HELP {metric} {text}", f"# TYPE {metric} gauge"]
+        lines += [f'{metric}{{projection="{r.name}"}} {getattr(r, attr)}' for r in rows]
+    return "\n".join(lines) + "\n"

@@ -53,7 +53,9 @@ def me(service: ServiceDep, user: CurrentUser) -> Me:
     with service.store.engine.connect() as conn:
         person = get_person(conn, user.person_id)
         managed = sorted(managed_departments(conn, user))
-    assert person is not None
+    if person is None:
+        raise ApiError(503, "projection_lag", "your profile is not in the read models yet; retry",
+                       headers={"Retry-After": "1"})
     return Me(**dict(person), departments=managed)
 
 

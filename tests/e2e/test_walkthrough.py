@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import Http, assert_error
+import pytest
+from fastapi.testclient import TestClient
+
+from api.main import create_app
+from commands.bootstrap import bootstrap
+from commands.clock import ManualClock
+from commands.config import Config
+from commands.organisation import CreatePerson, create_person
+from tests.conftest import ADMIN_PASSWORD, SYSTEM, Http, assert_error, redis_url
+from workers.tasks import Kicker, start_worker
 
 
 def org_with_two_salespeople(http: Http) -> dict[str, Any]:
@@ -25,6 +34,31 @@ def org_with_two_salespeople(http: Http) -> dict[str, Any]:
 
 
 def test_walkthrough(http: Http) -> None:
+    walkthrough(http)
+
+
+@pytest.mark.postgres
+def test_walkthrough_distributed(pg_url: str, clock: ManualClock) -> None:
+    """The same walkthrough with workers projecting on Redis kicks only (no polling):
+    every read after a write sends X-Min-Position and sees the write."""
+    url = redis_url()
+    api = bootstrap(Config(database_url=pg_url, mode="distributed"), clock=clock, kick=Kicker(url))
+    worker_side = bootstrap(Config(database_url=pg_url, mode="distributed"), clock=clock)
+    worker = start_worker(worker_side, url)
+    try:
+        create_person(CreatePerson(name="管理员", username="root", password=ADMIN_PASSWORD, roles=["admin"]),
+                      SYSTEM, api.deps)
+        with TestClient(create_app(api, background=False)) as client:
+            http = Http(client, read_own_writes=True)
+            http.tokens["root"] = http.login("root", ADMIN_PASSWORD)["Authorization"]
+            walkthrough(http)
+    finally:
+        worker.stop()
+        api.close()
+        worker_side.close()
+
+
+def walkthrough(http: Http) -> None:
     ids = org_with_two_salespeople(http)
 
     # A registers; B's registration of the same name with odd spaces is refused, naming A's number.

@@ -87,3 +87,21 @@ def test_two_workers_never_double_apply(pg_url: str, clock: ManualClock) -> None
         assert held == owned.scalar_one()
     for service in (writer, *workers):
         service.close()
+
+
+def test_a_new_person_can_sign_in_before_the_projection_has_them(database_url: str, clock: ManualClock) -> None:
+    api = distributed(database_url, clock)
+    try:
+        create_person(CreatePerson(name="Root", username="root", password="password123", roles=["admin"]),
+                      SYSTEM, api.deps)
+        assert set(api.projector.positions().values()) == {0}
+        with TestClient(create_app(api, background=False)) as client:
+            token = client.post("/api/v1/auth/token", data={"username": "root", "password": "password123"})
+            me = client.get("/api/v1/me", headers={"Authorization": "Bearer " + token.json()["access_token"]})
+            made = client.post("/api/v1/departments", json={"name": "新部门"},
+                               headers={"Authorization": "Bearer " + token.json()["access_token"]})
+        assert made.status_code == 201, made.text
+        # /me reads the read model, which no worker has filled: a clear 503, not a 500.
+        assert me.status_code == 503 and me.json()["error"]["code"] == "projection_lag"
+    finally:
+        api.close()
