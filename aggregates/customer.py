@@ -3,7 +3,8 @@ pool moves (claim, release, recall, transfer, assign), deletion and visits."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -42,6 +43,9 @@ class Customer(CrmAggregate):
     last_owner_id: str | None
     last_lost_at: datetime | None
     deleted: bool
+    deal_total: Decimal
+    invoiced_total: Decimal
+    collected_total: Decimal
 
     # ---- events -------------------------------------------------------------------------
 
@@ -77,6 +81,7 @@ class Customer(CrmAggregate):
             c.last_owner_id = None
             c.last_lost_at = None
             c.deleted = False
+            c.deal_total = c.invoiced_total = c.collected_total = Decimal("0.00")
 
     class InfoChanged(CrmAggregate.Event):
         changes: list[dict[str, Any]]
@@ -185,6 +190,40 @@ class Customer(CrmAggregate):
             if c.status == "potential":
                 c.status = "following"
 
+    class DealRecorded(CrmAggregate.Event):
+        """D-1: a contract was signed; the customer is dealt."""
+
+        contract_id: str
+        number: str
+        amount: Decimal
+        signed_on: date
+        salesperson_id: str | None
+
+        def apply(self, c: Customer) -> None:
+            c.deal_total += self.amount
+            c.status = "dealt"
+
+    class InvoiceRecorded(CrmAggregate.Event):
+        contract_id: str
+        invoice_id: str
+        amount: Decimal
+        invoiced_on: date
+
+        def apply(self, c: Customer) -> None:
+            c.invoiced_total += self.amount
+
+    class PaymentRecorded(CrmAggregate.Event):
+        """D-3, D-5: a payment, against a contract or as a prepayment, credited to a salesperson."""
+
+        payment_id: str
+        contract_id: str | None
+        amount: Decimal
+        received_on: date
+        salesperson_id: str | None
+
+        def apply(self, c: Customer) -> None:
+            c.collected_total += self.amount
+
     # ---- state helpers ------------------------------------------------------------------
 
     def _take(self, person_id: str, at: datetime) -> None:
@@ -225,6 +264,10 @@ class Customer(CrmAggregate):
             "registered_by": self.registered_by,
             "created_at": self.created_at,
             "deleted": self.deleted,
+            "deal_total": self.deal_total,
+            "invoiced_total": self.invoiced_total,
+            "collected_total": self.collected_total,
+            "receivable": self.deal_total - self.collected_total,
         }
 
     # ---- commands -----------------------------------------------------------------------
@@ -429,6 +472,28 @@ class Customer(CrmAggregate):
             late_entry=late,
         )
         return visit_id, late
+
+    def record_deal(self, ctx: Context, contract_id: str, number: str, amount: Decimal,
+                    signed_on: date) -> bool:
+        """Returns whether the customer became dealt by this deal (P-3: the owner's count drops)."""
+        self._check_live()
+        if self.owner_id is None:
+            raise Conflict("in_pool", "claim the customer before recording a deal")
+        first = self.status != "dealt"
+        self._record(ctx, self.DealRecorded, contract_id=contract_id, number=number, amount=amount,
+                     signed_on=signed_on, salesperson_id=self.owner_id)
+        return first
+
+    def record_invoice(self, ctx: Context, contract_id: str, invoice_id: str, amount: Decimal,
+                       invoiced_on: date) -> None:
+        self._record(ctx, self.InvoiceRecorded, contract_id=contract_id, invoice_id=invoice_id,
+                     amount=amount, invoiced_on=invoiced_on)
+
+    def record_payment(self, ctx: Context, payment_id: str, contract_id: str | None, amount: Decimal,
+                       received_on: date, salesperson_id: str | None) -> None:
+        self._check_live()
+        self._record(ctx, self.PaymentRecorded, payment_id=payment_id, contract_id=contract_id,
+                     amount=amount, received_on=received_on, salesperson_id=salesperson_id)
 
     def ensure_changeable_by(self, person_id: str, is_manager_of_owner: bool) -> None:
         """R-2: owners and their managers change a customer; sharees only read it."""

@@ -259,10 +259,11 @@ def transfer_customer(
         previous = customer.transfer(ctx, to_person_id, reason)
         giver = load_salesperson(deps, previous)
         giver.let_go(ctx, customer_id, "transfer")
-        receiver.take(
-            ctx, customer_id, how="transfer", cap=cap_of(receiver, settings),
-            day=business_day(ctx.at, settings).isoformat(),
-        )
+        if customer.status != "dealt":  # P-3: dealt customers do not count against the cap
+            receiver.take(
+                ctx, customer_id, how="transfer", cap=cap_of(receiver, settings),
+                day=business_day(ctx.at, settings).isoformat(),
+            )
         return Result(save(deps, customer, giver, receiver), {"id": customer_id})
 
     return retrying(attempt)
@@ -285,10 +286,11 @@ def assign_customer(customer_id: str, to_person_id: str, actor: Viewer, deps: De
         giver = load_salesperson(deps, previous) if previous else None
         if giver is not None:
             giver.let_go(ctx, customer_id, "assign")
-        receiver.take(
-            ctx, customer_id, how="assign", cap=cap_of(receiver, settings),
-            day=business_day(ctx.at, settings).isoformat(),
-        )
+        if customer.status != "dealt":  # P-3: dealt customers do not count against the cap
+            receiver.take(
+                ctx, customer_id, how="assign", cap=cap_of(receiver, settings),
+                day=business_day(ctx.at, settings).isoformat(),
+            )
         return Result(save(deps, customer, giver, receiver), {"id": customer_id})
 
     return retrying(attempt)

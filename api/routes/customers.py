@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, status
-from fastapi.responses import Response
 
 from aggregates.base import DomainError, Forbidden, NotFound
 from aggregates.settings import type_with_subtypes
@@ -240,4 +239,3 @@ def visit(service: ServiceDep, customer_id: str, body: VisitIn, user: CurrentUse
                         position=result.position)
 
 
-__all__ = ["router", "Response"]

@@ -1,0 +1,255 @@
+"""The Contract aggregate: the deal (D-1) and its execution — invoices (D-2), payments
+(D-3), deliveries (G-4), returns (G-5) and exchanges (G-6) — with the amounts and
+quantities that may never be exceeded."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid4
+
+from aggregates.base import Conflict, Context, CrmAggregate, Invalid, derived_id
+from aggregates.money import money
+
+ZERO = Decimal("0")
+
+
+class ContractNumber(CrmAggregate):
+    """Index aggregate: one per contract number, saved with the contract that takes it."""
+
+    contract_id: str
+
+    def __init__(self) -> None:
+        """Empty: the Created event's apply() sets the state."""
+
+    @staticmethod
+    def id_for(number: str) -> UUID:
+        return derived_id("contract-number", re.sub(r"\s+", "", number).casefold())
+
+    class Reserved(CrmAggregate.Created):
+        number: str
+        contract_id: str
+
+        def apply(self, n: ContractNumber) -> None:
+            n.contract_id = self.contract_id
+
+    @classmethod
+    def reserve(cls, ctx: Context, number: str, contract_id: str) -> ContractNumber:
+        return cls._create_by(ctx, cls.Reserved, id=cls.id_for(number), number=number, contract_id=contract_id)
+
+
+class Contract(CrmAggregate):
+    customer_id: str
+    number: str
+    name: str
+    signed_on: date
+    amount: Decimal
+    salesperson_id: str | None
+    lines: list[dict[str, Any]]
+    invoiced: Decimal
+    collected: Decimal
+    deliveries: dict[str, list[dict[str, Any]]]
+    returned: dict[str, Decimal]  # by delivery line key "delivery_id:product_id:warehouse"
+
+    def __init__(self) -> None:
+        """Empty: the Created event's apply() sets the state."""
+
+    class Signed(CrmAggregate.Created):
+        customer_id: str
+        number: str
+        name: str
+        signed_on: date
+        amount: Decimal
+        salesperson_id: str | None
+        lines: list[dict[str, Any]]
+
+        def apply(self, c: Contract) -> None:
+            c.customer_id, c.number, c.name = self.customer_id, self.number, self.name
+            c.signed_on, c.amount, c.salesperson_id = self.signed_on, self.amount, self.salesperson_id
+            c.lines = [dict(line) for line in self.lines]
+            c.invoiced = c.collected = ZERO
+            c.deliveries = {}
+            c.returned = {}
+
+    class Invoiced(CrmAggregate.Event):
+        invoice_id: str
+        amount: Decimal
+        invoiced_on: date
+
+        def apply(self, c: Contract) -> None:
+            c.invoiced += self.amount
+
+    class PaymentReceived(CrmAggregate.Event):
+        payment_id: str
+        amount: Decimal
+        received_on: date
+
+        def apply(self, c: Contract) -> None:
+            c.collected += self.amount
+
+    class Delivered(CrmAggregate.Event):
+        delivery_id: str
+        delivered_on: date
+        lines: list[dict[str, Any]]  # product_id, warehouse, quantity, unit_cost
+
+        def apply(self, c: Contract) -> None:
+            c.deliveries[self.delivery_id] = [dict(line) for line in self.lines]
+
+    class Returned(CrmAggregate.Event):
+        return_id: str
+        delivery_id: str
+        returned_on: date
+        lines: list[dict[str, Any]]  # product_id, warehouse, quantity, unit_cost, amount
+
+        def apply(self, c: Contract) -> None:
+            for line in self.lines:
+                key = f"{self.delivery_id}:{line['product_id']}:{line['warehouse']}"
+                c.returned[key] = c.returned.get(key, ZERO) + line["quantity"]
+
+    class Exchanged(CrmAggregate.Event):
+        exchange_id: str
+        delivery_id: str
+        exchanged_on: date
+        lines: list[dict[str, Any]]  # product_id, quantity, back_warehouse, back_cost, out_warehouse, out_cost
+
+        def apply(self, c: Contract) -> None:
+            # Goods back from the delivery, the same quantity out again: what the customer
+            # holds does not change, but the goods now out are this exchange's.
+            for line in self.lines:
+                key = f"{self.delivery_id}:{line['product_id']}:{line['back_warehouse']}"
+                c.returned[key] = c.returned.get(key, ZERO) + line["quantity"]
+            c.deliveries[self.exchange_id] = [
+                {"product_id": line["product_id"], "warehouse": line["out_warehouse"],
+                 "quantity": line["quantity"], "unit_cost": line["out_cost"]}
+                for line in self.lines
+            ]
+
+    # ---- derived figures ----------------------------------------------------------------
+
+    def ordered(self) -> dict[str, Decimal]:
+        totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        for line in self.lines:
+            totals[line["product_id"]] += line["quantity"]
+        return dict(totals)
+
+    def delivered_net(self) -> dict[str, Decimal]:
+        """Per product: delivered (exchanges included) less returned."""
+        totals: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        for lines in self.deliveries.values():
+            for line in lines:
+                totals[line["product_id"]] += line["quantity"]
+        for key, qty in self.returned.items():
+            totals[key.split(":")[1]] -= qty
+        return dict(totals)
+
+    def unit_price(self, product_id: str) -> Decimal:
+        for line in self.lines:
+            if line["product_id"] == product_id:
+                return Decimal(line["unit_price"])
+        return ZERO
+
+    def returnable(self, delivery_id: str, product_id: str, warehouse: str) -> Decimal:
+        delivered = sum(
+            (line["quantity"] for line in self.deliveries.get(delivery_id, [])
+             if line["product_id"] == product_id and line["warehouse"] == warehouse),
+            ZERO,
+        )
+        return delivered - self.returned.get(f"{delivery_id}:{product_id}:{warehouse}", ZERO)
+
+    def delivery_cost(self, delivery_id: str, product_id: str, warehouse: str) -> Decimal:
+        for line in self.deliveries.get(delivery_id, []):
+            if line["product_id"] == product_id and line["warehouse"] == warehouse:
+                return Decimal(line["unit_cost"])
+        return ZERO
+
+    # ---- commands -----------------------------------------------------------------------
+
+    @classmethod
+    def sign(
+        cls, ctx: Context, *, id: UUID, customer_id: str, number: str, name: str, signed_on: date,
+        amount: Decimal | None, lines: list[dict[str, Any]], salesperson_id: str | None,
+    ) -> Contract:
+        """D-1: amount = sum of the lines when lines are given."""
+        if not number.strip():
+            raise Invalid("validation_error", "the contract number is required", field="number")
+        priced = []
+        for line in lines:
+            qty, price = line["quantity"], line["unit_price"]
+            priced.append({"product_id": line["product_id"], "quantity": qty, "unit_price": price,
+                           "amount": money(qty * price)})
+        if len({line["product_id"] for line in priced}) != len(priced):
+            raise Invalid("validation_error", "one line per product", field="lines")
+        if priced:
+            total = sum((line["amount"] for line in priced), ZERO)
+            if amount is not None and money(amount) != total:
+                raise Invalid("amount_mismatch", f"the lines add up to {total}", field="amount",
+                              details={"lines_total": str(total)})
+            amount = total
+        if amount is None or amount <= 0:
+            raise Invalid("validation_error", "the amount must be greater than 0", field="amount")
+        return cls._create_by(
+            ctx, cls.Signed, id=id, customer_id=customer_id, number=number.strip(), name=name,
+            signed_on=signed_on, amount=money(amount), salesperson_id=salesperson_id, lines=priced,
+        )
+
+    def invoice(self, ctx: Context, amount: Decimal, invoiced_on: date) -> str:
+        """D-2: never more than the contract amount in all."""
+        open_amount = self.amount - self.invoiced
+        if amount > open_amount:
+            raise Conflict("over_invoiced", f"only {open_amount} is left to invoice", field="amount",
+                           details={"remaining": str(open_amount)})
+        invoice_id = uuid4().hex
+        self._record(ctx, self.Invoiced, invoice_id=invoice_id, amount=amount, invoiced_on=invoiced_on)
+        return invoice_id
+
+    def receive_payment(self, ctx: Context, payment_id: str, amount: Decimal, received_on: date) -> None:
+        """D-3: never more than the outstanding receivable."""
+        outstanding = self.amount - self.collected
+        if amount > outstanding:
+            raise Conflict("over_collected", f"only {outstanding} is outstanding", field="amount",
+                           details={"outstanding": str(outstanding)})
+        self._record(ctx, self.PaymentReceived, payment_id=payment_id, amount=amount, received_on=received_on)
+
+    def check_delivery(self, lines: list[dict[str, Any]]) -> None:
+        """G-4: per product, never more than ordered less already delivered."""
+        wanted: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        for line in lines:
+            wanted[line["product_id"]] += line["quantity"]
+        ordered, delivered = self.ordered(), self.delivered_net()
+        for product_id, qty in wanted.items():
+            left = ordered.get(product_id, ZERO) - delivered.get(product_id, ZERO)
+            if qty > left:
+                raise Conflict("over_delivered", f"only {left} of that product is left to deliver",
+                               field="lines", details={"product_id": product_id, "remaining": str(left)})
+
+    def deliver(self, ctx: Context, delivery_id: str, delivered_on: date, lines: list[dict[str, Any]]) -> None:
+        self.check_delivery(lines)
+        self._record(ctx, self.Delivered, delivery_id=delivery_id, delivered_on=delivered_on, lines=lines)
+
+    def check_return(self, delivery_id: str, lines: list[dict[str, Any]]) -> None:
+        """G-5: per delivery line, never more than delivered less already returned."""
+        if delivery_id not in self.deliveries:
+            raise Invalid("unknown_delivery", "no such delivery on this contract", field="delivery_id")
+        for line in lines:
+            left = self.returnable(delivery_id, line["product_id"], line["warehouse"])
+            if line["quantity"] > left:
+                raise Conflict("over_returned", f"only {left} of that delivery line can come back",
+                               field="lines", details={"product_id": line["product_id"], "returnable": str(left)})
+
+    def take_back(self, ctx: Context, return_id: str, delivery_id: str, returned_on: date,
+                  lines: list[dict[str, Any]]) -> None:
+        self.check_return(delivery_id, lines)
+        self._record(ctx, self.Returned, return_id=return_id, delivery_id=delivery_id,
+                     returned_on=returned_on, lines=lines)
+
+    def exchange(self, ctx: Context, exchange_id: str, delivery_id: str, exchanged_on: date,
+                 lines: list[dict[str, Any]]) -> None:
+        self.check_return(delivery_id, [{**line, "warehouse": line["back_warehouse"]} for line in lines])
+        self._record(ctx, self.Exchanged, exchange_id=exchange_id, delivery_id=delivery_id,
+                     exchanged_on=exchanged_on, lines=lines)
+
+    def delivery_lines(self, delivery_id: str) -> list[dict[str, Any]]:
+        return [dict(line) for line in self.deliveries.get(delivery_id, [])]

@@ -1,0 +1,365 @@
+"""Handlers for deals, invoices, payments, products, stock, deliveries, returns,
+exchanges and problem reports (SPEC §6, §7)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID, uuid4
+
+from aggregates.base import Conflict, Forbidden, Invalid, NotFound
+from aggregates.contract import Contract, ContractNumber
+from aggregates.money import TEN_THOUSANDTH, positive
+from aggregates.organisation import Salesperson
+from aggregates.problem import ProblemReport
+from aggregates.product import Product, ProductStock
+from commands.base import (
+    Deps,
+    Result,
+    business_day,
+    check_in,
+    check_people,
+    context,
+    load_customer,
+    load_settings,
+    parse_uuid,
+    retrying,
+    save,
+)
+from readmodels.org import Viewer, manages
+
+
+@dataclass
+class SignContract:
+    customer_id: str
+    number: str
+    name: str
+    signed_on: date | None = None
+    amount: Decimal | None = None
+    lines: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class DeliveryLine:
+    product_id: str
+    warehouse: str
+    quantity: Decimal
+
+
+def _today(deps: Deps) -> date:
+    return business_day(deps.clock.now(), load_settings(deps))
+
+
+def load_contract(deps: Deps, contract_id: str) -> Contract:
+    found = deps.store.find(parse_uuid(contract_id, "contract_id"), Contract)
+    if found is None:
+        raise NotFound("not_found", "no such contract")
+    return found
+
+
+def load_product(deps: Deps, product_id: str, field_name: str = "product_id") -> Product:
+    found = deps.store.find(parse_uuid(product_id, field_name), Product)
+    if found is None:
+        raise Invalid("unknown_product", f"no such product {product_id}", field=field_name)
+    return found
+
+
+def _may_sell(deps: Deps, actor: Viewer, owner_id: str | None) -> None:
+    """Sales facts are recorded by the customer's owner, a manager of the owner, or an admin."""
+    if owner_id != actor.person_id and not manages(deps.store.engine, actor, owner_id):
+        raise Forbidden("not_owner", "only the owner or a manager records sales for this customer")
+
+
+def sign_contract(cmd: SignContract, actor: Viewer, deps: Deps) -> Result:
+    """D-1: the deal creates the contract; the customer becomes dealt and stops counting
+    against its owner's cap (P-3)."""
+    lines = []
+    for n, line in enumerate(cmd.lines):
+        load_product(deps, line["product_id"], f"lines.{n}.product_id")
+        lines.append({
+            "product_id": line["product_id"],
+            "quantity": positive(line["quantity"], f"lines.{n}.quantity", TEN_THOUSANDTH),
+            "unit_price": positive(line["unit_price"], f"lines.{n}.unit_price"),
+        })
+    amount = positive(cmd.amount, "amount") if cmd.amount is not None else None
+    contract_id = uuid4()
+
+    def attempt() -> Result:
+        ctx = context(deps, actor)
+        customer = load_customer(deps, cmd.customer_id)
+        _may_sell(deps, actor, customer.owner_id)
+        if deps.store.find(ContractNumber.id_for(cmd.number), ContractNumber) is not None:
+            raise Conflict("duplicate_contract_number", "that contract number is taken", field="number")
+        signed_on = cmd.signed_on or _today(deps)
+        contract = Contract.sign(
+            ctx, id=contract_id, customer_id=cmd.customer_id, number=cmd.number, name=cmd.name,
+            signed_on=signed_on, amount=amount, lines=lines, salesperson_id=customer.owner_id,
+        )
+        index = ContractNumber.reserve(ctx, contract.number, str(contract_id))
+        first_deal = customer.record_deal(ctx, str(contract_id), contract.number, contract.amount, signed_on)
+        profile = deps.store.find(Salesperson.id_for(customer.owner_id or ""), Salesperson)
+        if profile is not None and first_deal:
+            profile.let_go(ctx, cmd.customer_id, "dealt")
+        return Result(save(deps, contract, index, customer, profile), {"id": str(contract_id)})
+
+    return retrying(attempt)
+
+
+def invoice_contract(contract_id: str, amount: Any, invoiced_on: date | None, actor: Viewer,
+                     deps: Deps) -> Result:
+    """D-2: invoices never exceed the contract."""
+    value = positive(amount, "amount")
+
+    def attempt() -> Result:
+        ctx = context(deps, actor)
+        contract = load_contract(deps, contract_id)
+        customer = load_customer(deps, contract.customer_id)
+        _may_sell(deps, actor, customer.owner_id)
+        on = invoiced_on or _today(deps)
+        invoice_id = contract.invoice(ctx, value, on)
+        customer.record_invoice(ctx, contract_id, invoice_id, value, on)
+        return Result(save(deps, contract, customer), {"id": invoice_id})
+
+    return retrying(attempt)
+
+
+def record_payment(customer_id: str, contract_id: str | None, amount: Any, received_on: date | None,
+                   actor: Viewer, deps: Deps) -> Result:
+    """D-3: against a contract never more than its outstanding amount; without one a
+    prepayment credited to the customer's owner at payment time (D-5)."""
+    value = positive(amount, "amount")
+    payment_id = uuid4().hex
+
+    def attempt() -> Result:
+        ctx = context(deps, actor)
+        customer = load_customer(deps, customer_id)
+        _may_sell(deps, actor, customer.owner_id)
+        on = received_on or _today(deps)
+        contract = None
+        credited = customer.owner_id
+        if contract_id is not None:
+            contract = load_contract(deps, contract_id)
+            if contract.customer_id != customer_id:
+                raise Invalid("wrong_customer", "the contract belongs to another customer", field="contract_id")
+            contract.receive_payment(ctx, payment_id, value, on)
+            credited = contract.salesperson_id
+        customer.record_payment(ctx, payment_id, contract_id, value, on, credited)
+        return Result(save(deps, customer, contract), {"id": payment_id})
+
+    return retrying(attempt)
+
+
+def create_product(name: str, spec: str | None, unit: str | None, actor: Viewer, deps: Deps) -> Result:
+    """G-1: an automatic code P000001, P000002, …"""
+    code = f"P{deps.sequences.next('product'):06d}"
+    product = Product.create(context(deps, actor), id=uuid4(), code=code, name=name, spec=spec, unit=unit)
+    return Result(save(deps, product), {"id": str(product.id), "code": code})
+
+
+def change_product(product_id: str, changes: dict[str, Any], actor: Viewer, deps: Deps) -> Result:
+    def attempt() -> Result:
+        product = load_product(deps, product_id)
+        product.change(context(deps, actor), changes)
+        return Result(save(deps, product), {"id": product_id})
+
+    return retrying(attempt)
+
+
+def change_price(product_id: str, price: Any, reason: str, actor: Viewer, deps: Deps,
+                 approved_by: str | None = None) -> Result:
+    """G-3: the product's price and pricing date change."""
+    value = positive(price, "price")
+
+    def attempt() -> Result:
+        product = load_product(deps, product_id)
+        product.change_price(context(deps, actor), value, _today(deps), reason, approved_by)
+        return Result(save(deps, product), {"id": product_id})
+
+    return retrying(attempt)
+
+
+def _stock(deps: Deps, ctx: Any, product_id: str, warehouse: str, open_missing: bool) -> ProductStock:
+    found = deps.store.find(ProductStock.id_for(product_id, warehouse), ProductStock)
+    if found is None:
+        if not open_missing:
+            raise Conflict("insufficient_stock", f"{warehouse} holds none of this product", field="lines",
+                           details={"product_id": product_id, "warehouse": warehouse, "available": "0"})
+        found = ProductStock.open(ctx, product_id, warehouse)
+    return found
+
+
+def _check_warehouse(deps: Deps, warehouse: str, field_name: str) -> None:
+    check_in(warehouse, load_settings(deps).dictionaries["warehouses"], field_name)
+
+
+def stock_in(product_id: str, warehouse: str, quantity: Any, cost: Any, received_on: date | None,
+             actor: Viewer, deps: Deps) -> Result:
+    """G-2: goods in at their cost; the warehouse's average cost moves."""
+    qty = positive(quantity, "quantity", TEN_THOUSANDTH)
+    unit = positive(cost, "unit_cost", TEN_THOUSANDTH)
+    _check_warehouse(deps, warehouse, "warehouse")
+
+    def attempt() -> Result:
+        ctx = context(deps, actor)
+        product = load_product(deps, product_id)
+        if not product.enabled:
+            raise Conflict("product_disabled", "the product is disabled", field="product_id")
+        stock = _stock(deps, ctx, product_id, warehouse, open_missing=True)
+        stock_in_id = uuid4().hex
+        stock.receive(ctx, qty, unit, "stock_in",
+                      {"stock_in_id": stock_in_id, "received_on": (received_on or _today(deps)).isoformat()})
+        return Result(save(deps, stock), {"id": stock_in_id})
+
+    return retrying(attempt)
+
+
+def _parse_lines(lines: list[dict[str, Any]], deps: Deps, need_warehouse: bool) -> list[dict[str, Any]]:
+    parsed = []
+    for n, line in enumerate(lines):
+        load_product(deps, line["product_id"], f"lines.{n}.product_id")
+        entry = {"product_id": line["product_id"],
+                 "quantity": positive(line["quantity"], f"lines.{n}.quantity", TEN_THOUSANDTH)}
+        warehouse = line.get("warehouse")
+        if need_warehouse or warehouse:
+            if not warehouse:
+                raise Invalid("validation_error", "warehouse is required", field=f"lines.{n}.warehouse")
+            _check_warehouse(deps, warehouse, f"lines.{n}.warehouse")
+            entry["warehouse"] = warehouse
+        parsed.append(entry)
+    if not parsed:
+        raise Invalid("validation_error", "at least one line", field="lines")
+    return parsed
+
+
+def deliver(contract_id: str, delivered_on: date | None, lines: list[dict[str, Any]], actor: Viewer,
+            deps: Deps) -> Result:
+    """G-4: goods leave at the warehouse's average cost; stock never below zero, the
+    contract never over-delivered — contract and stocks commit together."""
+    parsed = _parse_lines(lines, deps, need_warehouse=True)
+    delivery_id = uuid4().hex
+
+    def attempt() -> Result:
+        ctx = context(deps, actor)
+        contract = load_contract(deps, contract_id)
+        contract.check_delivery(parsed)
+        stocks: dict[UUID, ProductStock] = {}
+        out = []
+        for line in parsed:
+            key = ProductStock.id_for(line["product_id"], line["warehouse"])
+            stock = stocks.get(key) or _stock(deps, ctx, line["product_id"], line["warehouse"], open_missing=False)
+            stocks[key] = stock
+            cost = stock.issue(ctx, line["quantity"], "delivery",
+                               {"contract_id": contract_id, "delivery_id": delivery_id})
+            out.append({**line, "unit_cost": cost})
+        contract.deliver(ctx, delivery_id, delivered_on or _today(deps), out)
+        return Result(save(deps, contract, *stocks.values()), {"delivery_id": delivery_id})
+
+    return retrying(attempt)
+
+
+def _delivered_warehouse(contract: Contract, delivery_id: str, product_id: str, field_name: str) -> str:
+    warehouses = {line["warehouse"] for line in contract.delivery_lines(delivery_id)
+                  if line["product_id"] == product_id}
+    if len(warehouses) != 1:
+        raise Invalid("validation_error", "name the warehouse of the delivery line", field=field_name)
+    return warehouses.pop()
+
+
+def return_goods(contract_id: str, delivery_id: str, returned_on: date | None, lines: list[dict[str, Any]],
+                 actor: Viewer, deps: Deps) -> Result:
+    """G-5: goods come back at the cost they left with; amount = quantity × contract price."""
+    parsed = _parse_lines(lines, deps, need_warehouse=False)
+    return_id = uuid4().hex
+
+    def attempt() -> Result:
+        ctx = context(deps, actor)
+        contract = load_contract(deps, contract_id)
+        if delivery_id not in contract.deliveries:
+            raise Invalid("unknown_delivery", "no such delivery on this contract", field="delivery_id")
+        back = []
+        for n, line in enumerate(parsed):
+            warehouse = line.get("warehouse") or _delivered_warehouse(
+                contract, delivery_id, line["product_id"], f"lines.{n}.warehouse")
+            cost = contract.delivery_cost(delivery_id, line["product_id"], warehouse)
+            amount = (line["quantity"] * contract.unit_price(line["product_id"])).quantize(Decimal("0.01"))
+            back.append({"product_id": line["product_id"], "warehouse": warehouse,
+                         "quantity": line["quantity"], "unit_cost": cost, "amount": amount})
+        contract.check_return(delivery_id, back)
+        stocks = []
+        for line in back:
+            stock = _stock(deps, ctx, line["product_id"], line["warehouse"], open_missing=True)
+            stock.receive(ctx, line["quantity"], line["unit_cost"], "return",
+                          {"contract_id": contract_id, "return_id": return_id})
+            stocks.append(stock)
+        contract.take_back(ctx, return_id, delivery_id, returned_on or _today(deps), back)
+        return Result(save(deps, contract, *stocks), {"return_id": return_id})
+
+    return retrying(attempt)
+
+
+def exchange_goods(contract_id: str, delivery_id: str, exchanged_on: date | None, lines: list[dict[str, Any]],
+                   actor: Viewer, deps: Deps) -> Result:
+    """G-6: returned goods come in at their delivery cost, the same quantity of replacement
+    leaves at the current average cost of the warehouse named on the line."""
+    parsed = _parse_lines(lines, deps, need_warehouse=True)
+    exchange_id = uuid4().hex
+
+    def attempt() -> Result:
+        ctx = context(deps, actor)
+        contract = load_contract(deps, contract_id)
+        if delivery_id not in contract.deliveries:
+            raise Invalid("unknown_delivery", "no such delivery on this contract", field="delivery_id")
+        stocks: dict[UUID, ProductStock] = {}
+
+        def stock_of(product_id: str, warehouse: str, open_missing: bool) -> ProductStock:
+            key = ProductStock.id_for(product_id, warehouse)
+            if key not in stocks:
+                stocks[key] = _stock(deps, ctx, product_id, warehouse, open_missing)
+            return stocks[key]
+
+        moves = []
+        for n, line in enumerate(parsed):
+            back_warehouse = _delivered_warehouse(contract, delivery_id, line["product_id"], f"lines.{n}")
+            back_cost = contract.delivery_cost(delivery_id, line["product_id"], back_warehouse)
+            moves.append({"product_id": line["product_id"], "quantity": line["quantity"],
+                          "back_warehouse": back_warehouse, "back_cost": back_cost,
+                          "out_warehouse": line["warehouse"]})
+        contract.check_return(delivery_id, [{**m, "warehouse": m["back_warehouse"]} for m in moves])
+        ref = {"contract_id": contract_id, "exchange_id": exchange_id}
+        for move in moves:
+            stock_of(move["product_id"], move["back_warehouse"], True).receive(
+                ctx, move["quantity"], move["back_cost"], "exchange_in", ref)
+        for move in moves:
+            move["out_cost"] = stock_of(move["product_id"], move["out_warehouse"], False).issue(
+                ctx, move["quantity"], "exchange_out", ref)
+        contract.exchange(ctx, exchange_id, delivery_id, exchanged_on or _today(deps), moves)
+        return Result(save(deps, contract, *stocks.values()), {"exchange_id": exchange_id})
+
+    return retrying(attempt)
+
+
+def report_problem(customer_id: str, kind: str, description: str, responsible_id: str, actor: Viewer,
+                   deps: Deps) -> Result:
+    """G-7: a problem report with a responsible person."""
+    check_in(kind, load_settings(deps).dictionaries["problem_types"], "type")
+    check_people(deps, [responsible_id], "responsible_id")
+    load_customer(deps, customer_id)
+    problem = ProblemReport.report(context(deps, actor), id=uuid4(), customer_id=customer_id, kind=kind,
+                                   description=description, responsible_id=responsible_id)
+    return Result(save(deps, problem), {"id": str(problem.id)})
+
+
+def resolve_problem(problem_id: str, resolution: str, actor: Viewer, deps: Deps) -> Result:
+    def attempt() -> Result:
+        problem = deps.store.find(parse_uuid(problem_id, "problem_id"), ProblemReport)
+        if problem is None:
+            raise NotFound("not_found", "no such problem report")
+        if actor.person_id != problem.responsible_id and not manages(deps.store.engine, actor,
+                                                                     problem.responsible_id):
+            raise Forbidden("forbidden", "only the responsible person or their manager resolves it")
+        problem.resolve(context(deps, actor), resolution)
+        return Result(save(deps, problem), {"id": problem_id})
+
+    return retrying(attempt)

@@ -1,0 +1,165 @@
+"""Sales and stock through the command layer: the moving-average worked example (G-2,
+G-4, G-5), limits that are never exceeded (D-2, D-3, G-4, G-5), stock under concurrency."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+
+from aggregates.base import DomainError
+from aggregates.customer import Customer
+from aggregates.organisation import Salesperson
+from aggregates.product import ProductStock
+from commands import customers as cc
+from commands import organisation as oc
+from commands import sales as sc
+from commands.bootstrap import Service, bootstrap
+from commands.clock import ManualClock
+from commands.config import Config
+from readmodels.org import Viewer
+from tests.conftest import SYSTEM
+from tests.integration.test_concurrency import run_together
+
+
+@pytest.fixture
+def shop(service: Service) -> dict[str, object]:
+    deps = service.deps
+    oc.change_settings(oc.ChangeSettings(rules={}, dictionaries={"warehouses": ["W1", "W2"]}), SYSTEM, deps)
+    dept = oc.create_department(oc.CreateDepartment(name="销售部"), SYSTEM, deps).ids["id"]
+    pid = oc.create_person(oc.CreatePerson(name="张伟", username="zhang", password="password123",
+                                           roles=["sales"], department_id=dept, max_customers=1), SYSTEM, deps).ids["id"]
+    seller = Viewer(pid, "张伟", frozenset({"sales"}), dept)
+    keeper_id = oc.create_person(oc.CreatePerson(name="库管", username="keeper", password="password123",
+                                                 roles=["warehouse"], department_id=dept), SYSTEM, deps).ids["id"]
+    keeper = Viewer(keeper_id, "库管", frozenset({"warehouse"}), dept)
+    customer = cc.register_customer(cc.RegisterCustomer(name="成交客户"), seller, deps).ids["id"]
+    product = sc.create_product("服务器", "R740", "台", keeper, deps).ids["id"]
+    return {"seller": seller, "keeper": keeper, "customer": customer, "product": product}
+
+
+def stock(service: Service, product: str, warehouse: str = "W1") -> ProductStock:
+    found = service.store.find(ProductStock.id_for(product, warehouse), ProductStock)
+    assert found is not None
+    return found
+
+
+def contract_for(service: Service, shop: dict, quantity: str = "10", price: str = "200.00", number: str = "HT-1") -> str:
+    return sc.sign_contract(sc.SignContract(
+        customer_id=shop["customer"], number=number, name="服务器采购",
+        lines=[{"product_id": shop["product"], "quantity": quantity, "unit_price": price}]), shop["seller"],
+        service.deps).ids["id"]
+
+
+def test_moving_average_worked_example(service: Service, shop: dict) -> None:
+    deps, product, keeper = service.deps, shop["product"], shop["keeper"]
+    sc.stock_in(product, "W1", "10", "100.00", None, keeper, deps)
+    sc.stock_in(product, "W1", "10", "130.00", None, keeper, deps)
+    s = stock(service, product)
+    assert (s.quantity, s.unit_cost, s.value) == (Decimal("20"), Decimal("115.0000"), Decimal("2300.00"))
+    contract_id = contract_for(service, shop)
+    delivery = sc.deliver(contract_id, None, [{"product_id": product, "warehouse": "W1", "quantity": "5"}],
+                          keeper, deps).ids["delivery_id"]
+    s = stock(service, product)
+    assert (s.quantity, s.value) == (Decimal("15"), Decimal("1725.00"))
+    sc.return_goods(contract_id, delivery, None, [{"product_id": product, "quantity": "2"}], keeper, deps)
+    s = stock(service, product)
+    assert (s.quantity, s.unit_cost, s.value) == (Decimal("17"), Decimal("115.0000"), Decimal("1955.00"))
+    for value in (s.quantity, s.unit_cost, s.value):
+        assert isinstance(value, Decimal)
+
+
+def test_a_deal_makes_the_customer_dealt_and_frees_a_place(service: Service, shop: dict) -> None:
+    deps = service.deps
+    profile = service.store.find(Salesperson.id_for(shop["seller"].person_id), Salesperson)
+    assert profile is not None and profile.held == [shop["customer"]]
+    with pytest.raises(DomainError) as full:
+        cc.register_customer(cc.RegisterCustomer(name="第二个客户"), shop["seller"], deps)
+    assert full.value.code == "cap_reached"
+    contract_id = contract_for(service, shop)
+    customer = cc.load_customer(deps, shop["customer"])
+    assert isinstance(customer, Customer) and customer.status == "dealt" and customer.deal_total == Decimal("2000.00")
+    assert cc.register_customer(cc.RegisterCustomer(name="第二个客户"), shop["seller"], deps).ids["id"]
+    with pytest.raises(DomainError) as duplicate:
+        contract_for(service, shop, number=" HT-1 ")
+    assert duplicate.value.code == "duplicate_contract_number"
+    assert sc.load_contract(deps, contract_id).salesperson_id == shop["seller"].person_id
+
+
+def test_limits_are_never_exceeded(service: Service, shop: dict) -> None:
+    deps, product, keeper, seller = service.deps, shop["product"], shop["keeper"], shop["seller"]
+    sc.stock_in(product, "W1", "100", "50", None, keeper, deps)
+    contract_id = contract_for(service, shop, quantity="10", price="100.00")  # 1000.00
+
+    def refused(call: object) -> str:
+        with pytest.raises(DomainError) as error:
+            call()  # type: ignore[operator]
+        return str(error.value.code)
+
+    sc.invoice_contract(contract_id, "600.00", None, seller, deps)
+    assert refused(lambda: sc.invoice_contract(contract_id, "400.01", None, seller, deps)) == "over_invoiced"
+    sc.invoice_contract(contract_id, "400.00", None, seller, deps)
+    sc.record_payment(shop["customer"], contract_id, "999.99", None, seller, deps)
+    assert refused(lambda: sc.record_payment(shop["customer"], contract_id, "0.02", None, seller, deps)) == "over_collected"
+    sc.record_payment(shop["customer"], None, "50.00", None, seller, deps)  # a prepayment has no ceiling
+    line = {"product_id": product, "warehouse": "W1"}
+    first = sc.deliver(contract_id, None, [{**line, "quantity": "6"}], keeper, deps).ids["delivery_id"]
+    assert refused(lambda: sc.deliver(contract_id, None, [{**line, "quantity": "5"}], keeper, deps)) == "over_delivered"
+    sc.deliver(contract_id, None, [{**line, "quantity": "4"}], keeper, deps)
+    sc.return_goods(contract_id, first, None, [{"product_id": product, "quantity": "4"}], keeper, deps)
+    assert refused(lambda: sc.return_goods(contract_id, first, None, [{"product_id": product, "quantity": "3"}],
+                                           keeper, deps)) == "over_returned"
+    # After a return the goods may go out again, up to what was ordered.
+    sc.deliver(contract_id, None, [{**line, "quantity": "4"}], keeper, deps)
+    assert refused(lambda: sc.deliver(contract_id, None, [{**line, "quantity": "1"}], keeper, deps)) == "over_delivered"
+    customer = cc.load_customer(deps, shop["customer"])
+    assert (customer.invoiced_total, customer.collected_total) == (Decimal("1000.00"), Decimal("1049.99"))
+    assert customer.view()["receivable"] == Decimal("-49.99")
+    assert stock(service, product).quantity == Decimal("90")
+
+
+def test_exchange_brings_back_at_delivery_cost_and_sends_out_at_average(service: Service, shop: dict) -> None:
+    deps, product, keeper = service.deps, shop["product"], shop["keeper"]
+    sc.stock_in(product, "W1", "10", "100", None, keeper, deps)
+    sc.stock_in(product, "W2", "10", "160", None, keeper, deps)
+    contract_id = contract_for(service, shop, quantity="5")
+    delivery = sc.deliver(contract_id, None, [{"product_id": product, "warehouse": "W1", "quantity": "3"}],
+                          keeper, deps).ids["delivery_id"]
+    sc.exchange_goods(contract_id, delivery, None, [{"product_id": product, "quantity": "2", "warehouse": "W2"}],
+                      keeper, deps)
+    w1, w2 = stock(service, product, "W1"), stock(service, product, "W2")
+    assert (w1.quantity, w1.value) == (Decimal("9"), Decimal("900.00"))
+    assert (w2.quantity, w2.value, w2.unit_cost) == (Decimal("8"), Decimal("1280.00"), Decimal("160.0000"))
+    contract = sc.load_contract(deps, contract_id)
+    assert contract.delivered_net() == {product: Decimal("3")}
+
+
+@pytest.fixture
+def fast_service(database_url: str, clock: ManualClock) -> Iterator[Service]:
+    svc = bootstrap(Config(database_url=database_url, mode="distributed"), clock=clock)
+    yield svc
+    svc.close()
+
+
+def test_simultaneous_deliveries_never_take_stock_below_zero(fast_service: Service) -> None:
+    service = fast_service
+    deps = service.deps
+    oc.change_settings(oc.ChangeSettings(rules={}, dictionaries={"warehouses": ["W1"]}), SYSTEM, deps)
+    pid = oc.create_person(oc.CreatePerson(name="S", username="s", password="password123", roles=["sales"],
+                                           max_customers=5), SYSTEM, deps).ids["id"]
+    seller = Viewer(pid, "S", frozenset({"sales"}), None)
+    customer = cc.register_customer(cc.RegisterCustomer(name="并发交付客户"), seller, deps).ids["id"]
+    product = sc.create_product("U盘", None, "个", SYSTEM, deps).ids["id"]
+    sc.stock_in(product, "W1", "10", "20", None, SYSTEM, deps)
+    contract_id = sc.sign_contract(sc.SignContract(
+        customer_id=customer, number="HT-C", name="批量", lines=[
+            {"product_id": product, "quantity": "100", "unit_price": "30"}]), seller, deps).ids["id"]
+    line = [{"product_id": product, "warehouse": "W1", "quantity": "1"}]
+    results = run_together(50, lambda i: sc.deliver(contract_id, None, line, SYSTEM, deps))
+    assert sum(not isinstance(r, str) for r in results) == 10
+    assert Counter(r for r in results if isinstance(r, str)) == {"insufficient_stock": 40}
+    s = stock(service, product)
+    assert (s.quantity, s.value) == (Decimal("0"), Decimal("0.00"))
+    assert sc.load_contract(deps, contract_id).delivered_net() == {product: Decimal("10")}
