@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Generic, Literal, TypeVar
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -335,6 +336,10 @@ class CustomerItem(BaseModel):
     primary_contact_name: str | None = None
     primary_contact_phone: str | None = None
     days_until_pool: int | None = None
+    deal_total: Decimal | None = None
+    invoiced_total: Decimal | None = None
+    collected_total: Decimal | None = None
+    receivable: Decimal | None = None
     deleted: bool | None = None
     version: int | None = None
 
@@ -379,3 +384,255 @@ class Health(BaseModel):
     status: str
     head: int
     positions: dict[str, int]
+
+
+# ---- sales, stock, after-sales ---------------------------------------------------------------
+
+MoneyIn = Annotated[Decimal, Field(gt=0, max_digits=16, decimal_places=2)]
+QuantityIn = Annotated[Decimal, Field(gt=0, max_digits=16, decimal_places=4)]
+Id = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class ContractLineIn(Strict):
+    product_id: Id
+    quantity: QuantityIn
+    unit_price: MoneyIn
+
+
+class ContractCreate(Strict):
+    customer_id: Id
+    number: str = Field(min_length=1, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    signed_on: date | None = None
+    amount: MoneyIn | None = None
+    lines: list[ContractLineIn] = Field(default=[], max_length=200)
+
+
+class InvoiceIn(Strict):
+    amount: MoneyIn
+    invoiced_on: date | None = None
+
+
+class PaymentIn(Strict):
+    customer_id: Id
+    contract_id: Id | None = None
+    amount: MoneyIn
+    received_on: date | None = None
+
+
+class DeliveryLineIn(Strict):
+    product_id: Id
+    warehouse: str = Field(min_length=1, max_length=100)
+    quantity: QuantityIn
+
+
+class DeliveryIn(Strict):
+    delivered_on: date | None = None
+    lines: list[DeliveryLineIn] = Field(min_length=1, max_length=200)
+
+
+class ReturnLineIn(Strict):
+    product_id: Id
+    quantity: QuantityIn
+    warehouse: str | None = Field(default=None, max_length=100)
+
+
+class ReturnIn(Strict):
+    delivery_id: Id
+    returned_on: date | None = None
+    lines: list[ReturnLineIn] = Field(min_length=1, max_length=200)
+
+
+class ExchangeIn(Strict):
+    delivery_id: Id
+    exchanged_on: date | None = None
+    lines: list[DeliveryLineIn] = Field(min_length=1, max_length=200)
+
+
+class ContractSummary(BaseModel):
+    id: str
+    customer_id: str
+    customer_name: str | None
+    number: str
+    name: str
+    signed_on: date
+    amount: Decimal
+    salesperson_id: str | None
+    invoiced: Decimal
+    collected: Decimal
+    returned_amount: Decimal
+    remaining_to_invoice: Decimal
+    outstanding: Decimal
+
+
+class ContractLineOut(BaseModel):
+    product_id: str
+    product_name: str | None
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+    delivered: Decimal
+    returned: Decimal
+    remaining: Decimal
+
+
+class InvoiceOut(BaseModel):
+    invoice_id: str
+    amount: Decimal
+    invoiced_on: date
+
+
+class PaymentOut(BaseModel):
+    payment_id: str
+    amount: Decimal
+    received_on: date
+
+
+class MoveLine(BaseModel):
+    product_id: str
+    warehouse: str
+    quantity: Decimal
+    unit_cost: Decimal
+    amount: Decimal | None
+    direction: Literal["out", "in"]
+
+
+class DeliveryOut(BaseModel):
+    delivery_id: str
+    delivered_on: date
+    lines: list[MoveLine]
+
+
+class ReturnOut(BaseModel):
+    return_id: str
+    delivery_id: str
+    returned_on: date
+    amount: Decimal
+    lines: list[MoveLine]
+
+
+class ExchangeOut(BaseModel):
+    exchange_id: str
+    delivery_id: str
+    exchanged_on: date
+    lines: list[MoveLine]
+
+
+class ContractView(ContractSummary):
+    lines: list[ContractLineOut]
+    invoices: list[InvoiceOut]
+    payments: list[PaymentOut]
+    deliveries: list[DeliveryOut]
+    returns: list[ReturnOut]
+    exchanges: list[ExchangeOut]
+
+
+class ProductCreate(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    spec: str | None = Field(default=None, max_length=200)
+    unit: str | None = Field(default=None, max_length=20)
+
+
+class ProductUpdate(Strict):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    spec: str | None = Field(default=None, max_length=200)
+    unit: str | None = Field(default=None, max_length=20)
+    enabled: bool | None = None
+
+
+class ProductCreated(BaseModel):
+    id: str
+    code: str
+    position: int
+
+
+class StockIn(Strict):
+    warehouse: str = Field(min_length=1, max_length=100)
+    quantity: QuantityIn
+    unit_cost: Annotated[Decimal, Field(gt=0, max_digits=16, decimal_places=4)]
+    received_on: date | None = None
+
+
+class PriceChangeIn(Strict):
+    price: MoneyIn
+    reason: str = Field(default="", max_length=500)
+
+
+class StockRow(BaseModel):
+    warehouse: str
+    quantity: Decimal
+    unit_cost: Decimal
+    value: Decimal
+
+
+class StockListRow(StockRow):
+    product_id: str
+    code: str
+    product_name: str
+
+
+class PriceHistoryRow(BaseModel):
+    old_price: Decimal | None
+    price: Decimal
+    priced_on: date
+    reason: str | None
+    actor_id: str
+    actor_name: str | None
+    approved_by: str | None
+    approver_name: str | None
+    at: datetime
+
+
+class ProductOut(BaseModel):
+    id: str
+    code: str
+    name: str
+    spec: str | None
+    unit: str | None
+    enabled: bool
+    price: Decimal | None
+    priced_on: date | None
+
+
+class ProductView(ProductOut):
+    stock: list[StockRow]
+    price_history: list[PriceHistoryRow]
+
+
+class ProblemIn(Strict):
+    customer_id: Id
+    type: str = Field(min_length=1, max_length=100)
+    description: str = Field(min_length=1, max_length=5000)
+    responsible_id: Id
+
+
+class ProblemResolve(Strict):
+    resolution: str = Field(min_length=1, max_length=5000)
+
+
+class ProblemOut(BaseModel):
+    id: str
+    customer_id: str
+    type: str
+    description: str
+    responsible_id: str
+    reported_by: str
+    reported_at: datetime
+    status: str
+    resolution: str | None
+    resolved_at: datetime | None
+
+
+class DeliveryCreated(BaseModel):
+    delivery_id: str
+    position: int
+
+
+class ReturnCreated(BaseModel):
+    return_id: str
+    position: int
+
+
+class ExchangeCreated(BaseModel):
+    exchange_id: str
+    position: int

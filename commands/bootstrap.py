@@ -20,10 +20,11 @@ from commands.store import EventStore, open_store
 from projections.base import Projector
 from projections.customers import customers_projection
 from projections.organisation import organisation
+from projections.sales import catalogue, sales
 
 log = logging.getLogger("crm")
 
-PROJECTIONS = [organisation, customers_projection]
+PROJECTIONS = [organisation, customers_projection, sales, catalogue]
 
 
 @dataclass

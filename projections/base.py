@@ -4,17 +4,20 @@ readers keep reading the live one, then switch in one transaction (O-1)."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import MetaData, Table, delete, func, select, text, update
+from sqlalchemy import MetaData, Table, delete, func, inspect, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import quoted_name
 
 from commands.store import EventStore
 from readmodels.tables import projection_state, state_metadata
+
+log = logging.getLogger("crm.projections")
 
 Handler = Callable[["Writer", Any], None]
 Progress = Callable[[int, int], None]
@@ -106,6 +109,18 @@ class Projector:
                 for table in tables.values():
                     table.create(conn, checkfirst=True)
                 self._point_views(conn, projection, version, replace=False)
+            if self._schema_changed(projection, version):
+                # The code's tables differ from the live version's: build the new shape from the events.
+                log.warning("read model %s changed shape; rebuilding it", projection.name)
+                self.rebuild(projection.name)
+
+    def _schema_changed(self, projection: Projection, version: int) -> bool:
+        inspector = inspect(self.store.engine)
+        for table in projection.tables:
+            stored = {c["name"] for c in inspector.get_columns(physical_name(table, version))}
+            if stored != {c.name for c in table.columns}:
+                return True
+        return False
 
     def _live_version(self, conn: Connection, name: str) -> int | None:
         return conn.execute(
@@ -247,6 +262,4 @@ class Projector:
 
 
 def _view_names(conn: Connection) -> list[str]:
-    from sqlalchemy import inspect
-
     return list(inspect(conn).get_view_names())

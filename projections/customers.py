@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, delete, func, select, update
@@ -81,6 +82,7 @@ def registered(w: Writer, e: Customer.Registered) -> None:
             pool_entered_at=None if e.owner_id else e.timestamp, pool_reason=None,
             registered_by=e.actor_id, created_at=e.created_at, updated_at=e.timestamp,
             visit_count=0, last_visit_at=None, share_count=0, deleted=False,
+            deal_total=0, invoiced_total=0, collected_total=0,
             version=e.originator_version,
         )
     )
@@ -227,3 +229,24 @@ def visit_recorded(w: Writer, e: Customer.VisitRecorded) -> None:
         stage=e.stage or current.stage,
         status="following" if current.status == "potential" else current.status,
     )
+
+
+@on(Customer.DealRecorded)
+def deal_recorded(w: Writer, e: Customer.DealRecorded) -> None:
+    total = _money(w, e, "deal_total") + e.amount
+    _touch(w, e, deal_total=total, status="dealt")
+
+
+@on(Customer.InvoiceRecorded)
+def invoice_recorded(w: Writer, e: Customer.InvoiceRecorded) -> None:
+    _touch(w, e, invoiced_total=_money(w, e, "invoiced_total") + e.amount)
+
+
+@on(Customer.PaymentRecorded)
+def payment_recorded(w: Writer, e: Customer.PaymentRecorded) -> None:
+    _touch(w, e, collected_total=_money(w, e, "collected_total") + e.amount)
+
+
+def _money(w: Writer, e: Any, column: str) -> Decimal:
+    query = select(w.customers.c[column]).where(w.customers.c.id == str(e.originator_id))
+    return Decimal(w.conn.execute(query).scalar_one())

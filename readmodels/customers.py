@@ -186,6 +186,10 @@ def customer_item(row: RowMapping, now: datetime, default_follow_days: int) -> d
         "primary_contact_name": row["primary_contact_name"],
         "primary_contact_phone": row["primary_contact_phone"],
         "days_until_pool": days_until_pool(row, now, default_follow_days),
+        "deal_total": row["deal_total"],
+        "invoiced_total": row["invoiced_total"],
+        "collected_total": row["collected_total"],
+        "receivable": row["deal_total"] - row["collected_total"],
         "deleted": row["deleted"],
         "version": row["version"],
     }

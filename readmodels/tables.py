@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Float,
     Index,
@@ -24,6 +25,8 @@ from sqlalchemy import (
     Table,
     Text,
 )
+
+from readmodels.types import Money, Quantity
 
 metadata = MetaData()
 # Tables that are physical as they stand (not versioned read models).
@@ -68,6 +71,9 @@ customers = Table(
     Column("primary_contact_phone", String(50)),
     Column("share_count", Integer, nullable=False, default=0),
     Column("deleted", Boolean, nullable=False, default=False),
+    Column("deal_total", Money(), nullable=False, default=0),
+    Column("invoiced_total", Money(), nullable=False, default=0),
+    Column("collected_total", Money(), nullable=False, default=0),
     Column("version", Integer, nullable=False),
     Index("rm_customers_owner_idx", "owner_id"),
     Index("rm_customers_pool_idx", "in_pool"),
@@ -145,4 +151,129 @@ settings = Table(
     Column("id", Integer, primary_key=True),
     Column("rules", JSON, nullable=False),
     Column("dictionaries", JSON, nullable=False),
+)
+
+# ---- sales, stock, after-sales --------------------------------------------------------------
+
+contracts = Table(
+    "rm_contracts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("customer_id", String(36), nullable=False, index=True),
+    Column("number", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("signed_on", Date, nullable=False),
+    Column("amount", Money(), nullable=False),
+    Column("salesperson_id", String(36), index=True),
+    Column("invoiced", Money(), nullable=False),
+    Column("collected", Money(), nullable=False),
+    Column("returned_amount", Money(), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+contract_lines = Table(
+    "rm_contract_lines",
+    metadata,
+    Column("contract_id", String(36), primary_key=True),
+    Column("product_id", String(36), primary_key=True),
+    Column("quantity", Quantity(), nullable=False),
+    Column("unit_price", Money(), nullable=False),
+    Column("amount", Money(), nullable=False),
+    Column("delivered", Quantity(), nullable=False),
+    Column("returned", Quantity(), nullable=False),
+)
+
+invoices = Table(
+    "rm_invoices",
+    metadata,
+    Column("invoice_id", String(36), primary_key=True),
+    Column("contract_id", String(36), nullable=False, index=True),
+    Column("customer_id", String(36), nullable=False),
+    Column("amount", Money(), nullable=False),
+    Column("invoiced_on", Date, nullable=False),
+    Column("actor_id", String(36), nullable=False),
+)
+
+payments = Table(
+    "rm_payments",
+    metadata,
+    Column("payment_id", String(36), primary_key=True),
+    Column("customer_id", String(36), nullable=False, index=True),
+    Column("contract_id", String(36), index=True),
+    Column("amount", Money(), nullable=False),
+    Column("received_on", Date, nullable=False),
+    Column("salesperson_id", String(36)),
+    Column("actor_id", String(36), nullable=False),
+)
+
+# One row per line of goods moved for a contract: out on delivery, back on return,
+# back and out again on exchange.
+goods_moves = Table(
+    "rm_goods_moves",
+    metadata,
+    Column("ref_id", String(36), primary_key=True),
+    Column("line", Integer, primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("contract_id", String(36), nullable=False, index=True),
+    Column("delivery_id", String(36), nullable=False),
+    Column("product_id", String(36), nullable=False),
+    Column("warehouse", String(100), nullable=False),
+    Column("quantity", Quantity(), nullable=False),
+    Column("unit_cost", Quantity(), nullable=False),
+    Column("amount", Money()),
+    Column("moved_on", Date, nullable=False),
+)
+
+products = Table(
+    "rm_products",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("code", String(16), nullable=False, unique=True),
+    Column("name", String(200), nullable=False),
+    Column("spec", String(200)),
+    Column("unit", String(20)),
+    Column("enabled", Boolean, nullable=False),
+    Column("price", Money()),
+    Column("priced_on", Date),
+)
+
+price_history = Table(
+    "rm_price_history",
+    metadata,
+    Column("product_id", String(36), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("old_price", Money()),
+    Column("price", Money(), nullable=False),
+    Column("priced_on", Date, nullable=False),
+    Column("reason", String(500)),
+    Column("actor_id", String(36), nullable=False),
+    Column("approved_by", String(36)),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
+stock = Table(
+    "rm_stock",
+    metadata,
+    Column("stock_id", String(36), nullable=False, unique=True),
+    Column("product_id", String(36), primary_key=True),
+    Column("warehouse", String(100), primary_key=True),
+    Column("quantity", Quantity(), nullable=False),
+    Column("unit_cost", Quantity(), nullable=False),
+    Column("value", Money(), nullable=False),
+)
+
+problems = Table(
+    "rm_problems",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("customer_id", String(36), nullable=False, index=True),
+    Column("type", String(100), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("responsible_id", String(36), nullable=False, index=True),
+    Column("reported_by", String(36), nullable=False),
+    Column("reported_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("resolution", Text),
+    Column("resolved_at", DateTime(timezone=True)),
 )

@@ -41,7 +41,7 @@ def test_rebuild_equals_incremental(service: Service) -> None:
         tables = set(inspect(conn).get_table_names())
     assert rebuilt == incremental
     assert set(service.projector.positions().values()) == {service.store.head()}
-    assert service.projector.versions() == {"organisation": 2, "customers": 2}
+    assert set(service.projector.versions().values()) == {2}
     assert "rm_customers_v2" in tables and "rm_customers_v1" not in tables
     assert seen[-1][0] == seen[-1][1] and len(seen) > 10
 

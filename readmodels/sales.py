@@ -1,0 +1,171 @@
+"""Queries over contracts and their execution (D-4), products, stock and problems."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, or_, select, true
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql import ColumnElement
+
+from readmodels.customers import like_pattern, utc
+from readmodels.org import Viewer, managed_people, people_names
+from readmodels.tables import (
+    contract_lines,
+    contracts,
+    customer_shares,
+    customers,
+    goods_moves,
+    invoices,
+    payments,
+    price_history,
+    problems,
+    products,
+    stock,
+)
+
+ZERO = Decimal("0")
+
+
+def _contract_scope(conn: Connection, viewer: Viewer) -> ColumnElement[bool]:
+    """R-7: the contracts of customers the viewer may see; warehouse keepers see all (they deliver)."""
+    if viewer.sees_everything or "warehouse" in viewer.roles:
+        return true()
+    people = {viewer.person_id} | (managed_people(conn, viewer) if viewer.is_manager else set())
+    shared = select(customer_shares.c.customer_id).where(customer_shares.c.person_id == viewer.person_id)
+    owned = select(customers.c.id).where(customers.c.owner_id.in_(people))
+    return or_(contracts.c.salesperson_id.in_(people), contracts.c.customer_id.in_(owned),
+               contracts.c.customer_id.in_(shared))
+
+
+def contract_summary(row: Any) -> dict[str, Any]:
+    return {
+        "id": row.id, "customer_id": row.customer_id, "customer_name": row.customer_name, "number": row.number,
+        "name": row.name, "signed_on": row.signed_on, "amount": row.amount, "salesperson_id": row.salesperson_id,
+        "invoiced": row.invoiced, "collected": row.collected, "returned_amount": row.returned_amount,
+        "remaining_to_invoice": row.amount - row.invoiced, "outstanding": row.amount - row.collected,
+    }
+
+
+def list_contracts(conn: Connection, viewer: Viewer, customer_id: str | None, page: int,
+                   page_size: int) -> tuple[list[dict[str, Any]], int]:
+    conditions = [_contract_scope(conn, viewer)]
+    if customer_id:
+        conditions.append(contracts.c.customer_id == customer_id)
+    total = conn.execute(select(func.count()).select_from(contracts).where(*conditions)).scalar_one()
+    rows = conn.execute(
+        select(contracts, customers.c.name.label("customer_name"))
+        .select_from(contracts.outerjoin(customers, customers.c.id == contracts.c.customer_id))
+        .where(*conditions).order_by(contracts.c.signed_on.desc(), contracts.c.number)
+        .limit(page_size).offset((page - 1) * page_size)
+    )
+    return [contract_summary(r) for r in rows], int(total)
+
+
+def contract_view(conn: Connection, viewer: Viewer, contract_id: str) -> dict[str, Any] | None:
+    """D-4: header, lines, and execution with totals and what remains."""
+    row = conn.execute(
+        select(contracts, customers.c.name.label("customer_name"))
+        .select_from(contracts.outerjoin(customers, customers.c.id == contracts.c.customer_id))
+        .where(contracts.c.id == contract_id, _contract_scope(conn, viewer))
+    ).first()
+    if row is None:
+        return None
+    view = contract_summary(row)
+    names = {str(pid): str(name) for pid, name in conn.execute(select(products.c.id, products.c.name))}
+    view["lines"] = [
+        {"product_id": line.product_id, "product_name": names.get(line.product_id), "quantity": line.quantity,
+         "unit_price": line.unit_price, "amount": line.amount, "delivered": line.delivered,
+         "returned": line.returned, "remaining": line.quantity - line.delivered}
+        for line in conn.execute(select(contract_lines).where(contract_lines.c.contract_id == contract_id)
+                                 .order_by(contract_lines.c.product_id))
+    ]
+    view["invoices"] = [
+        {"invoice_id": i.invoice_id, "amount": i.amount, "invoiced_on": i.invoiced_on}
+        for i in conn.execute(select(invoices).where(invoices.c.contract_id == contract_id)
+                              .order_by(invoices.c.invoiced_on, invoices.c.invoice_id))
+    ]
+    view["payments"] = [
+        {"payment_id": p.payment_id, "amount": p.amount, "received_on": p.received_on}
+        for p in conn.execute(select(payments).where(payments.c.contract_id == contract_id)
+                              .order_by(payments.c.received_on, payments.c.payment_id))
+    ]
+    grouped: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    for move in conn.execute(select(goods_moves).where(goods_moves.c.contract_id == contract_id)
+                             .order_by(goods_moves.c.moved_on, goods_moves.c.ref_id, goods_moves.c.line)):
+        grouped[(move.kind.split("_")[0], move.ref_id)].append(move)
+
+    def lines(moves: list[Any]) -> list[dict[str, Any]]:
+        return [{"product_id": m.product_id, "warehouse": m.warehouse, "quantity": m.quantity,
+                 "unit_cost": m.unit_cost, "amount": m.amount, "direction": "out" if m.kind in
+                 ("delivery", "exchange_out") else "in"} for m in moves]
+
+    view["deliveries"] = [{"delivery_id": ref, "delivered_on": moves[0].moved_on, "lines": lines(moves)}
+                          for (kind, ref), moves in grouped.items() if kind == "delivery"]
+    view["returns"] = [{"return_id": ref, "delivery_id": moves[0].delivery_id, "returned_on": moves[0].moved_on,
+                        "amount": sum((m.amount or ZERO for m in moves), ZERO), "lines": lines(moves)}
+                       for (kind, ref), moves in grouped.items() if kind == "return"]
+    view["exchanges"] = [{"exchange_id": ref, "delivery_id": moves[0].delivery_id,
+                          "exchanged_on": moves[0].moved_on, "lines": lines(moves)}
+                         for (kind, ref), moves in grouped.items() if kind == "exchange"]
+    return view
+
+
+def product_view(conn: Connection, product_id: str) -> dict[str, Any] | None:
+    row = conn.execute(select(products).where(products.c.id == product_id)).mappings().first()
+    if row is None:
+        return None
+    view = dict(row)
+    view["stock"] = [dict(s) for s in conn.execute(
+        select(stock.c.warehouse, stock.c.quantity, stock.c.unit_cost, stock.c.value)
+        .where(stock.c.product_id == product_id).order_by(stock.c.warehouse)).mappings()]
+    history = list(conn.execute(select(price_history).where(price_history.c.product_id == product_id)
+                                .order_by(price_history.c.version)).mappings())
+    actors = {h["actor_id"] for h in history} | {h["approved_by"] for h in history if h["approved_by"]}
+    names = people_names(conn, actors)
+    view["price_history"] = [
+        {**{k: h[k] for k in ("old_price", "price", "priced_on", "reason", "actor_id", "approved_by")},
+         "at": utc(h["at"]), "actor_name": names.get(h["actor_id"]),
+         "approver_name": names.get(h["approved_by"]) if h["approved_by"] else None}
+        for h in history
+    ]
+    return view
+
+
+def list_products(conn: Connection, q: str | None, page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
+    conditions = []
+    if q:
+        pattern = like_pattern(q)
+        conditions.append(or_(func.lower(products.c.name).like(pattern, escape="\\"),
+                              func.lower(products.c.code).like(pattern, escape="\\")))
+    total = conn.execute(select(func.count()).select_from(products).where(*conditions)).scalar_one()
+    rows = conn.execute(select(products).where(*conditions).order_by(products.c.code)
+                        .limit(page_size).offset((page - 1) * page_size)).mappings()
+    return [dict(r) for r in rows], int(total)
+
+
+def list_stock(conn: Connection, product_id: str | None, warehouse: str | None) -> list[dict[str, Any]]:
+    query = (select(stock.c.product_id, products.c.code, products.c.name.label("product_name"), stock.c.warehouse,
+                    stock.c.quantity, stock.c.unit_cost, stock.c.value)
+             .select_from(stock.join(products, products.c.id == stock.c.product_id)))
+    if product_id:
+        query = query.where(stock.c.product_id == product_id)
+    if warehouse:
+        query = query.where(stock.c.warehouse == warehouse)
+    return [dict(r) for r in conn.execute(query.order_by(products.c.code, stock.c.warehouse)).mappings()]
+
+
+def list_problems(conn: Connection, viewer: Viewer, status: str | None) -> list[dict[str, Any]]:
+    query = select(problems).order_by(problems.c.reported_at.desc())
+    if not (viewer.sees_everything or viewer.is_manager):
+        query = query.where(or_(problems.c.responsible_id == viewer.person_id,
+                                problems.c.reported_by == viewer.person_id))
+    elif viewer.is_manager and not viewer.sees_everything:
+        team = managed_people(conn, viewer) | {viewer.person_id}
+        query = query.where(or_(problems.c.responsible_id.in_(team), problems.c.reported_by.in_(team)))
+    if status:
+        query = query.where(problems.c.status == status)
+    return [{**dict(r), "reported_at": utc(r["reported_at"]), "resolved_at": utc(r["resolved_at"])}
+            for r in conn.execute(query).mappings()]
