@@ -86,6 +86,8 @@ class Customer(CrmAggregate):
     class InfoChanged(CrmAggregate.Event):
         changes: list[dict[str, Any]]
         reason: str
+        # Who approved the change when it went through approval (AP-2); older events have none.
+        approved_by: str | None = None
 
         def apply(self, c: Customer) -> None:
             for change in self.changes:
@@ -307,7 +309,8 @@ class Customer(CrmAggregate):
         if self.deleted:
             raise Conflict("deleted", "the customer has been deleted")
 
-    def change_info(self, ctx: Context, changes: dict[str, Any], reason: str) -> list[dict[str, Any]]:
+    def change_info(self, ctx: Context, changes: dict[str, Any], reason: str,
+                    approved_by: str | None = None) -> list[dict[str, Any]]:
         """C-3: record old and new value per field; fields that do not change are dropped."""
         self._check_live()
         recorded = []
@@ -323,7 +326,7 @@ class Customer(CrmAggregate):
                 recorded.append({"field": field, "old": old, "new": new})
         if not recorded:
             raise Invalid("no_change", "nothing to change")
-        self._record(ctx, self.InfoChanged, changes=recorded, reason=reason)
+        self._record(ctx, self.InfoChanged, changes=recorded, reason=reason, approved_by=approved_by)
         return recorded
 
     def add_contact(self, ctx: Context, contact: dict[str, Any]) -> str:

@@ -636,3 +636,44 @@ class ReturnCreated(BaseModel):
 class ExchangeCreated(BaseModel):
     exchange_id: str
     position: int
+
+
+# ---- approvals and notifications -------------------------------------------------------------
+
+
+class Pending(BaseModel):
+    """202: the command waits for approval."""
+
+    approval_id: str
+    status: Literal["pending"] = "pending"
+    position: int
+
+
+class Decision(Strict):
+    comment: str = Field(default="", max_length=1000)
+
+
+class ApprovalOut(BaseModel):
+    id: str
+    kind: str
+    target_id: str
+    summary: str
+    payload: dict[str, Any]
+    requester_id: str
+    requester_name: str | None
+    approver_ids: list[str]
+    status: str
+    requested_at: datetime
+    decided_by: str | None
+    decided_by_name: str | None
+    decided_at: datetime | None
+    comment: str | None
+
+
+class NotificationOut(BaseModel):
+    id: str
+    kind: str
+    text: str
+    ref_id: str | None
+    created_at: datetime
+    read_at: datetime | None

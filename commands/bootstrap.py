@@ -19,12 +19,13 @@ from commands.organisation import ensure_settings
 from commands.store import EventStore, open_store
 from projections.base import Projector
 from projections.customers import customers_projection
+from projections.inbox import inbox
 from projections.organisation import organisation
 from projections.sales import catalogue, sales
 
 log = logging.getLogger("crm")
 
-PROJECTIONS = [organisation, customers_projection, sales, catalogue]
+PROJECTIONS = [organisation, customers_projection, sales, catalogue, inbox]
 
 
 @dataclass

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from aggregates.base import Forbidden, Invalid, NotFound
+from aggregates.base import Context, Forbidden, Invalid, NotFound
 from aggregates.customer import Customer
 from aggregates.names import CustomerName, clean_name, duplicate_name
 from aggregates.settings import Settings, type_names
@@ -53,6 +53,7 @@ class ChangeCustomerInfo:
     customer_id: str
     changes: dict[str, Any]
     reason: str = ""
+    approved_by: str | None = None
 
 
 @dataclass
@@ -129,32 +130,41 @@ def register_customer(cmd: RegisterCustomer, actor: Viewer, deps: Deps) -> Resul
 
 def change_customer_info(cmd: ChangeCustomerInfo, actor: Viewer, deps: Deps) -> Result:
     """C-3: field-level old→new; a new name moves the name reservation in the same save."""
-    settings = load_settings(deps)
-    changes = dict(cmd.changes)
-    if "name" in changes:
-        changes["name"] = clean_name(str(changes["name"] or ""))
-    _check_dictionary_values(settings, changes)
+    changes = clean_changes(cmd.changes, deps)
 
     def attempt() -> Result:
-        ctx = context(deps, actor)
-        customer = load_customer(deps, cmd.customer_id)
-        _may_change(deps, actor, customer)
-        old_name = customer.name
-        customer.change_info(ctx, changes, cmd.reason)
-        extra: list[Any] = []
-        if CustomerName.id_for(customer.name) != CustomerName.id_for(old_name):
-            new_index = deps.store.find(CustomerName.id_for(customer.name), CustomerName)
-            if new_index is None:
-                new_index = CustomerName.reserve(ctx, customer.name, str(customer.id), customer.number)
-            else:
-                new_index.retake(ctx, str(customer.id), customer.number)
-            old_index = deps.store.find(CustomerName.id_for(old_name), CustomerName)
-            if old_index is not None:
-                old_index.free(ctx)
-            extra = [new_index, old_index]
-        return Result(save(deps, customer, *extra), {"id": cmd.customer_id})
+        changed = prepare_info_change(cmd, changes, context(deps, actor), actor, deps)
+        return Result(save(deps, *changed), {"id": cmd.customer_id})
 
     return retrying(attempt)
+
+
+def prepare_info_change(cmd: ChangeCustomerInfo, changes: dict[str, Any], ctx: Context, actor: Viewer,
+                        deps: Deps) -> list[Any]:
+    """Load, check and change: the aggregates to save (customer, and name reservations)."""
+    customer = load_customer(deps, cmd.customer_id)
+    _may_change(deps, actor, customer)
+    old_name = customer.name
+    customer.change_info(ctx, changes, cmd.reason, cmd.approved_by)
+    if CustomerName.id_for(customer.name) == CustomerName.id_for(old_name):
+        return [customer]
+    new_index = deps.store.find(CustomerName.id_for(customer.name), CustomerName)
+    if new_index is None:
+        new_index = CustomerName.reserve(ctx, customer.name, str(customer.id), customer.number)
+    else:
+        new_index.retake(ctx, str(customer.id), customer.number)
+    old_index = deps.store.find(CustomerName.id_for(old_name), CustomerName)
+    if old_index is not None:
+        old_index.free(ctx)
+    return [customer, new_index, old_index]
+
+
+def clean_changes(changes: dict[str, Any], deps: Deps) -> dict[str, Any]:
+    cleaned = dict(changes)
+    if "name" in cleaned:
+        cleaned["name"] = clean_name(str(cleaned["name"] or ""))
+    _check_dictionary_values(load_settings(deps), cleaned)
+    return cleaned
 
 
 def add_contact(customer_id: str, contact: dict[str, Any], actor: Viewer, deps: Deps) -> Result:

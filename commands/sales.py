@@ -170,14 +170,18 @@ def change_product(product_id: str, changes: dict[str, Any], actor: Viewer, deps
 def change_price(product_id: str, price: Any, reason: str, actor: Viewer, deps: Deps,
                  approved_by: str | None = None) -> Result:
     """G-3: the product's price and pricing date change."""
-    value = positive(price, "price")
-
     def attempt() -> Result:
-        product = load_product(deps, product_id)
-        product.change_price(context(deps, actor), value, _today(deps), reason, approved_by)
-        return Result(save(deps, product), {"id": product_id})
+        changed = prepare_price_change(product_id, price, reason, context(deps, actor), deps, approved_by)
+        return Result(save(deps, *changed), {"id": product_id})
 
     return retrying(attempt)
+
+
+def prepare_price_change(product_id: str, price: Any, reason: str, ctx: Any, deps: Deps,
+                         approved_by: str | None = None) -> list[Any]:
+    product = load_product(deps, product_id)
+    product.change_price(ctx, positive(price, "price"), _today(deps), reason, approved_by)
+    return [product]
 
 
 def _stock(deps: Deps, ctx: Any, product_id: str, warehouse: str, open_missing: bool) -> ProductStock:

@@ -277,3 +277,42 @@ problems = Table(
     Column("resolution", Text),
     Column("resolved_at", DateTime(timezone=True)),
 )
+
+# ---- approvals and the inbox -----------------------------------------------------------------
+
+approvals = Table(
+    "rm_approvals",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("kind", String(40), nullable=False),
+    Column("target_id", String(36), nullable=False),
+    Column("summary", String(500), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("requester_id", String(36), nullable=False, index=True),
+    Column("approver_ids", JSON, nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
+    Column("decided_by", String(36)),
+    Column("decided_at", DateTime(timezone=True)),
+    Column("comment", Text),
+)
+
+notifications = Table(
+    "rm_notifications",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("person_id", String(36), nullable=False, index=True),
+    Column("kind", String(40), nullable=False),
+    Column("text", String(500), nullable=False),
+    Column("ref_id", String(36)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+# Whether a person has read a notification is their own mutable state, not a domain event.
+notification_reads = Table(
+    "crm_notification_reads",
+    state_metadata,
+    Column("notification_id", String(36), primary_key=True),
+    Column("person_id", String(36), nullable=False),
+    Column("read_at", DateTime(timezone=True), nullable=False),
+)

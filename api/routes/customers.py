@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, status
+from fastapi.responses import JSONResponse
 
 from aggregates.base import DomainError, Forbidden, NotFound
 from aggregates.settings import type_with_subtypes
@@ -27,12 +28,14 @@ from api.schemas import (
     ErrorBody,
     History,
     Page,
+    Pending,
     Reason,
     ShareChange,
     Transfer,
     VisitCreated,
     VisitIn,
 )
+from commands import approvals
 from commands import customers as cmd
 from commands.base import parse_uuid
 from readmodels.customers import access, customer_detail, get_customer_row, list_customers, public_only
@@ -156,13 +159,20 @@ def history(service: ServiceDep, user: CurrentUser, customer_id: str) -> Any:
     return {"items": history_items(events, names)}
 
 
-@router.post("/{customer_id}/changes", response_model=Done)
-def change(service: ServiceDep, customer_id: str, body: CustomerChange, user: CurrentUser) -> Done:
-    """Change customer fields with a reason (C-3)."""
+@router.post("/{customer_id}/changes", response_model=Done,
+             responses={202: {"model": Pending, "description": "waits for approval"}})
+def change(service: ServiceDep, customer_id: str, body: CustomerChange, user: CurrentUser) -> Any:
+    """Change customer fields with a reason (C-3): applied (200), or a request for approval (202)
+    when the approval policy covers customer info changes and you are not a manager."""
+    parse_uuid(customer_id, "customer_id")
     changes = body.changes.model_dump(exclude_unset=True)
-    result = cmd.change_customer_info(cmd.ChangeCustomerInfo(customer_id, changes, body.reason),
-                                      user, service.deps)
-    return Done(position=result.position)
+    payload = {"customer_id": customer_id, "changes": changes, "reason": body.reason}
+    summary = "、".join(changes) + (f"（{body.reason}）" if body.reason else "")
+    applied, result = approvals.submit("customer_info_change", payload, summary, user, service.deps)
+    if applied:
+        return Done(position=result.position)
+    return JSONResponse(status_code=202, content=Pending(approval_id=result.ids["approval_id"],
+                                                         position=result.position).model_dump())
 
 
 @router.post("/{customer_id}/share", response_model=Done)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
+from fastapi.responses import JSONResponse
 
 from aggregates.base import NotFound
 from api.deps import CurrentUser, ServiceDep, require
@@ -22,6 +23,7 @@ from api.schemas import (
     InvoiceIn,
     Page,
     PaymentIn,
+    Pending,
     PriceChangeIn,
     ProblemIn,
     ProblemOut,
@@ -36,6 +38,7 @@ from api.schemas import (
     StockIn,
     StockListRow,
 )
+from commands import approvals
 from commands import sales as sc
 from commands.base import parse_uuid
 from readmodels import sales as rm
@@ -165,11 +168,20 @@ def stock_in(service: ServiceDep, product_id: str, body: StockIn,
     return Created(id=result.ids["id"], position=result.position)
 
 
-@router.post("/products/{product_id}/price-changes", response_model=Done)
+@router.post("/products/{product_id}/price-changes", response_model=Done,
+             responses={202: {"model": Pending, "description": "waits for approval"}})
 def price_change(service: ServiceDep, product_id: str, body: PriceChangeIn,
-                 user: Annotated[Viewer, require("manager", "admin")]) -> Done:
-    """Set a new tax-inclusive price from today (G-3)."""
-    return Done(position=sc.change_price(product_id, body.price, body.reason, user, service.deps).position)
+                 user: Annotated[Viewer, require("sales", "warehouse", "manager", "admin")]) -> Any:
+    """Set a new tax-inclusive price from today (G-3): by default a request that a manager
+    approves (202); managers and admins set it at once (200)."""
+    parse_uuid(product_id, "product_id")
+    payload = {"product_id": product_id, "price": body.price, "reason": body.reason}
+    summary = f"{body.price}（{body.reason}）"
+    applied, result = approvals.submit("price_change", payload, summary, user, service.deps)
+    if applied:
+        return Done(position=result.position)
+    return JSONResponse(status_code=202, content=Pending(approval_id=result.ids["approval_id"],
+                                                         position=result.position).model_dump())
 
 
 @router.get("/stock", response_model=list[StockListRow])

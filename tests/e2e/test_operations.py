@@ -19,7 +19,7 @@ def test_status_metrics_and_rebuild_over_http(http: Http, service: Service) -> N
     status = http.get("/admin/projections", "root").json()
     head = service.store.head()
     assert {(s["name"], s["version"], s["position"], s["lag"]) for s in status} == {
-        ("organisation", 1, head, 0), ("customers", 1, head, 0), ("sales", 1, head, 0), ("products", 1, head, 0)}
+        (name, 1, head, 0) for name in service.projector.names}
     metrics = http.client.get("/metrics").text
     assert f"crm_event_store_head {head}" in metrics
     assert 'crm_projection_lag{projection="customers"} 0' in metrics
@@ -33,7 +33,7 @@ def test_status_metrics_and_rebuild_over_http(http: Http, service: Service) -> N
         if versions["customers"] == 2:
             break
         time.sleep(0.05)
-    assert versions == {"organisation": 1, "customers": 2, "sales": 1, "products": 1}
+    assert versions == {name: 2 if name == "customers" else 1 for name in service.projector.names}
     listed = http.get("/customers", "root", params={"scope": "pool"}).json()
     assert [r["name"] for r in listed["items"]] == ["运维客户"]
     assert_error(http.post("/admin/projections/nothing/rebuild", "root"), 404)
@@ -48,5 +48,5 @@ def test_cli_status_and_rebuild(service: Service, monkeypatch: pytest.MonkeyPatc
     assert re.search(rf"customers\s*│\s*1\s*│\s*{head}\s*│\s*{head}\s*│\s*0", shown.output), shown.output
     rebuilt = runner.invoke(cli, ["projections", "rebuild", "--all"], env={"COLUMNS": "200"})
     assert rebuilt.exit_code == 0, rebuilt.output
-    assert service.projector.versions() == {"organisation": 2, "customers": 2, "sales": 2, "products": 2}
+    assert set(service.projector.versions().values()) == {2}
     assert runner.invoke(cli, ["projections", "rebuild", "nothing"]).exit_code == 2

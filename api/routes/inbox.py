@@ -1,0 +1,58 @@
+"""Approval requests (AP-1, AP-2) and the notifications inbox (N-1)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from aggregates.base import NotFound
+from api.deps import CurrentUser, ServiceDep
+from api.schemas import ApprovalOut, Decision, Done, NotificationOut
+from commands import approvals as ac
+from readmodels import inbox as rm
+
+router = APIRouter(tags=["approvals"])
+
+
+@router.get("/approvals", response_model=list[ApprovalOut])
+def approvals(service: ServiceDep, user: CurrentUser,
+              status: Annotated[str | None, Query(max_length=20)] = None) -> Any:
+    """Requests you made or may decide (admins and auditors: all)."""
+    with service.store.engine.connect() as conn:
+        return rm.list_approvals(conn, user, status)
+
+
+@router.post("/approvals/{approval_id}/approve", response_model=Done)
+def approve(service: ServiceDep, approval_id: str, user: CurrentUser, body: Decision | None = None) -> Done:
+    """Approve: the command runs now as the requester's, its checks evaluated now (R-6: not your own)."""
+    return Done(position=ac.approve(approval_id, body.comment if body else "", user, service.deps).position)
+
+
+@router.post("/approvals/{approval_id}/reject", response_model=Done)
+def reject(service: ServiceDep, approval_id: str, user: CurrentUser, body: Decision | None = None) -> Done:
+    """Reject a request; it keeps its history."""
+    return Done(position=ac.reject(approval_id, body.comment if body else "", user, service.deps).position)
+
+
+@router.post("/approvals/{approval_id}/withdraw", response_model=Done)
+def withdraw(service: ServiceDep, approval_id: str, user: CurrentUser, body: Decision | None = None) -> Done:
+    """Withdraw your own pending request."""
+    return Done(position=ac.withdraw(approval_id, body.comment if body else "", user, service.deps).position)
+
+
+@router.get("/notifications", response_model=list[NotificationOut])
+def notifications(service: ServiceDep, user: CurrentUser, unread: bool = False) -> Any:
+    """Your inbox, newest first."""
+    with service.store.engine.connect() as conn:
+        return rm.list_notifications(conn, user.person_id, unread)
+
+
+@router.post("/notifications/{notification_id}/read", response_model=NotificationOut)
+def read(service: ServiceDep, user: CurrentUser, notification_id: str) -> Any:
+    """Mark one of your notifications read."""
+    with service.store.engine.begin() as conn:
+        if not rm.mark_read(conn, user.person_id, notification_id, service.deps.clock.now()):
+            raise NotFound("not_found", "no such notification in your inbox")
+    with service.store.engine.connect() as conn:
+        return next(n for n in rm.list_notifications(conn, user.person_id, False) if n["id"] == notification_id)
