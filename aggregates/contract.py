@@ -233,11 +233,14 @@ class Contract(CrmAggregate):
         """G-5: per delivery line, never more than delivered less already returned."""
         if delivery_id not in self.deliveries:
             raise Invalid("unknown_delivery", "no such delivery on this contract", field="delivery_id")
+        wanted: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
         for line in lines:
-            left = self.returnable(delivery_id, line["product_id"], line["warehouse"])
-            if line["quantity"] > left:
+            wanted[(line["product_id"], line["warehouse"])] += line["quantity"]
+        for (product_id, warehouse), qty in wanted.items():
+            left = self.returnable(delivery_id, product_id, warehouse)
+            if qty > left:
                 raise Conflict("over_returned", f"only {left} of that delivery line can come back",
-                               field="lines", details={"product_id": line["product_id"], "returnable": str(left)})
+                               field="lines", details={"product_id": product_id, "returnable": str(left)})
 
     def take_back(self, ctx: Context, return_id: str, delivery_id: str, returned_on: date,
                   lines: list[dict[str, Any]]) -> None:

@@ -43,9 +43,8 @@ DEFAULT_DICTIONARIES: dict[str, Any] = {
     "problem_types": ["质量问题", "物流问题", "安装问题", "服务投诉", "其他"],
 }
 
-APPROVAL_KINDS = (
-    "customer_info_change", "price_change", "transfer", "claim", "target", "return", "exchange",
-)
+# The command kinds the approval flow is wired for so far.
+APPROVAL_KINDS = ("customer_info_change", "price_change")
 
 SETTINGS_ID: UUID = derived_id("settings", "global")
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
+from decimal import Decimal
 
 from aggregates.organisation import Username
 from aggregates.settings import DEFAULT_DICTIONARIES, type_names
 from commands import customers as cc
 from commands import organisation as oc
+from commands import sales as sc
 from commands.bootstrap import Service
 from readmodels.org import Viewer
 
@@ -51,6 +53,7 @@ def seed_demo(service: Service) -> bool:
     oc.change_department(oc.ChangeDepartment(dept, {"manager_ids": [ids["manager"]]}), system, deps)
     sales = [Viewer(ids[u], u, frozenset({"sales"}), east) for u in ("sales1", "sales2", "sales3")]
     types = type_names(DEFAULT_DICTIONARIES["customer_types"])
+    owned: list[tuple[Viewer, str]] = []
     names = rng.sample(sorted(f"{c}{w}{k}" for c in CITIES for w in WORDS for k in KINDS), 200)
     for n, name in enumerate(names):
         owner = sales[n % 3]
@@ -69,6 +72,7 @@ def seed_demo(service: Service) -> bool:
         customer_id = created.ids["id"]
         if to_pool:
             continue
+        owned.append((owner, customer_id))
         if n % 7 == 1:
             other = sales[(n + 1) % 3]
             cc.change_shares(customer_id, [other.person_id], [], owner, deps)
@@ -82,4 +86,31 @@ def seed_demo(service: Service) -> bool:
                 ),
                 owner, deps,
             )
+    seed_sales(service, Viewer(ids["keeper"], "keeper", frozenset({"warehouse"}), dept), owned, rng)
     return True
+
+
+def seed_sales(service: Service, keeper: Viewer, owned: list[tuple[Viewer, str]], rng: random.Random) -> None:
+    """Products with stock, and deals with invoices, payments and deliveries."""
+    deps = service.deps
+    warehouse = DEFAULT_DICTIONARIES["warehouses"][0]
+    catalogue = [("服务器", "R740", "台", "18000.00"), ("交换机", "S5720", "台", "4200.00"),
+                 ("软件授权", "企业版", "套", "9800.00")]
+    products = []
+    for name, spec, unit, unit_cost in catalogue:
+        product_id = sc.create_product(name, spec, unit, keeper, deps).ids["id"]
+        sc.stock_in(product_id, warehouse, "50", unit_cost, None, keeper, deps)
+        products.append((product_id, Decimal(unit_cost)))
+    for n, (seller, customer_id) in enumerate(owned[:12]):
+        product_id, cost = products[n % len(products)]
+        quantity = rng.randint(1, 4)
+        price = (cost * Decimal("1.3")).quantize(Decimal("0.01"))
+        contract_id = sc.sign_contract(sc.SignContract(
+            customer_id=customer_id, number=f"HT2026{n + 1:04d}", name="年度采购合同",
+            lines=[{"product_id": product_id, "quantity": str(quantity), "unit_price": str(price)}]),
+            seller, deps).ids["id"]
+        total = price * quantity
+        sc.invoice_contract(contract_id, total, None, seller, deps)
+        sc.record_payment(customer_id, contract_id, (total / 2).quantize(Decimal("0.01")), None, seller, deps)
+        line = {"product_id": product_id, "warehouse": warehouse, "quantity": str(quantity)}
+        sc.deliver(contract_id, None, [line], keeper, deps)

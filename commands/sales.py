@@ -194,6 +194,30 @@ def _stock(deps: Deps, ctx: Any, product_id: str, warehouse: str, open_missing: 
     return found
 
 
+class Stocks:
+    """The stocks one command moves, each loaded once, to be saved with the contract."""
+
+    def __init__(self, deps: Deps, ctx: Any) -> None:
+        self.deps, self.ctx = deps, ctx
+        self.loaded: dict[UUID, ProductStock] = {}
+
+    def of(self, product_id: str, warehouse: str, open_missing: bool) -> ProductStock:
+        key = ProductStock.id_for(product_id, warehouse)
+        if key not in self.loaded:
+            self.loaded[key] = _stock(self.deps, self.ctx, product_id, warehouse, open_missing)
+        return self.loaded[key]
+
+    def all(self) -> list[ProductStock]:
+        return list(self.loaded.values())
+
+
+def _contract_with_delivery(deps: Deps, contract_id: str, delivery_id: str) -> Contract:
+    contract = load_contract(deps, contract_id)
+    if delivery_id not in contract.deliveries:
+        raise Invalid("unknown_delivery", "no such delivery on this contract", field="delivery_id")
+    return contract
+
+
 def _check_warehouse(deps: Deps, warehouse: str, field_name: str) -> None:
     check_in(warehouse, load_settings(deps).dictionaries["warehouses"], field_name)
 
@@ -248,17 +272,14 @@ def deliver(contract_id: str, delivered_on: date | None, lines: list[dict[str, A
         ctx = context(deps, actor)
         contract = load_contract(deps, contract_id)
         contract.check_delivery(parsed)
-        stocks: dict[UUID, ProductStock] = {}
+        stocks = Stocks(deps, ctx)
         out = []
         for line in parsed:
-            key = ProductStock.id_for(line["product_id"], line["warehouse"])
-            stock = stocks.get(key) or _stock(deps, ctx, line["product_id"], line["warehouse"], open_missing=False)
-            stocks[key] = stock
-            cost = stock.issue(ctx, line["quantity"], "delivery",
-                               {"contract_id": contract_id, "delivery_id": delivery_id})
+            cost = stocks.of(line["product_id"], line["warehouse"], False).issue(
+                ctx, line["quantity"], "delivery", {"contract_id": contract_id, "delivery_id": delivery_id})
             out.append({**line, "unit_cost": cost})
         contract.deliver(ctx, delivery_id, delivered_on or _today(deps), out)
-        return Result(save(deps, contract, *stocks.values()), {"delivery_id": delivery_id})
+        return Result(save(deps, contract, *stocks.all()), {"delivery_id": delivery_id})
 
     return retrying(attempt)
 
@@ -279,9 +300,7 @@ def return_goods(contract_id: str, delivery_id: str, returned_on: date | None, l
 
     def attempt() -> Result:
         ctx = context(deps, actor)
-        contract = load_contract(deps, contract_id)
-        if delivery_id not in contract.deliveries:
-            raise Invalid("unknown_delivery", "no such delivery on this contract", field="delivery_id")
+        contract = _contract_with_delivery(deps, contract_id, delivery_id)
         back = []
         for n, line in enumerate(parsed):
             warehouse = line.get("warehouse") or _delivered_warehouse(
@@ -291,14 +310,13 @@ def return_goods(contract_id: str, delivery_id: str, returned_on: date | None, l
             back.append({"product_id": line["product_id"], "warehouse": warehouse,
                          "quantity": line["quantity"], "unit_cost": cost, "amount": amount})
         contract.check_return(delivery_id, back)
-        stocks = []
+        stocks = Stocks(deps, ctx)
         for line in back:
-            stock = _stock(deps, ctx, line["product_id"], line["warehouse"], open_missing=True)
-            stock.receive(ctx, line["quantity"], line["unit_cost"], "return",
-                          {"contract_id": contract_id, "return_id": return_id})
-            stocks.append(stock)
+            ref = {"contract_id": contract_id, "return_id": return_id}
+            stocks.of(line["product_id"], line["warehouse"], True).receive(
+                ctx, line["quantity"], line["unit_cost"], "return", ref)
         contract.take_back(ctx, return_id, delivery_id, returned_on or _today(deps), back)
-        return Result(save(deps, contract, *stocks), {"return_id": return_id})
+        return Result(save(deps, contract, *stocks.all()), {"return_id": return_id})
 
     return retrying(attempt)
 
@@ -312,17 +330,8 @@ def exchange_goods(contract_id: str, delivery_id: str, exchanged_on: date | None
 
     def attempt() -> Result:
         ctx = context(deps, actor)
-        contract = load_contract(deps, contract_id)
-        if delivery_id not in contract.deliveries:
-            raise Invalid("unknown_delivery", "no such delivery on this contract", field="delivery_id")
-        stocks: dict[UUID, ProductStock] = {}
-
-        def stock_of(product_id: str, warehouse: str, open_missing: bool) -> ProductStock:
-            key = ProductStock.id_for(product_id, warehouse)
-            if key not in stocks:
-                stocks[key] = _stock(deps, ctx, product_id, warehouse, open_missing)
-            return stocks[key]
-
+        contract = _contract_with_delivery(deps, contract_id, delivery_id)
+        stocks = Stocks(deps, ctx)
         moves = []
         for n, line in enumerate(parsed):
             back_warehouse = _delivered_warehouse(contract, delivery_id, line["product_id"], f"lines.{n}")
@@ -333,13 +342,13 @@ def exchange_goods(contract_id: str, delivery_id: str, exchanged_on: date | None
         contract.check_return(delivery_id, [{**m, "warehouse": m["back_warehouse"]} for m in moves])
         ref = {"contract_id": contract_id, "exchange_id": exchange_id}
         for move in moves:
-            stock_of(move["product_id"], move["back_warehouse"], True).receive(
+            stocks.of(move["product_id"], move["back_warehouse"], True).receive(
                 ctx, move["quantity"], move["back_cost"], "exchange_in", ref)
         for move in moves:
-            move["out_cost"] = stock_of(move["product_id"], move["out_warehouse"], False).issue(
+            move["out_cost"] = stocks.of(move["product_id"], move["out_warehouse"], False).issue(
                 ctx, move["quantity"], "exchange_out", ref)
         contract.exchange(ctx, exchange_id, delivery_id, exchanged_on or _today(deps), moves)
-        return Result(save(deps, contract, *stocks.values()), {"exchange_id": exchange_id})
+        return Result(save(deps, contract, *stocks.all()), {"exchange_id": exchange_id})
 
     return retrying(attempt)
 

@@ -198,6 +198,19 @@ def http(service: Service) -> Iterator[Http]:
         yield h
 
 
+def read_model_snapshot(service: Service) -> dict[str, list[tuple[Any, ...]]]:
+    """Every read-model row, table by table, in a stable order: for comparing with a rebuild."""
+    from sqlalchemy import select
+
+    from readmodels.tables import metadata
+
+    with service.store.engine.connect() as conn:
+        return {
+            t.name: sorted(tuple(map(repr, row)) for row in conn.execute(select(t)))
+            for t in metadata.sorted_tables if t.name.startswith("rm_")
+        }
+
+
 def assert_error(response: Any, status: int, code: str | None = None) -> dict[str, Any]:
     """The response is a 4xx in the error shape of API.md."""
     assert response.status_code == status, response.text

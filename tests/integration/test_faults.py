@@ -18,20 +18,15 @@ from sqlalchemy import select
 
 from api.demo import seed_demo
 from commands import customers as cc
-from commands.bootstrap import Service, bootstrap
+from commands.bootstrap import bootstrap
 from commands.clock import ManualClock
 from commands.config import Config
 from readmodels.org import Viewer
-from readmodels.tables import customers, metadata, people
+from readmodels.tables import customers, people
+from tests.conftest import read_model_snapshot
 from workers.tasks import Kicker, start_worker
 
-READ_MODELS = [t for t in metadata.sorted_tables if t.name.startswith("rm_")]
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def snapshot(service: Service) -> dict[str, list[tuple[Any, ...]]]:
-    with service.store.engine.connect() as conn:
-        return {t.name: sorted(tuple(map(repr, r)) for r in conn.execute(select(t))) for t in READ_MODELS}
 
 
 def wait_until(condition: Any, seconds: float = 20) -> bool:
@@ -67,10 +62,10 @@ def test_worker_killed_mid_batch_resumes_without_loss_or_double_count(pg_url: st
         # A new worker takes over where the committed positions say.
         writer.projector.catch_up()
         assert set(writer.projector.positions().values()) == {head}
-        resumed = snapshot(writer)
+        resumed = read_model_snapshot(writer)
         for name in writer.projector.names:
             writer.projector.rebuild(name)
-        assert snapshot(writer) == resumed
+        assert read_model_snapshot(writer) == resumed
     finally:
         writer.close()
 

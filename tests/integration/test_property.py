@@ -10,7 +10,6 @@ from typing import Any
 from argon2 import PasswordHasher
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
 
 from aggregates.base import DomainError
 from commands import customers as cc
@@ -19,10 +18,8 @@ from commands.bootstrap import bootstrap
 from commands.clock import ManualClock
 from commands.config import Config
 from readmodels.org import Viewer
-from readmodels.tables import metadata
-from tests.conftest import SYSTEM
+from tests.conftest import SYSTEM, read_model_snapshot
 
-READ_MODELS = [t for t in metadata.sorted_tables if t.name.startswith("rm_")]
 REGIONS = ["华北", "华东", "华南"]
 
 person = st.integers(0, 2)
@@ -46,14 +43,6 @@ operation = st.one_of(
 )
 
 
-def snapshot(service: Any) -> dict[str, list[tuple[Any, ...]]]:
-    with service.store.engine.connect() as conn:
-        return {
-            t.name: sorted(tuple(map(repr, row)) for row in conn.execute(select(t)))
-            for t in READ_MODELS
-        }
-
-
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(operation, min_size=1, max_size=40))
 def test_incremental_read_models_equal_a_rebuild(operations: list[tuple[Any, ...]]) -> None:
@@ -63,10 +52,10 @@ def test_incremental_read_models_equal_a_rebuild(operations: list[tuple[Any, ...
         service.deps.credentials.hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
         try:
             run(service, operations)
-            incremental = snapshot(service)
+            incremental = read_model_snapshot(service)
             for name in service.projector.names:
                 service.projector.rebuild(name)
-            assert snapshot(service) == incremental
+            assert read_model_snapshot(service) == incremental
         finally:
             service.close()
 

@@ -163,3 +163,16 @@ def test_simultaneous_deliveries_never_take_stock_below_zero(fast_service: Servi
     s = stock(service, product)
     assert (s.quantity, s.value) == (Decimal("0"), Decimal("0.00"))
     assert sc.load_contract(deps, contract_id).delivered_net() == {product: Decimal("10")}
+
+
+def test_simultaneous_deals_with_one_contract_number_create_one_contract(fast_service: Service) -> None:
+    service = fast_service
+    deps = service.deps
+    pid = oc.create_person(oc.CreatePerson(name="S", username="s", password="password123", roles=["sales"],
+                                           max_customers=50), SYSTEM, deps).ids["id"]
+    seller = Viewer(pid, "S", frozenset({"sales"}), None)
+    customers = [cc.register_customer(cc.RegisterCustomer(name=f"客户{i}"), seller, deps).ids["id"] for i in range(20)]
+    results = run_together(20, lambda i: sc.sign_contract(sc.SignContract(
+        customer_id=customers[i], number="HT-SAME", name="同号", amount=Decimal("10")), seller, deps))
+    assert sum(not isinstance(r, str) for r in results) == 1
+    assert Counter(r for r in results if isinstance(r, str)) == {"duplicate_contract_number": 19}

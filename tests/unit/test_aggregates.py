@@ -179,3 +179,24 @@ def test_settings_validate_and_types_include_subtypes() -> None:
         "企业客户", "国有企业", "民营企业", "外资企业"]
     assert type_with_subtypes(DEFAULT_DICTIONARIES["customer_types"], "医院") == ["医院"]
     assert type_with_subtypes(DEFAULT_DICTIONARIES["customer_types"], "none") == []
+
+
+def test_contract_limits_count_split_lines_together() -> None:
+    from decimal import Decimal
+
+    from aggregates.contract import Contract
+
+    c = Contract.sign(ctx(), id=uuid4(), customer_id="c1", number="HT", name="n", signed_on=T0.date(),
+                      amount=None, lines=[{"product_id": "p", "quantity": Decimal(5), "unit_price": Decimal(10)}],
+                      salesperson_id="alice")
+    assert c.amount == Decimal("50.00")
+    with pytest.raises(Conflict) as over:
+        c.check_delivery([{"product_id": "p", "quantity": Decimal(3)}, {"product_id": "p", "quantity": Decimal(3)}])
+    assert over.value.code == "over_delivered"
+    c.deliver(ctx(), "d1", T0.date(), [{"product_id": "p", "warehouse": "W", "quantity": Decimal(3),
+                                        "unit_cost": Decimal(1)}])
+    two = [{"product_id": "p", "warehouse": "W", "quantity": Decimal(2)}] * 2
+    with pytest.raises(Conflict) as back:
+        c.check_return("d1", two)
+    assert back.value.code == "over_returned"
+    c.check_return("d1", two[:1])
