@@ -11,6 +11,7 @@ from aggregates.base import Conflict, Context, CrmAggregate, Forbidden
 KINDS = {
     "customer_info_change": "客户信息变更",
     "price_change": "产品定价",
+    "target": "指标编审",
 }
 
 

@@ -46,6 +46,9 @@ class Customer(CrmAggregate):
     deal_total: Decimal
     invoiced_total: Decimal
     collected_total: Decimal
+    # The holding (owner_since) whose owner has been warned of the pool return (A-2).
+    warned_for: datetime | None
+    logo: str | None
 
     # ---- events -------------------------------------------------------------------------
 
@@ -82,6 +85,8 @@ class Customer(CrmAggregate):
             c.last_lost_at = None
             c.deleted = False
             c.deal_total = c.invoiced_total = c.collected_total = Decimal("0.00")
+            c.warned_for = None
+            c.logo = None
 
     class InfoChanged(CrmAggregate.Event):
         changes: list[dict[str, Any]]
@@ -182,6 +187,9 @@ class Customer(CrmAggregate):
         stage: str | None
         notes: str | None
         late_entry: bool
+        # C-11: the photo's sha256 in the blob store and what its EXIF said (older events: none).
+        photo: str | None = None
+        photo_exif: dict[str, Any] | None = None
 
         def apply(self, c: Customer) -> None:
             c.visit_count += 1
@@ -191,6 +199,22 @@ class Customer(CrmAggregate):
                 c.stage = self.stage
             if c.status == "potential":
                 c.status = "following"
+
+    class PoolWarned(CrmAggregate.Event):
+        """A-2: the owner is told, once per holding, when the customer goes back to the pool."""
+
+        owner_id: str
+        owner_since: datetime
+        deadline: datetime
+
+        def apply(self, c: Customer) -> None:
+            c.warned_for = self.owner_since
+
+    class LogoChanged(CrmAggregate.Event):
+        photo: str | None
+
+        def apply(self, c: Customer) -> None:
+            c.logo = self.photo
 
     class DealRecorded(CrmAggregate.Event):
         """D-1: a contract was signed; the customer is dealt."""
@@ -270,6 +294,7 @@ class Customer(CrmAggregate):
             "invoiced_total": self.invoiced_total,
             "collected_total": self.collected_total,
             "receivable": self.deal_total - self.collected_total,
+            "logo": self.logo,
         }
 
     # ---- commands -----------------------------------------------------------------------
@@ -453,6 +478,8 @@ class Customer(CrmAggregate):
         contact: str | None = None,
         stage: str | None = None,
         notes: str | None = None,
+        photo: str | None = None,
+        photo_exif: dict[str, Any] | None = None,
     ) -> tuple[str, bool]:
         self._check_live()
         if self.owner_id is None:
@@ -473,8 +500,38 @@ class Customer(CrmAggregate):
             stage=stage,
             notes=notes,
             late_entry=late,
+            photo=photo,
+            photo_exif=photo_exif,
         )
         return visit_id, late
+
+    def follow_deadline(self, follow_days: int) -> datetime | None:
+        """A-1: when the current holding runs out; None for pool and dealt customers (A-3)."""
+        if self.deleted or self.owner_id is None or self.owner_since is None or self.status == "dealt":
+            return None
+        return self.owner_since + timedelta(days=follow_days)
+
+    def sweep(self, ctx: Context, now: datetime, follow_days: int, warning_days: int) -> str | None:
+        """A-1, A-2: back to the pool when the holding has run out at `now`; a warning once per
+        holding inside the warning window. Returns "returned", "warned" or None (nothing to do)."""
+        deadline = self.follow_deadline(follow_days)
+        if deadline is None:
+            return None
+        if now >= deadline:
+            self.return_to_pool(ctx, "overdue", f"held {follow_days} days without a deal")
+            return "returned"
+        if now >= deadline - timedelta(days=warning_days) and self.warned_for != self.owner_since:
+            assert self.owner_id is not None and self.owner_since is not None
+            self._record(ctx, self.PoolWarned, owner_id=self.owner_id, owner_since=self.owner_since,
+                         deadline=deadline)
+            return "warned"
+        return None
+
+    def change_logo(self, ctx: Context, photo: str | None) -> None:
+        self._check_live()
+        if photo == self.logo:
+            raise Invalid("no_change", "that is the logo already")
+        self._record(ctx, self.LogoChanged, photo=photo)
 
     def record_deal(self, ctx: Context, contract_id: str, number: str, amount: Decimal,
                     signed_on: date) -> bool:

@@ -44,7 +44,7 @@ DEFAULT_DICTIONARIES: dict[str, Any] = {
 }
 
 # The command kinds the approval flow is wired for so far.
-APPROVAL_KINDS = ("customer_info_change", "price_change")
+APPROVAL_KINDS = ("customer_info_change", "price_change", "target")
 
 SETTINGS_ID: UUID = derived_id("settings", "global")
 

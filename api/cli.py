@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from datetime import datetime
 
 import typer
 from rich.console import Console
@@ -17,6 +18,8 @@ from commands.config import DEV_SECRET, Config
 app = typer.Typer(help="Sales CRM: serve the API and operate the store.", no_args_is_help=True)
 projections_app = typer.Typer(help="Read-model status and rebuilds.", no_args_is_help=True)
 app.add_typer(projections_app, name="projections")
+pool_app = typer.Typer(help="The customer pool.", no_args_is_help=True)
+app.add_typer(pool_app, name="pool")
 console = Console()
 
 
@@ -99,13 +102,30 @@ def worker(poll: float = typer.Option(1.0, help="seconds between polls of the ev
 
 @app.command()
 def scheduler(every: float = typer.Option(10.0, help="seconds between periodic catch-up kicks")) -> None:
-    """Enqueue the periodic jobs for the workers (distributed mode)."""
+    """Enqueue the periodic jobs for the workers (distributed mode): projection catch-ups
+    and the pool sweep every CRM_SWEEP_MINUTES."""
     from workers.tasks import run_scheduler
 
     logging.basicConfig(level=logging.INFO)
     config = checked_config()
-    console.print(f"scheduler: a projection catch-up every {every}s")
-    run_scheduler(config.redis_url, stop_on_signals(), every)
+    console.print(f"scheduler: a projection catch-up every {every}s, "
+                  f"a pool sweep every {config.sweep_minutes} min")
+    run_scheduler(config.redis_url, stop_on_signals(), every, config.sweep_minutes * 60)
+
+
+@pool_app.command("sweep")
+def pool_sweep(
+    now: datetime = typer.Option(None, help="sweep as of this moment (ISO 8601; business time zone when "
+                                 "it has no offset); default: now"),
+) -> None:
+    """Return overdue customers to the pool and warn owners inside the warning window (A-1..A-4).
+    Running it twice for the same moment changes nothing the second time."""
+    from commands.pool import SYSTEM, sweep_pool
+
+    service = open_service(checked_config())
+    done = sweep_pool(now, SYSTEM, service.deps)
+    console.print(f"pool sweep as of {done.now.isoformat()}: {done.warned} warned, {done.returned} returned")
+    service.close()
 
 
 @projections_app.command("status")

@@ -8,9 +8,13 @@ from decimal import Decimal
 
 from aggregates.organisation import Username
 from aggregates.settings import DEFAULT_DICTIONARIES, type_names
+from aggregates.target import report_period
+from commands import approvals
 from commands import customers as cc
 from commands import organisation as oc
 from commands import sales as sc
+from commands import targets as tc
+from commands.base import business_day, load_settings
 from commands.bootstrap import Service
 from readmodels.org import Viewer
 
@@ -87,7 +91,23 @@ def seed_demo(service: Service) -> bool:
                 owner, deps,
             )
     seed_sales(service, Viewer(ids["keeper"], "keeper", frozenset({"warehouse"}), dept), owned, rng)
+    # Set as the system: in the distributed mode the manager's department may not be projected yet.
+    seed_targets(service, system, sales)
     return True
+
+
+def seed_targets(service: Service, setter: Viewer, sales: list[Viewer]) -> None:
+    """This month's targets for every salesperson, and today's daily report of the first."""
+    deps = service.deps
+    today = business_day(deps.clock.now(), load_settings(deps))
+    start, end = report_period("monthly", today)
+    for n, seller in enumerate(sales):
+        figures = {"new_customers": 60 + 5 * n, "visits": 40, "deal_amount": "150000",
+                   "collected_amount": "100000"}
+        command = tc.SetTarget(person_id=seller.person_id, period=f"{start.year}年{start.month}月", start=start,
+                               end=end, figures=figures)
+        approvals.submit("target", command.payload(), command.period, setter, deps)
+    tc.submit_work_report("daily", today, "拜访客户，介绍产品方案", "跟进报价与回款", sales[0], deps)
 
 
 def seed_sales(service: Service, keeper: Viewer, owned: list[tuple[Viewer, str]], rng: random.Random) -> None:

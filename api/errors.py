@@ -16,7 +16,8 @@ from aggregates.base import DomainError
 
 log = logging.getLogger("crm.api")
 
-STATUS = {"invalid": 422, "conflict": 409, "forbidden": 403, "not_found": 404}
+STATUS = {"invalid": 422, "conflict": 409, "forbidden": 403, "not_found": 404, "unsupported": 415,
+          "too_large": 413}
 HTTP_CODES = {
     400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",

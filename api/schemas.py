@@ -282,6 +282,23 @@ class VisitIn(Strict):
     notes: str | None = Field(default=None, max_length=5000)
 
 
+class VisitForm(BaseModel):
+    """The multipart form of a visit: the fields of VisitIn as text, and a JPEG `photo`."""
+
+    visited_at: datetime | None = None
+    lat: float | None = None
+    lng: float | None = None
+    address: str | None = None
+    contact: str | None = None
+    stage: str | None = None
+    notes: str | None = None
+    photo: bytes | None = Field(default=None, json_schema_extra={"format": "binary"})
+
+
+class LogoForm(BaseModel):
+    logo: bytes = Field(json_schema_extra={"format": "binary"})
+
+
 class VisitCreated(BaseModel):
     visit_id: str
     late_entry: bool
@@ -300,6 +317,7 @@ class VisitOut(BaseModel):
     stage: str | None
     notes: str | None
     late_entry: bool
+    photo: str | None = Field(default=None, description="sha256 of the photo evidence, if any")
 
 
 class Sharee(BaseModel):
@@ -341,6 +359,7 @@ class CustomerItem(BaseModel):
     collected_total: Decimal | None = None
     receivable: Decimal | None = None
     deleted: bool | None = None
+    logo: str | None = Field(default=None, description="sha256 of the logo photo, if any")
     version: int | None = None
 
 
@@ -677,3 +696,150 @@ class NotificationOut(BaseModel):
     ref_id: str | None
     created_at: datetime
     read_at: datetime | None
+
+
+# ---- targets and work reports -------------------------------------------------------------------
+
+AmountIn = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2)]
+CountIn = Annotated[int, Field(ge=0, le=1_000_000)]
+
+
+class TargetIn(Strict):
+    person_id: Id
+    period: str = Field(min_length=1, max_length=100, description="a name such as 2026年11月")
+    start: date
+    end: date
+    new_customers: CountIn = 0
+    visits: CountIn = 0
+    deal_amount: AmountIn = Decimal("0")
+    collected_amount: AmountIn = Decimal("0")
+
+
+class TargetUpdate(Strict):
+    period: str | None = Field(default=None, min_length=1, max_length=100)
+    start: date | None = None
+    end: date | None = None
+    new_customers: CountIn | None = None
+    visits: CountIn | None = None
+    deal_amount: AmountIn | None = None
+    collected_amount: AmountIn | None = None
+
+
+class TargetFigures(BaseModel):
+    new_customers: int
+    visits: int
+    deal_amount: Decimal
+    collected_amount: Decimal
+
+
+class Attainment(BaseModel):
+    """Actual ÷ target per figure, a decimal string with 4 places; null where the target is 0."""
+
+    new_customers: str | None
+    visits: str | None
+    deal_amount: str | None
+    collected_amount: str | None
+
+
+class TargetOut(TargetFigures):
+    id: str
+    person_id: str
+    person_name: str | None
+    period: str
+    start: date
+    end: date
+    actual: TargetFigures
+    attainment: Attainment
+    cancelled: bool
+    set_by: str
+    approved_by: str | None
+    updated_at: datetime
+    version: int
+
+
+class TargetRecord(BaseModel):
+    id: str
+    customer_id: str
+    customer_number: str | None
+    customer_name: str | None
+    on: date
+    at: datetime | None
+    amount: Decimal | None
+
+
+class TargetRecords(BaseModel):
+    target_id: str
+    figure: str
+    items: list[TargetRecord]
+
+
+class DepartmentAttainment(BaseModel):
+    department_id: str
+    department_name: str
+    targets: int = Field(description="targets of the subtree whose period holds the day")
+    target: TargetFigures
+    actual: TargetFigures
+    attainment: Attainment
+
+
+class WorkReportIn(Strict):
+    kind: Literal["daily", "weekly", "monthly"]
+    date: date
+    summary: str = Field(default="", max_length=5000)
+    plan: str = Field(default="", max_length=5000)
+
+
+class WorkFigures(BaseModel):
+    new_customers: int
+    visits: int
+    deals: int
+    deal_amount: Decimal
+    collected_amount: Decimal
+
+
+class WorkReportSubmitted(BaseModel):
+    id: str
+    kind: str
+    start: date
+    end: date
+    figures: WorkFigures
+    revision: int
+    position: int
+
+
+class WorkReportOut(BaseModel):
+    id: str
+    person_id: str
+    person_name: str | None
+    kind: str
+    start: date
+    end: date
+    figures: WorkFigures
+    summary: str
+    plan: str
+    revision: int
+    submitted_at: datetime
+    revised_at: datetime
+
+
+class WorkReportRevision(BaseModel):
+    revision: int
+    at: datetime
+    figures: WorkFigures
+    summary: str
+    plan: str
+
+
+class WorkReportView(WorkReportOut):
+    revisions: list[WorkReportRevision]
+
+
+class SweepIn(Strict):
+    now: datetime | None = Field(default=None, description="sweep as of this moment (default: now)")
+
+
+class SweepOut(BaseModel):
+    now: datetime
+    warned: int
+    returned: int
+    position: int

@@ -14,6 +14,7 @@ from aggregates.approval import KINDS, Approval
 from aggregates.base import Context, NotFound
 from commands import customers as cc
 from commands import sales as sc
+from commands import targets as tc
 from commands.base import Deps, Result, context, load_settings, parse_uuid, retrying, save
 from readmodels.org import Viewer, get_person, list_people, managed_people, manages
 
@@ -31,8 +32,13 @@ def _price_change(payload: dict[str, Any], ctx: Context, requester: Viewer, deps
                                    deps, payload.get("approved_by"))
 
 
-PREPARE: dict[str, Prepare] = {"customer_info_change": _info_change, "price_change": _price_change}
-TARGET = {"customer_info_change": "customer_id", "price_change": "product_id"}
+def _target(payload: dict[str, Any], ctx: Context, requester: Viewer, deps: Deps) -> list[Any]:
+    return tc.prepare_target(tc.SetTarget.from_payload(payload), ctx, requester, deps)
+
+
+PREPARE: dict[str, Prepare] = {"customer_info_change": _info_change, "price_change": _price_change,
+                               "target": _target}
+TARGET = {"customer_info_change": "customer_id", "price_change": "product_id", "target": "target_id"}
 
 
 def needs_approval(kind: str, actor: Viewer, deps: Deps) -> bool:

@@ -20,6 +20,7 @@ from aggregates.organisation import Person, Salesperson
 from aggregates.settings import SETTINGS_ID, Settings
 from commands.clock import Clock
 from commands.infra import Credentials, Sequences
+from commands.photos import BlobStore
 from commands.store import EventStore
 from readmodels.org import Viewer
 
@@ -35,6 +36,8 @@ class Deps:
     clock: Clock
     credentials: Credentials
     sequences: Sequences
+    blobs: BlobStore
+    max_photo_bytes: int = 10 * 1024 * 1024
     # Called with the new head position after every successful command.
     after_commit: Callable[[int], None] = field(default=lambda position: None)
 
@@ -49,10 +52,13 @@ def context(deps: Deps, actor: Viewer) -> Context:
     return Context(actor_id=actor.person_id, command_id=uuid4().hex, at=deps.clock.now())
 
 
-def save(deps: Deps, *aggregates: Any, **kwargs: Any) -> int:
+def save(deps: Deps, *aggregates: Any, announce: bool = True, **kwargs: Any) -> int:
+    """Save the aggregates atomically; then (unless a batch announces once at its end) let
+    the read side know: catch up (embedded) or kick the workers (distributed)."""
     recordings = deps.store.save(*[a for a in aggregates if a is not None], **kwargs)
     position = recordings[-1].notification.id if recordings else deps.store.head()
-    deps.after_commit(position)
+    if announce:
+        deps.after_commit(position)
     return position
 
 

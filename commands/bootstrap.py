@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,16 +17,19 @@ from commands.config import Config
 from commands.infra import Credentials, Sequences
 from commands.infra import metadata as infra_metadata
 from commands.organisation import ensure_settings
+from commands.photos import BlobStore
 from commands.store import EventStore, open_store
 from projections.base import Projector
 from projections.customers import customers_projection
 from projections.inbox import inbox
 from projections.organisation import organisation
 from projections.sales import catalogue, sales
+from projections.stats import stats
+from projections.targets import planning
 
 log = logging.getLogger("crm")
 
-PROJECTIONS = [organisation, customers_projection, sales, catalogue, inbox]
+PROJECTIONS = [organisation, customers_projection, sales, catalogue, inbox, stats, planning]
 
 
 @dataclass
@@ -42,16 +46,29 @@ class Service:
         return self.config.mode == "embedded"
 
     def start_background(self) -> None:
-        """Embedded mode: a thread catches up whatever a request did not (e.g. after a crash)."""
+        """Embedded mode: a thread catches up whatever a request did not (e.g. after a crash)
+        and runs the scheduled pool sweep (A-4)."""
         if self._thread is not None:
             return
+        from commands.pool import SYSTEM, sweep_pool
+
+        sweep_every = self.config.sweep_minutes * 60
+        next_sweep = time.monotonic() + sweep_every
 
         def loop() -> None:
+            nonlocal next_sweep
             while not self._stop.wait(self.config.poll_seconds):
                 try:
                     self.projector.catch_up()
                 except Exception:  # keep polling; the next round retries
                     log.exception("background catch-up failed")
+                if sweep_every > 0 and time.monotonic() >= next_sweep:
+                    next_sweep = time.monotonic() + sweep_every
+                    try:
+                        done = sweep_pool(None, SYSTEM, self.deps)
+                        log.info("pool sweep: %d warned, %d returned", done.warned, done.returned)
+                    except Exception:
+                        log.exception("pool sweep failed")
 
         self._thread = threading.Thread(target=loop, name="crm-projector", daemon=True)
         self._thread.start()
@@ -83,6 +100,8 @@ def bootstrap(
         clock=clock or SystemClock(),
         credentials=Credentials(store.engine),
         sequences=Sequences(store.engine),
+        blobs=BlobStore(config.blob_dir),
+        max_photo_bytes=config.max_photo_bytes,
     )
     service = Service(config=config, store=store, projector=projector, deps=deps)
     if service.embedded:

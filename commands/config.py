@@ -19,3 +19,8 @@ class Config(BaseSettings):
     projection_batch: int = 500
     # Seconds between catch-up polls of the in-process background projector.
     poll_seconds: float = 1.0
+    # Minutes between scheduled pool sweeps; 0 turns the schedule off.
+    sweep_minutes: float = 15.0
+    # Photos and logos, stored by their sha256 (C-11).
+    blob_dir: str = "./data/blobs"
+    max_photo_bytes: int = 10 * 1024 * 1024

@@ -28,6 +28,7 @@ from commands.base import (
     retrying,
     save,
 )
+from commands.photos import read_photo
 from readmodels.org import Viewer, manages
 
 
@@ -321,10 +322,15 @@ def delete_customer(customer_id: str, actor: Viewer, deps: Deps) -> Result:
     return retrying(attempt)
 
 
-def record_visit(cmd: RecordVisit, actor: Viewer, deps: Deps) -> Result:
-    """C-10: by the owner, a sharee or a manager of the owner."""
+def record_visit(cmd: RecordVisit, actor: Viewer, deps: Deps, photo: bytes | None = None) -> Result:
+    """C-10: by the owner, a sharee or a manager of the owner. C-11: a JPEG photo's EXIF
+    time and GPS position become the visit's time and location; the photo is stored by
+    its sha256."""
     settings = load_settings(deps)
     check_in(cmd.stage, settings.dictionaries["stages"], "stage")
+    info = read_photo(photo, business_tz(settings), deps.max_photo_bytes) if photo is not None else None
+    visited_at = as_utc(info.taken_at if info and info.taken_at else cmd.visited_at, settings)
+    lat, lng = (info.lat, info.lng) if info and info.lat is not None else (cmd.lat, cmd.lng)
 
     def attempt() -> Result:
         ctx = context(deps, actor)
@@ -338,12 +344,30 @@ def record_visit(cmd: RecordVisit, actor: Viewer, deps: Deps) -> Result:
             raise Forbidden("not_owner", "only the owner, a sharee or a manager records visits")
         visit_id, late = customer.record_visit(
             ctx,
-            visited_at=as_utc(cmd.visited_at, settings) or ctx.at,
+            visited_at=visited_at or ctx.at,
             late_entry_hours=int(settings.rules["late_entry_hours"]),
-            lat=cmd.lat, lng=cmd.lng, address=cmd.address, contact=cmd.contact,
+            lat=lat, lng=lng, address=cmd.address, contact=cmd.contact,
             stage=cmd.stage, notes=cmd.notes,
+            photo=info.sha256 if info else None, photo_exif=info.exif() if info else None,
         )
+        if photo is not None:
+            deps.blobs.put(photo)  # the checks passed; the blob lands before the event that names it
         return Result(save(deps, customer), {"visit_id": visit_id, "late_entry": late})
+
+    return retrying(attempt)
+
+
+def change_logo(customer_id: str, photo: bytes, actor: Viewer, deps: Deps) -> Result:
+    """C-1, C-11: the customer's logo, a JPEG stored by its sha256."""
+    settings = load_settings(deps)
+    info = read_photo(photo, business_tz(settings), deps.max_photo_bytes)
+
+    def attempt() -> Result:
+        customer = load_customer(deps, customer_id)
+        _may_change(deps, actor, customer)
+        customer.change_logo(context(deps, actor), info.sha256)
+        deps.blobs.put(photo)
+        return Result(save(deps, customer), {"id": customer_id, "photo": info.sha256})
 
     return retrying(attempt)
 

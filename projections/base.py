@@ -11,6 +11,7 @@ from typing import Any
 
 from eventsourcing.utils import get_topic
 from sqlalchemy import MetaData, Table, delete, func, inspect, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import quoted_name
 
@@ -48,12 +49,24 @@ class Writer:
     def __init__(self, conn: Connection, tables: dict[str, Table]) -> None:
         self.conn = conn
         self._tables = tables
+        # Lives for one batch: handlers keep lookups here (the time zone, say).
+        self.cache: dict[str, Any] = {}
 
     def __getattr__(self, name: str) -> Table:
         try:
             return self._tables["rm_" + name]
         except KeyError:
             raise AttributeError(name) from None
+
+
+def upsert_add(w: Writer, table: Table, key: dict[str, Any], add: dict[str, Any]) -> None:
+    """Insert the row, or add the given amounts to the row with that key (SQLite and PostgreSQL)."""
+    values = {c.name: 0 for c in table.columns if c.name not in key}
+    values.update(add)
+    insert = (postgresql.insert if w.conn.dialect.name == "postgresql" else sqlite.insert)(table)
+    statement = insert.values(**key, **values).on_conflict_do_update(
+        index_elements=list(key), set_={name: table.c[name] + insert.excluded[name] for name in add})
+    w.conn.execute(statement)
 
 
 class Projection:

@@ -211,7 +211,7 @@ def visit_recorded(w: Writer, e: Customer.VisitRecorded) -> None:
         w.visits.insert().values(
             visit_id=e.visit_id, customer_id=cid, visitor_id=e.actor_id, visited_at=e.visited_at,
             recorded_at=e.timestamp, lat=e.lat, lng=e.lng, address=e.address, contact=e.contact,
-            stage=e.stage, notes=e.notes, late_entry=e.late_entry,
+            stage=e.stage, notes=e.notes, late_entry=e.late_entry, photo=e.photo,
         )
     )
     current = w.conn.execute(
@@ -229,6 +229,16 @@ def visit_recorded(w: Writer, e: Customer.VisitRecorded) -> None:
         stage=e.stage or current.stage,
         status="following" if current.status == "potential" else current.status,
     )
+
+
+@on(Customer.PoolWarned)
+def pool_warned(w: Writer, e: Customer.PoolWarned) -> None:
+    _touch(w, e, warned_for=e.owner_since)
+
+
+@on(Customer.LogoChanged)
+def logo_changed(w: Writer, e: Customer.LogoChanged) -> None:
+    _touch(w, e, logo=e.photo)
 
 
 @on(Customer.DealRecorded)

@@ -8,10 +8,12 @@ from uuid import NAMESPACE_URL, uuid5
 from sqlalchemy import select, update
 
 from aggregates.approval import KINDS, Approval
+from aggregates.customer import Customer
+from aggregates.problem import ProblemReport
 from projections.base import Projection, Writer
-from readmodels.tables import approvals, notifications
+from readmodels.tables import approvals, inbox_customers, notifications
 
-inbox = Projection("inbox", [approvals, notifications])
+inbox = Projection("inbox", [approvals, notifications, inbox_customers])
 STATUS_WORDS = {"approved": "已批准", "rejected": "已驳回", "withdrawn": "已撤回"}
 
 
@@ -44,6 +46,69 @@ def decided(w: Writer, e: Approval.Decided) -> None:
                              .where(w.approvals.c.id == aid)).one()
         notify(w, f"{aid}:{e.originator_version}", row.requester_id, "approval_decided",
                f"{STATUS_WORDS[e.status]}：{KINDS.get(row.kind, row.kind)} — {row.summary}", aid, e.timestamp)
+
+
+def _customer(w: Writer, customer_id: str) -> str:
+    row = w.conn.execute(select(w.inbox_customers.c.number, w.inbox_customers.c.name)
+                         .where(w.inbox_customers.c.id == customer_id)).first()
+    return f"{row.name}（{row.number}）" if row else customer_id
+
+
+def _source(e: object) -> str:
+    return f"{e.originator_id}:{e.originator_version}"  # type: ignore[attr-defined]
+
+
+@inbox.on(Customer.Registered)
+def customer_registered(w: Writer, e: Customer.Registered) -> None:
+    w.conn.execute(w.inbox_customers.insert().values(id=str(e.originator_id), number=e.number, name=e.name))
+
+
+@inbox.on(Customer.InfoChanged)
+def customer_renamed(w: Writer, e: Customer.InfoChanged) -> None:
+    for change in e.changes:
+        if change["field"] == "name":
+            w.conn.execute(update(w.inbox_customers).where(w.inbox_customers.c.id == str(e.originator_id))
+                           .values(name=change["new"]))
+
+
+@inbox.on(Customer.PoolWarned)
+def pool_warned(w: Writer, e: Customer.PoolWarned) -> None:
+    cid = str(e.originator_id)
+    notify(w, _source(e), e.owner_id, "pool_warning",
+           f"客户{_customer(w, cid)}将于 {e.deadline.date().isoformat()} 到期退回公海", cid, e.timestamp)
+
+
+@inbox.on(Customer.ReturnedToPool)
+def returned_to_pool(w: Writer, e: Customer.ReturnedToPool) -> None:
+    if e.reason == "released" or e.previous_owner_id == e.actor_id:
+        return  # the owner gave it back themselves
+    cid = str(e.originator_id)
+    words = "超期未成交，已自动退回公海" if e.reason == "overdue" else "已被收回公海"
+    notify(w, _source(e), e.previous_owner_id, "returned_to_pool", f"客户{_customer(w, cid)}{words}", cid,
+           e.timestamp)
+
+
+@inbox.on(Customer.Transferred)
+def transferred(w: Writer, e: Customer.Transferred) -> None:
+    cid = str(e.originator_id)
+    reason = f"（{e.reason}）" if e.reason else ""
+    notify(w, _source(e), e.to_person_id, "transfer_received", f"收到转交的客户{_customer(w, cid)}{reason}", cid,
+           e.timestamp)
+
+
+@inbox.on(Customer.Assigned)
+def assigned(w: Writer, e: Customer.Assigned) -> None:
+    cid = str(e.originator_id)
+    notify(w, _source(e), e.to_person_id, "assignment_received", f"被指派客户{_customer(w, cid)}", cid,
+           e.timestamp)
+
+
+@inbox.on(ProblemReport.Reported)
+def problem_assigned(w: Writer, e: ProblemReport.Reported) -> None:
+    if e.responsible_id == e.actor_id:
+        return
+    notify(w, _source(e), e.responsible_id, "problem_assigned",
+           f"客户{_customer(w, e.customer_id)}的问题报告（{e.kind}）由你处理", str(e.originator_id), e.timestamp)
 
 
 def _plain(value: object) -> object:

@@ -149,6 +149,35 @@ def list_customers(
     return items, int(total)
 
 
+def visit_photo(conn: Connection, customer_id: str, visit_id: str) -> str | None:
+    return conn.execute(select(visits.c.photo).where(visits.c.customer_id == customer_id,
+                                                     visits.c.visit_id == visit_id)).scalar()
+
+
+def sweep_candidates(conn: Connection, now: datetime, default_follow_days: int, warning_days: int) -> list[str]:
+    """A-1, A-2: held, undealt customers whose holding has run out at `now`, or whose owner
+    is inside the warning window and not yet warned for this holding."""
+    shortest = conn.execute(select(func.min(people.c.max_follow_days))).scalar()
+    shortest = min(default_follow_days, shortest or default_follow_days)
+    horizon = now - timedelta(days=max(shortest - warning_days, 0))
+    rows = conn.execute(
+        select(customers.c.id, customers.c.owner_since, customers.c.warned_for, people.c.max_follow_days)
+        .select_from(customers.outerjoin(people, people.c.id == customers.c.owner_id))
+        .where(customers.c.owner_id.is_not(None), customers.c.status != "dealt", customers.c.deleted == false(),
+               customers.c.owner_since <= horizon)
+        .order_by(customers.c.owner_since, customers.c.id)
+    )
+    due = []
+    for row in rows:
+        since = utc(row.owner_since)
+        assert since is not None
+        deadline = since + timedelta(days=row.max_follow_days or default_follow_days)
+        warned = row.warned_for is not None and utc(row.warned_for) == since
+        if now >= deadline or (now >= deadline - timedelta(days=warning_days) and not warned):
+            due.append(str(row.id))
+    return due
+
+
 def days_until_pool(row: RowMapping, now: datetime, default_follow_days: int) -> int | None:
     """A-2: whole days left before the owner's follow time runs out (0 when overdue)."""
     since = utc(row["owner_since"])
@@ -191,6 +220,7 @@ def customer_item(row: RowMapping, now: datetime, default_follow_days: int) -> d
         "collected_total": row["collected_total"],
         "receivable": row["deal_total"] - row["collected_total"],
         "deleted": row["deleted"],
+        "logo": row["logo"],
         "version": row["version"],
     }
 
@@ -241,7 +271,7 @@ def customer_detail(
             "visit_id": v["visit_id"], "visited_at": utc(v["visited_at"]),
             "visitor_id": v["visitor_id"], "visitor_name": visitor_names.get(v["visitor_id"]),
             "lat": v["lat"], "lng": v["lng"], "address": v["address"], "contact": v["contact"],
-            "stage": v["stage"], "notes": v["notes"], "late_entry": v["late_entry"],
+            "stage": v["stage"], "notes": v["notes"], "late_entry": v["late_entry"], "photo": v["photo"],
         }
         for v in visit_rows
     ]

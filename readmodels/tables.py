@@ -74,6 +74,9 @@ customers = Table(
     Column("deal_total", Money(), nullable=False, default=0),
     Column("invoiced_total", Money(), nullable=False, default=0),
     Column("collected_total", Money(), nullable=False, default=0),
+    Column("logo", String(64)),
+    # The holding (owner_since) whose owner has been warned of the pool return.
+    Column("warned_for", DateTime(timezone=True)),
     Column("version", Integer, nullable=False),
     Index("rm_customers_owner_idx", "owner_id"),
     Index("rm_customers_pool_idx", "in_pool"),
@@ -115,6 +118,7 @@ visits = Table(
     Column("stage", String(100)),
     Column("notes", Text),
     Column("late_entry", Boolean, nullable=False),
+    Column("photo", String(64)),
 )
 
 people = Table(
@@ -278,6 +282,137 @@ problems = Table(
     Column("resolved_at", DateTime(timezone=True)),
 )
 
+# ---- facts for statistics, targets and work reports (D-5) ----------------------------------------
+# Each fact carries the person it is credited to, its business day, and the customer's
+# region, type and source as they were when it happened.
+
+stat_customers = Table(
+    "rm_stat_customers",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("number", String(32), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("region", String(100)),
+    Column("type", String(100)),
+    Column("source", String(100)),
+)
+
+stat_settings = Table(
+    "rm_stat_settings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("timezone", String(64), nullable=False),
+)
+
+fact_new_customers = Table(
+    "rm_fact_new_customers",
+    metadata,
+    Column("customer_id", String(36), primary_key=True),
+    Column("person_id", String(36)),
+    Column("day", Date, nullable=False),
+    Column("region", String(100)),
+    Column("type", String(100)),
+    Column("source", String(100)),
+    Index("rm_fact_new_customers_person_idx", "person_id", "day"),
+    Index("rm_fact_new_customers_day_idx", "day"),
+)
+
+fact_visits = Table(
+    "rm_fact_visits",
+    metadata,
+    Column("visit_id", String(36), primary_key=True),
+    Column("customer_id", String(36), nullable=False),
+    Column("person_id", String(36), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("visited_at", DateTime(timezone=True), nullable=False),
+    Column("region", String(100)),
+    Column("late_entry", Boolean, nullable=False),
+    Index("rm_fact_visits_person_idx", "person_id", "day"),
+    Index("rm_fact_visits_day_idx", "day"),
+)
+
+fact_deals = Table(
+    "rm_fact_deals",
+    metadata,
+    Column("contract_id", String(36), primary_key=True),
+    Column("customer_id", String(36), nullable=False),
+    Column("person_id", String(36)),
+    Column("day", Date, nullable=False),
+    Column("amount", Money(), nullable=False),
+    Column("region", String(100)),
+    Column("type", String(100)),
+    Column("source", String(100)),
+    Index("rm_fact_deals_person_idx", "person_id", "day"),
+    Index("rm_fact_deals_day_idx", "day"),
+)
+
+fact_payments = Table(
+    "rm_fact_payments",
+    metadata,
+    Column("payment_id", String(36), primary_key=True),
+    Column("customer_id", String(36), nullable=False),
+    Column("contract_id", String(36)),
+    Column("person_id", String(36)),
+    Column("day", Date, nullable=False),
+    Column("amount", Money(), nullable=False),
+    Column("region", String(100)),
+    Index("rm_fact_payments_person_idx", "person_id", "day"),
+    Index("rm_fact_payments_day_idx", "day"),
+)
+
+# Pre-aggregated: one row per person and business day.
+stat_person_day = Table(
+    "rm_stat_person_day",
+    metadata,
+    Column("person_id", String(36), primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("new_customers", Integer, nullable=False),
+    Column("visits", Integer, nullable=False),
+    Column("deals", Integer, nullable=False),
+    Column("deal_amount", Money(), nullable=False),
+    Column("collected_amount", Money(), nullable=False),
+)
+
+targets = Table(
+    "rm_targets",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("person_id", String(36), nullable=False, index=True),
+    Column("period", String(100), nullable=False),
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date, nullable=False),
+    Column("new_customers", Integer, nullable=False),
+    Column("visits", Integer, nullable=False),
+    Column("deal_amount", Money(), nullable=False),
+    Column("collected_amount", Money(), nullable=False),
+    Column("cancelled", Boolean, nullable=False),
+    Column("set_by", String(36), nullable=False),
+    Column("approved_by", String(36)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+work_reports = Table(
+    "rm_work_reports",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("person_id", String(36), nullable=False, index=True),
+    Column("kind", String(10), nullable=False),
+    Column("starts_on", Date, nullable=False),
+    Column("ends_on", Date, nullable=False),
+    Column("new_customers", Integer, nullable=False),
+    Column("visits", Integer, nullable=False),
+    Column("deals", Integer, nullable=False),
+    Column("deal_amount", Money(), nullable=False),
+    Column("collected_amount", Money(), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("plan", Text, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
+    Column("revised_at", DateTime(timezone=True), nullable=False),
+    Index("rm_work_reports_kind_idx", "kind", "starts_on"),
+)
+
 # ---- approvals and the inbox -----------------------------------------------------------------
 
 approvals = Table(
@@ -295,6 +430,15 @@ approvals = Table(
     Column("decided_by", String(36)),
     Column("decided_at", DateTime(timezone=True)),
     Column("comment", Text),
+)
+
+# The customer names the inbox's texts mention.
+inbox_customers = Table(
+    "rm_inbox_customers",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("number", String(32), nullable=False),
+    Column("name", String(200), nullable=False),
 )
 
 notifications = Table(

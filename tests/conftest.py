@@ -120,13 +120,16 @@ def clock() -> ManualClock:
     return ManualClock(datetime(2026, 11, 2, 1, 0, tzinfo=UTC))
 
 
-def make_service(url: str, clock: ManualClock) -> Service:
-    return bootstrap(Config(database_url=url, mode="embedded"), clock=clock)
+def make_service(url: str, clock: ManualClock, blob_dir: Path | None = None) -> Service:
+    config = Config(database_url=url, mode="embedded")
+    if blob_dir is not None:
+        config.blob_dir = str(blob_dir)
+    return bootstrap(config, clock=clock)
 
 
 @pytest.fixture
-def service(database_url: str, clock: ManualClock) -> Iterator[Service]:
-    svc = make_service(database_url, clock)
+def service(database_url: str, clock: ManualClock, tmp_path: Path) -> Iterator[Service]:
+    svc = make_service(database_url, clock, tmp_path / "blobs")
     yield svc
     svc.close()
 

@@ -18,6 +18,7 @@ from commands.bootstrap import Service
 log = logging.getLogger("crm.workers")
 
 QUEUE = "crm-projections"
+JOBS_QUEUE = "crm-jobs"
 KICK_KEY = "crm:projections:kick-pending"
 
 
@@ -63,18 +64,39 @@ class Kicker:
             log.warning("projection kick not sent (%s); workers will poll", error)
 
 
+def sweep_actor(broker: RedisBroker, run: Callable[[], object]) -> dramatiq.Actor:
+    """The scheduled pool sweep (A-4); one message, one worker runs it."""
+
+    def sweep_pool() -> None:
+        run()
+
+    return dramatiq.Actor(sweep_pool, broker=broker, actor_name="sweep_pool", queue_name=JOBS_QUEUE,
+                          priority=0, options={"max_retries": 0, "time_limit": 15 * 60 * 1000})
+
+
 def start_worker(service: Service, redis_url: str) -> dramatiq.Worker:
-    """A dramatiq worker consuming kicks for this process's projector."""
+    """A dramatiq worker consuming kicks for this process's projector, and the sweeps."""
+    from commands.pool import SYSTEM, sweep_pool
+
     broker = make_broker(redis_url)
     client = redis.Redis.from_url(redis_url, socket_connect_timeout=0.5, socket_timeout=2)
     projection_actor(broker, service.projector.catch_up, client)
-    worker = dramatiq.Worker(broker, queues={QUEUE}, worker_threads=1, worker_timeout=500)
+    sweep_actor(broker, lambda: sweep_pool(None, SYSTEM, service.deps))
+    worker = dramatiq.Worker(broker, queues={QUEUE, JOBS_QUEUE}, worker_threads=1, worker_timeout=500)
     worker.start()
     return worker
 
 
-def run_scheduler(redis_url: str, stop: threading.Event, every: float) -> None:
-    """Enqueue the periodic jobs: for now a projection catch-up as a safety net."""
+def run_scheduler(redis_url: str, stop: threading.Event, every: float, sweep_every: float = 0) -> None:
+    """Enqueue the periodic jobs: a projection catch-up as a safety net, and the pool sweep."""
     kick = Kicker(redis_url, pause_after_failure=0)
+    sweep = sweep_actor(kick.broker, lambda: None)
+    next_sweep = time.monotonic() + sweep_every
     while not stop.wait(every):
         kick(-1)
+        if sweep_every > 0 and time.monotonic() >= next_sweep:
+            next_sweep = time.monotonic() + sweep_every
+            try:
+                sweep.send()
+            except Exception as error:  # Redis down: the next round tries again
+                log.warning("pool sweep not enqueued (%s)", error)

@@ -12,8 +12,9 @@ from pydantic import BaseModel
 
 from aggregates.base import NotFound
 from api.deps import CurrentUser, ServiceDep, require
-from api.schemas import Health
+from api.schemas import Health, SweepIn, SweepOut
 from commands.bootstrap import Service
+from commands.pool import sweep_pool
 from readmodels.org import Viewer
 
 router = APIRouter(tags=["operations"])
@@ -72,6 +73,15 @@ def rebuild(service: ServiceDep, name: str, _: Annotated[Viewer, require("admin"
 
     threading.Thread(target=run, name=f"rebuild-{name}", daemon=True).start()
     return RebuildStarted(name=name, status="started")
+
+
+@router.post("/admin/pool/sweep", response_model=SweepOut)
+def pool_sweep(service: ServiceDep, user: Annotated[Viewer, require("admin")],
+               body: SweepIn | None = None) -> SweepOut:
+    """Run the pool sweep now, or as of a given moment (A-4): overdue customers return to the
+    pool, owners inside the warning window are warned once. Idempotent for the same `now`."""
+    done = sweep_pool(body.now if body else None, user, service.deps)
+    return SweepOut(now=done.now, warned=done.warned, returned=done.returned, position=done.position)
 
 
 @router.get("/metrics", response_class=PlainTextResponse)

@@ -5,8 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from aggregates.base import DomainError, Forbidden, NotFound
 from aggregates.settings import type_with_subtypes
@@ -38,7 +42,15 @@ from api.schemas import (
 from commands import approvals
 from commands import customers as cmd
 from commands.base import parse_uuid
-from readmodels.customers import access, customer_detail, get_customer_row, list_customers, public_only
+from commands.bootstrap import Service
+from readmodels.customers import (
+    access,
+    customer_detail,
+    get_customer_row,
+    list_customers,
+    public_only,
+    visit_photo,
+)
 from readmodels.history import history_items
 from readmodels.org import Viewer, current_settings, people_names
 
@@ -240,12 +252,109 @@ def remove_contact(service: ServiceDep, customer_id: str, contact_id: str, user:
     return Done(position=cmd.remove_contact(customer_id, contact_id, user, service.deps).position)
 
 
-@router.post("/{customer_id}/visits", response_model=VisitCreated, status_code=status.HTTP_201_CREATED)
-def visit(service: ServiceDep, customer_id: str, body: VisitIn, user: CurrentUser) -> VisitCreated:
-    """Record a visit (C-10); a visit entered more than `late_entry_hours` late is flagged."""
-    result = cmd.record_visit(cmd.RecordVisit(customer_id=customer_id, **body.model_dump()),
-                              user, service.deps)
+VISIT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/VisitIn"}},
+            "multipart/form-data": {"schema": {"$ref": "#/components/schemas/VisitForm"}},
+        },
+    }
+}
+
+
+async def _upload(request: Request, file_field: str, service: Service) -> tuple[dict[str, str], bytes | None]:
+    """The form's text fields (blank ones dropped) and the named file's bytes, read no
+    further than the photo limit allows."""
+    try:
+        form = await request.form(max_files=1, max_fields=20)
+    except Exception:
+        raise DomainError("validation_error", "not a readable multipart form") from None
+    fields: dict[str, str] = {}
+    data = None
+    for key, value in form.multi_items():
+        if isinstance(value, StarletteUpload):
+            if key != file_field:
+                raise DomainError("validation_error", f"unexpected file field {key}", field=key)
+            data = await value.read(service.deps.max_photo_bytes + 1)
+        elif value != "":
+            fields[key] = value
+    return fields, data
+
+
+@router.post("/{customer_id}/visits", response_model=VisitCreated, status_code=status.HTTP_201_CREATED,
+             openapi_extra=VISIT_BODY)
+async def visit(request: Request, service: ServiceDep, customer_id: str, user: CurrentUser) -> VisitCreated:
+    """Record a visit (C-10), as JSON or as a multipart form with a JPEG `photo` whose EXIF
+    time and GPS position become the visit's time and location (C-11). A visit entered more
+    than `late_entry_hours` after it happened is flagged `late_entry`."""
+    photo = None
+    if request.headers.get("content-type", "").startswith("multipart/form-data"):
+        fields, photo = await _upload(request, "photo", service)
+        body = _validated(VisitIn, fields)
+    else:
+        try:
+            raw = await request.json()
+        except ValueError:
+            raise RequestValidationError([{"loc": ("body",), "msg": "the body is not valid JSON",
+                                           "type": "json_invalid"}]) from None
+        body = _validated(VisitIn, raw)
+    command = cmd.RecordVisit(customer_id=customer_id, **body.model_dump())
+    result = await run_in_threadpool(cmd.record_visit, command, user, service.deps, photo)
     return VisitCreated(visit_id=result.ids["visit_id"], late_entry=result.ids["late_entry"],
                         position=result.position)
 
 
+def _validated(model: type[VisitIn], data: Any) -> VisitIn:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise RequestValidationError(error.errors()) from None
+
+
+LOGO_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"multipart/form-data": {"schema": {"$ref": "#/components/schemas/LogoForm"}}},
+    }
+}
+
+
+@router.put("/{customer_id}/logo", response_model=Done, openapi_extra=LOGO_BODY)
+async def logo(request: Request, service: ServiceDep, customer_id: str, user: CurrentUser) -> Done:
+    """Set the customer's logo photo: a JPEG in the multipart field `logo`, stored by its sha256."""
+    _, data = await _upload(request, "logo", service)
+    if data is None:
+        raise DomainError("validation_error", "attach the logo as a JPEG file", field="logo")
+    result = await run_in_threadpool(cmd.change_logo, customer_id, data, user, service.deps)
+    return Done(position=result.position)
+
+
+def _jpeg(service: Service, sha256: str | None) -> Response:
+    data = service.deps.blobs.get(sha256) if sha256 else None
+    if data is None:
+        raise NotFound("not_found", "no such photo")
+    return Response(content=data, media_type="image/jpeg",
+                    headers={"Cache-Control": "private, max-age=31536000, immutable", "ETag": f'"{sha256}"'})
+
+
+@router.get("/{customer_id}/logo", response_class=Response,
+            responses={200: {"content": {"image/jpeg": {}}, "description": "the logo"}})
+def get_logo(service: ServiceDep, user: CurrentUser, customer_id: str) -> Response:
+    """The customer's logo (JPEG), for those who see the customer in full."""
+    row, level = _row_for(service, user, customer_id)
+    if level != "full":
+        raise NotFound("not_found", "no such photo")
+    return _jpeg(service, row["logo"])
+
+
+@router.get("/{customer_id}/visits/{visit_id}/photo", response_class=Response,
+            responses={200: {"content": {"image/jpeg": {}}, "description": "the visit's photo"}})
+def get_visit_photo(service: ServiceDep, user: CurrentUser, customer_id: str, visit_id: str) -> Response:
+    """A visit's photo evidence (JPEG), for those who see the customer in full."""
+    _, level = _row_for(service, user, customer_id)
+    if level != "full":
+        raise NotFound("not_found", "no such photo")
+    with service.store.engine.connect() as conn:
+        sha256 = visit_photo(conn, customer_id, visit_id)
+    return _jpeg(service, sha256)

@@ -108,3 +108,23 @@ def test_cap_holds_when_one_salesperson_claims_from_many_threads(service: Servic
     with service.store.engine.connect() as conn:
         owned = conn.execute(select(customers.c.id).where(customers.c.owner_id == greedy.person_id)).all()
     assert len(owned) == 5
+
+
+def test_simultaneous_overlapping_targets_leave_exactly_one(service: Service) -> None:
+    """T-2 under concurrency: 20 managers' requests for overlapping periods of one person."""
+    from datetime import date, timedelta
+
+    from commands import approvals
+    from commands import targets as tc
+    from readmodels.tables import targets
+
+    [person] = salespeople(service, 1)
+    boss = SYSTEM
+    results = run_together(20, lambda i: approvals.submit("target", tc.SetTarget(
+        person_id=person.person_id, period=f"期{i}", start=date(2026, 11, 1) + timedelta(days=i),
+        end=date(2026, 11, 25) + timedelta(days=i), figures={"visits": i}).payload(), "", boss, service.deps))
+    assert sum(isinstance(r, tuple) for r in results) == 1
+    assert Counter(r for r in results if isinstance(r, str)) == {"overlapping_period": 19}
+    service.projector.catch_up()
+    with service.store.engine.connect() as conn:
+        assert len(conn.execute(select(targets.c.id)).all()) == 1

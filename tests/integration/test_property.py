@@ -4,7 +4,8 @@ a full rebuild from the events, row for row."""
 from __future__ import annotations
 
 import tempfile
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -12,8 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aggregates.base import DomainError
+from commands import approvals
 from commands import customers as cc
 from commands import organisation as oc
+from commands import pool as pc
+from commands import sales as sc
+from commands import targets as tc
 from commands.bootstrap import bootstrap
 from commands.clock import ManualClock
 from commands.config import Config
@@ -40,6 +45,12 @@ operation = st.one_of(
     st.tuples(st.just("rename"), customer, st.integers(0, 6)),
     st.tuples(st.just("delete"), customer),
     st.tuples(st.just("limits"), person, st.integers(0, 3)),
+    st.tuples(st.just("deal"), customer, st.integers(1, 9)),
+    st.tuples(st.just("pay"), customer, st.integers(1, 9)),
+    st.tuples(st.just("sweep"), st.integers(0, 40)),
+    st.tuples(st.just("target"), person, st.integers(-20, 20), st.integers(0, 30)),
+    st.tuples(st.just("report"), person, st.sampled_from(["daily", "weekly", "monthly"])),
+    st.tuples(st.just("timezone"), st.sampled_from(["Asia/Shanghai", "UTC", "America/New_York"])),
 )
 
 
@@ -90,8 +101,25 @@ def run(service: Any, operations: list[tuple[Any, ...]]) -> None:
                 customers.append(made.ids["id"])
                 continue
             if kind == "limits":
-                oc.change_person(oc.ChangePerson(people[args[0]].person_id, {"max_customers": args[1]}),
+                oc.change_person(oc.ChangePerson(people[args[0]].person_id,
+                                                 {"max_customers": args[1], "max_follow_days": 10 + args[1]}),
                                  SYSTEM, deps)
+                continue
+            if kind == "sweep":
+                service.deps.clock.advance(days=args[0])
+                pc.sweep_pool(None, boss, deps)
+                continue
+            if kind == "target":
+                start = service.deps.clock.now().date() + timedelta(days=args[1])
+                cmd = tc.SetTarget(person_id=people[args[0]].person_id, period="期", start=start,
+                                   end=start + timedelta(days=args[2]), figures={"visits": args[2]})
+                approvals.submit("target", cmd.payload(), "", boss, deps)
+                continue
+            if kind == "report":
+                tc.submit_work_report(args[1], service.deps.clock.now().date(), "总结", "计划", people[args[0]], deps)
+                continue
+            if kind == "timezone":
+                oc.change_settings(oc.ChangeSettings({"timezone": args[0]}, {}), SYSTEM, deps)
                 continue
             c = target(args[0])
             if c is None:
@@ -124,5 +152,10 @@ def run(service: Any, operations: list[tuple[Any, ...]]) -> None:
                 cc.change_customer_info(cc.ChangeCustomerInfo(c, {"name": f"客户{args[1]}"}), owner_of(c), deps)
             elif kind == "delete":
                 cc.delete_customer(c, boss, deps)
+            elif kind == "deal":
+                sc.sign_contract(sc.SignContract(customer_id=c, number=f"HT{len(customers)}-{args[1]}-{id(op)}",
+                                                 name="合同", amount=Decimal(args[1] * 100)), owner_of(c), deps)
+            elif kind == "pay":
+                sc.record_payment(c, None, Decimal(args[1]), None, owner_of(c), deps)
         except DomainError:
             pass  # a refused command records nothing; the property holds all the same

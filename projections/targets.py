@@ -1,0 +1,60 @@
+"""Sales targets (T-1) and work reports (W-1) as rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import update
+
+from aggregates.target import SalesTarget, WorkReport
+from projections.base import Projection, Writer
+from readmodels.tables import targets, work_reports
+
+planning = Projection("targets", [targets, work_reports])
+
+
+def _figures(figures: dict[str, Any]) -> dict[str, Any]:
+    return {name: figures[name] for name in ("new_customers", "visits", "deal_amount", "collected_amount")}
+
+
+@planning.on(SalesTarget.Set)
+def target_set(w: Writer, e: SalesTarget.Set) -> None:
+    w.conn.execute(w.targets.insert().values(
+        id=str(e.originator_id), person_id=e.person_id, period=e.period, starts_on=e.start, ends_on=e.end,
+        cancelled=False, set_by=e.actor_id, approved_by=e.approved_by, updated_at=e.timestamp,
+        version=e.originator_version, **_figures(e.figures)))
+
+
+@planning.on(SalesTarget.Revised)
+def target_revised(w: Writer, e: SalesTarget.Revised) -> None:
+    w.conn.execute(update(w.targets).where(w.targets.c.id == str(e.originator_id)).values(
+        period=e.period, starts_on=e.start, ends_on=e.end, approved_by=e.approved_by, updated_at=e.timestamp,
+        version=e.originator_version, **_figures(e.figures)))
+
+
+@planning.on(SalesTarget.Cancelled)
+def target_cancelled(w: Writer, e: SalesTarget.Cancelled) -> None:
+    w.conn.execute(update(w.targets).where(w.targets.c.id == str(e.originator_id)).values(
+        cancelled=True, updated_at=e.timestamp, version=e.originator_version))
+
+
+REPORT_FIGURES = ("new_customers", "visits", "deals", "deal_amount", "collected_amount")
+
+
+def _report_figures(figures: dict[str, Any]) -> dict[str, Any]:
+    return {name: figures[name] for name in REPORT_FIGURES}
+
+
+@planning.on(WorkReport.Submitted)
+def report_submitted(w: Writer, e: WorkReport.Submitted) -> None:
+    w.conn.execute(w.work_reports.insert().values(
+        id=str(e.originator_id), person_id=e.person_id, kind=e.kind, starts_on=e.start, ends_on=e.end,
+        summary=e.summary, plan=e.plan, revision=1, submitted_at=e.timestamp, revised_at=e.timestamp,
+        **_report_figures(e.figures)))
+
+
+@planning.on(WorkReport.Revised)
+def report_revised(w: Writer, e: WorkReport.Revised) -> None:
+    w.conn.execute(update(w.work_reports).where(w.work_reports.c.id == str(e.originator_id)).values(
+        summary=e.summary, plan=e.plan, revision=e.originator_version, revised_at=e.timestamp,
+        **_report_figures(e.figures)))
