@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import MetaData, Table, delete, func, inspect, select, text, update
+from sqlalchemy import MetaData, Table, case, delete, func, inspect, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import quoted_name
@@ -59,14 +59,19 @@ class Writer:
             raise AttributeError(name) from None
 
 
-def upsert_add(w: Writer, table: Table, key: dict[str, Any], add: dict[str, Any]) -> None:
-    """Insert the row, or add the given amounts to the row with that key (SQLite and PostgreSQL)."""
+def upsert_add(w: Writer, table: Table, key: dict[str, Any], add: dict[str, Any],
+               latest: dict[str, Any] | None = None) -> None:
+    """Insert the row, or add the given amounts to the row with that key and keep the later of
+    the `latest` values (SQLite and PostgreSQL)."""
+    latest = latest or {}
     values = {c.name: 0 for c in table.columns if c.name not in key}
     values.update(add)
+    values.update(latest)
     insert = (postgresql.insert if w.conn.dialect.name == "postgresql" else sqlite.insert)(table)
-    statement = insert.values(**key, **values).on_conflict_do_update(
-        index_elements=list(key), set_={name: table.c[name] + insert.excluded[name] for name in add})
-    w.conn.execute(statement)
+    changes: dict[str, Any] = {name: table.c[name] + insert.excluded[name] for name in add}
+    changes.update({name: case((insert.excluded[name] > table.c[name], insert.excluded[name]),
+                               else_=table.c[name]) for name in latest})
+    w.conn.execute(insert.values(**key, **values).on_conflict_do_update(index_elements=list(key), set_=changes))
 
 
 class Projection:

@@ -1,6 +1,6 @@
-"""Facts for statistics, targets and work reports (D-5): who is credited, on which
-business day, and the customer's region, type and source as they were at that moment.
-Totals per person and day are kept pre-aggregated."""
+"""Facts for statistics, targets and work reports (D-5): who is credited, on which business
+day, and the customer's region, type and source as they were at that moment; and the same
+facts pre-aggregated for the statistical reports (SPEC §10)."""
 
 from __future__ import annotations
 
@@ -16,18 +16,40 @@ from aggregates.customer import Customer
 from aggregates.settings import DEFAULT_RULES, Settings
 from projections.base import Projection, Writer, upsert_add
 from readmodels.tables import (
+    agg_customers_now,
+    agg_deals_region,
+    agg_new_customers,
+    agg_person_month,
+    agg_product_month,
+    agg_returns_region,
+    agg_visits_customer,
+    agg_visits_region,
+    fact_claims,
     fact_deals,
+    fact_deliveries,
+    fact_exchanges,
+    fact_info_changes,
     fact_new_customers,
     fact_payments,
+    fact_transfers,
     fact_visits,
+    stat_contracts,
     stat_customers,
     stat_person_day,
     stat_settings,
 )
 
-stats = Projection("stats", [stat_settings, stat_customers, fact_new_customers, fact_visits, fact_deals,
-                             fact_payments, stat_person_day])
-DIMENSIONS = ("name", "region", "type", "source")
+stats = Projection("stats", [
+    stat_settings, stat_customers, stat_contracts, fact_new_customers, fact_visits, fact_deals, fact_payments,
+    fact_claims, fact_transfers, fact_info_changes, fact_deliveries, fact_exchanges, stat_person_day,
+    agg_person_month, agg_visits_customer, agg_visits_region, agg_new_customers, agg_deals_region,
+    agg_customers_now, agg_product_month, agg_returns_region,
+])
+on = stats.on
+# The customer fields the current-customer counts (S-12..S-16) are kept by.
+NOW_KEYS = ("owner_id", "status", "stage", "type", "source")
+FIELD_NAMES = {"name": "名称", "type": "类型", "source": "来源", "region": "区域", "address": "地址",
+               "building": "楼栋门牌", "lat": "纬度", "lng": "经度", "status": "状态", "stage": "跟进阶段"}
 
 
 def _zone(w: Writer) -> ZoneInfo:
@@ -42,18 +64,50 @@ def business_day(w: Writer, moment: datetime) -> date:
     return moment.astimezone(_zone(w)).date()
 
 
-def _dimensions(w: Writer, customer_id: str) -> dict[str, Any]:
-    row = w.conn.execute(select(w.stat_customers.c.region, w.stat_customers.c.type, w.stat_customers.c.source)
-                         .where(w.stat_customers.c.id == customer_id)).first()
-    return {"region": row.region, "type": row.type, "source": row.source} if row else {}
+def _when(day: date) -> dict[str, Any]:
+    return {"day": day, "year": day.year, "month": day.month}
+
+
+def _key(value: Any) -> str:
+    """Aggregate keys cannot be NULL: an empty string stands for "not set"."""
+    return "" if value is None else str(value)
+
+
+def _customer(w: Writer, customer_id: str) -> Any:
+    return w.conn.execute(select(w.stat_customers).where(w.stat_customers.c.id == customer_id)).first()
+
+
+def _contract(w: Writer, contract_id: str) -> Any:
+    return w.conn.execute(select(w.stat_contracts).where(w.stat_contracts.c.id == contract_id)).first()
 
 
 def _count(w: Writer, person_id: str | None, day: date, **add: Any) -> None:
+    """Per person: by day (targets, work reports) and by month (reports)."""
     if person_id:
         upsert_add(w, w.stat_person_day, {"person_id": person_id, "day": day}, add)
+        upsert_add(w, w.agg_person_month, {"person_id": person_id, "year": day.year, "month": day.month}, add)
 
 
-@stats.on(Settings.Created, Settings.Changed)
+def _now_key(row: Any) -> dict[str, str]:
+    return {name: _key(getattr(row, name)) for name in NOW_KEYS}
+
+
+def _change_customer(w: Writer, customer_id: str, **values: Any) -> None:
+    """Change the customer's current fields and move it between the S-12..S-16 counts."""
+    before = _customer(w, customer_id)
+    if before is None:
+        return
+    w.conn.execute(update(w.stat_customers).where(w.stat_customers.c.id == customer_id).values(**values))
+    after = _customer(w, customer_id)
+    if (_now_key(before), before.deleted) == (_now_key(after), after.deleted):
+        return
+    if not before.deleted:
+        upsert_add(w, w.agg_customers_now, _now_key(before), {"customers": -1})
+    if not after.deleted:
+        upsert_add(w, w.agg_customers_now, _now_key(after), {"customers": 1})
+
+
+@on(Settings.Created, Settings.Changed)
 def settings_changed(w: Writer, e: Any) -> None:
     timezone = e.rules.get("timezone") or DEFAULT_RULES["timezone"]
     w.conn.execute(w.stat_settings.delete())
@@ -61,15 +115,21 @@ def settings_changed(w: Writer, e: Any) -> None:
     w.cache["tz"] = ZoneInfo(timezone)
 
 
-@stats.on(Customer.Registered)
+@on(Customer.Registered)
 def registered(w: Writer, e: Customer.Registered) -> None:
     cid = str(e.originator_id)
     dims = {"region": e.fields.get("region"), "type": e.fields.get("type"), "source": e.fields.get("source")}
-    w.conn.execute(w.stat_customers.insert().values(id=cid, number=e.number, name=e.name, **dims))
+    w.conn.execute(w.stat_customers.insert().values(
+        id=cid, number=e.number, name=e.name, status="potential", stage=e.fields.get("stage"),
+        owner_id=e.owner_id, deleted=False, **dims))
+    upsert_add(w, w.agg_customers_now, _now_key(_customer(w, cid)), {"customers": 1})
     day = business_day(w, e.created_at)
     person = credited_for_registration(e)
-    w.conn.execute(w.fact_new_customers.insert().values(customer_id=cid, person_id=person, day=day, **dims))
+    w.conn.execute(w.fact_new_customers.insert().values(customer_id=cid, person_id=person, **_when(day), **dims))
     _count(w, person, day, new_customers=1)
+    upsert_add(w, w.agg_new_customers, {"person_id": _key(person), "year": day.year, "month": day.month,
+                                        "region": _key(dims["region"]), "type": _key(dims["type"])},
+               {"customers": 1})
 
 
 def credited_for_registration(e: Customer.Registered) -> str:
@@ -77,36 +137,136 @@ def credited_for_registration(e: Customer.Registered) -> str:
     return e.actor_id
 
 
-@stats.on(Customer.InfoChanged)
+@on(Customer.InfoChanged)
 def info_changed(w: Writer, e: Customer.InfoChanged) -> None:
-    values = {c["field"]: c["new"] for c in e.changes if c["field"] in DIMENSIONS}
+    cid = str(e.originator_id)
+    kept = ("name", "region", "type", "source", "status", "stage")
+    values = {c["field"]: c["new"] for c in e.changes if c["field"] in kept}
     if values:
-        w.conn.execute(update(w.stat_customers).where(w.stat_customers.c.id == str(e.originator_id))
-                       .values(**values))
+        _change_customer(w, cid, **values)
+    described = "；".join(f"{FIELD_NAMES.get(c['field'], c['field'])}: {_shown(c['old'])} → {_shown(c['new'])}"
+                         for c in e.changes)
+    day = business_day(w, e.timestamp)
+    w.conn.execute(w.fact_info_changes.insert().values(
+        id=f"{cid}:{e.originator_version}", customer_id=cid, person_id=e.actor_id, at=e.timestamp,
+        description=described, approved_by=e.approved_by, **_when(day)))
 
 
-@stats.on(Customer.VisitRecorded)
+def _shown(value: Any) -> str:
+    return "（空）" if value in (None, "") else str(value)
+
+
+@on(Customer.Claimed)
+def claimed(w: Writer, e: Customer.Claimed) -> None:
+    cid = str(e.originator_id)
+    current = _customer(w, cid)
+    w.conn.execute(w.fact_claims.insert().values(
+        id=f"{cid}:{e.originator_version}", customer_id=cid, person_id=e.person_id, at=e.timestamp,
+        region=current.region, type=current.type, **_when(business_day(w, e.timestamp))))
+    _change_customer(w, cid, owner_id=e.person_id)
+
+
+@on(Customer.Transferred)
+def transferred(w: Writer, e: Customer.Transferred) -> None:
+    cid = str(e.originator_id)
+    current = _customer(w, cid)
+    w.conn.execute(w.fact_transfers.insert().values(
+        id=f"{cid}:{e.originator_version}", customer_id=cid, person_id=e.to_person_id, at=e.timestamp,
+        from_id=e.from_person_id, to_id=e.to_person_id, type=current.type, reason=e.reason,
+        **_when(business_day(w, e.timestamp))))
+    _change_customer(w, cid, owner_id=e.to_person_id)
+
+
+@on(Customer.Assigned)
+def assigned(w: Writer, e: Customer.Assigned) -> None:
+    _change_customer(w, str(e.originator_id), owner_id=e.to_person_id)
+
+
+@on(Customer.ReturnedToPool)
+def returned_to_pool(w: Writer, e: Customer.ReturnedToPool) -> None:
+    _change_customer(w, str(e.originator_id), owner_id=None)
+
+
+@on(Customer.Deleted)
+def deleted(w: Writer, e: Customer.Deleted) -> None:
+    _change_customer(w, str(e.originator_id), deleted=True)
+
+
+@on(Customer.VisitRecorded)
 def visit_recorded(w: Writer, e: Customer.VisitRecorded) -> None:
     cid = str(e.originator_id)
+    current = _customer(w, cid)
     day = business_day(w, e.visited_at)
     w.conn.execute(w.fact_visits.insert().values(
-        visit_id=e.visit_id, customer_id=cid, person_id=e.actor_id, day=day, visited_at=e.visited_at,
-        region=_dimensions(w, cid).get("region"), late_entry=e.late_entry))
+        visit_id=e.visit_id, customer_id=cid, person_id=e.actor_id, visited_at=e.visited_at,
+        region=current.region, address=e.address, lat=e.lat, lng=e.lng, late_entry=e.late_entry, **_when(day)))
     _count(w, e.actor_id, day, visits=1)
+    upsert_add(w, w.agg_visits_customer, {"customer_id": cid, "person_id": e.actor_id, "year": day.year},
+               {"visits": 1}, latest={"last_visit_on": day})
+    upsert_add(w, w.agg_visits_region, {"region": _key(current.region), "person_id": e.actor_id, "year": day.year,
+                                        "month": day.month}, {"visits": 1}, latest={"last_visit_on": day})
+    changes: dict[str, Any] = {"status": "following"} if current.status == "potential" else {}
+    if e.stage:
+        changes["stage"] = e.stage
+    if changes:
+        _change_customer(w, cid, **changes)
 
 
-@stats.on(Contract.Signed)
-def signed(w: Writer, e: Contract.Signed) -> None:
-    w.conn.execute(w.fact_deals.insert().values(
-        contract_id=str(e.originator_id), customer_id=e.customer_id, person_id=e.salesperson_id,
-        day=e.signed_on, amount=e.amount, **_dimensions(w, e.customer_id)))
-    _count(w, e.salesperson_id, e.signed_on, deals=1, deal_amount=e.amount)
+@on(Customer.DealRecorded)
+def deal_recorded(w: Writer, e: Customer.DealRecorded) -> None:
+    _change_customer(w, str(e.originator_id), status="dealt")
 
 
-@stats.on(Customer.PaymentRecorded)
+@on(Customer.PaymentRecorded)
 def paid(w: Writer, e: Customer.PaymentRecorded) -> None:
     cid = str(e.originator_id)
     w.conn.execute(w.fact_payments.insert().values(
         payment_id=e.payment_id, customer_id=cid, contract_id=e.contract_id, person_id=e.salesperson_id,
-        day=e.received_on, amount=e.amount, region=_dimensions(w, cid).get("region")))
+        amount=e.amount, region=_customer(w, cid).region, **_when(e.received_on)))
     _count(w, e.salesperson_id, e.received_on, collected_amount=Decimal(e.amount))
+
+
+@on(Contract.Signed)
+def signed(w: Writer, e: Contract.Signed) -> None:
+    contract_id, day, person = str(e.originator_id), e.signed_on, e.salesperson_id
+    w.conn.execute(w.stat_contracts.insert().values(id=contract_id, customer_id=e.customer_id, number=e.number,
+                                                    name=e.name, salesperson_id=person))
+    customer = _customer(w, e.customer_id)
+    w.conn.execute(w.fact_deals.insert().values(
+        contract_id=contract_id, customer_id=e.customer_id, person_id=person, amount=e.amount,
+        region=customer.region, type=customer.type, source=customer.source, **_when(day)))
+    _count(w, person, day, deals=1, deal_amount=e.amount)
+    upsert_add(w, w.agg_deals_region, {"region": _key(customer.region), "person_id": _key(person),
+                                       "year": day.year}, {"deals": 1, "deal_amount": e.amount})
+    for line in e.lines:
+        upsert_add(w, w.agg_product_month, {"product_id": line["product_id"], "person_id": _key(person),
+                                            "year": day.year, "month": day.month},
+                   {"quantity": line["quantity"], "amount": line["amount"]})
+
+
+def _goods(w: Writer, e: Any, table: Any, key: str, ref: str, day: date, lines: list[dict[str, Any]]) -> None:
+    contract = _contract(w, str(e.originator_id))
+    w.conn.execute(table.insert().values(
+        **{key: ref}, contract_id=contract.id, customer_id=contract.customer_id, person_id=contract.salesperson_id,
+        quantity=sum((Decimal(line["quantity"]) for line in lines), Decimal(0)), **_when(day)))
+
+
+@on(Contract.Delivered)
+def delivered(w: Writer, e: Contract.Delivered) -> None:
+    _goods(w, e, w.fact_deliveries, "delivery_id", e.delivery_id, e.delivered_on, e.lines)
+
+
+@on(Contract.Exchanged)
+def exchanged(w: Writer, e: Contract.Exchanged) -> None:
+    _goods(w, e, w.fact_exchanges, "exchange_id", e.exchange_id, e.exchanged_on, e.lines)
+
+
+@on(Contract.Returned)
+def returned(w: Writer, e: Contract.Returned) -> None:
+    contract = _contract(w, str(e.originator_id))
+    region = _customer(w, contract.customer_id).region
+    day = e.returned_on
+    upsert_add(w, w.agg_returns_region, {"region": _key(region), "person_id": _key(contract.salesperson_id),
+                                         "year": day.year, "month": day.month},
+               {"quantity": sum((Decimal(line["quantity"]) for line in e.lines), Decimal(0)),
+                "amount": sum((Decimal(line["amount"]) for line in e.lines), Decimal(0))})

@@ -10,6 +10,8 @@ next version while readers keep reading, then switch the views in one transactio
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -282,9 +284,11 @@ problems = Table(
     Column("resolved_at", DateTime(timezone=True)),
 )
 
-# ---- facts for statistics, targets and work reports (D-5) ----------------------------------------
-# Each fact carries the person it is credited to, its business day, and the customer's
-# region, type and source as they were when it happened.
+# ---- facts and aggregates for statistics, targets and work reports (D-5, SPEC §10) ------------
+# Each fact carries the person it is credited to, its business day (with year and month for
+# grouping), and the customer's region, type and source as they were when it happened. The
+# `rm_agg_*` tables are the same facts pre-aggregated for the statistical reports; in their
+# keys an empty string stands for "not set", since key columns cannot be NULL.
 
 stat_customers = Table(
     "rm_stat_customers",
@@ -295,6 +299,20 @@ stat_customers = Table(
     Column("region", String(100)),
     Column("type", String(100)),
     Column("source", String(100)),
+    Column("status", String(20), nullable=False),
+    Column("stage", String(100)),
+    Column("owner_id", String(36)),
+    Column("deleted", Boolean, nullable=False),
+)
+
+stat_contracts = Table(
+    "rm_stat_contracts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("customer_id", String(36), nullable=False),
+    Column("number", String(64), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("salesperson_id", String(36)),
 )
 
 stat_settings = Table(
@@ -304,63 +322,81 @@ stat_settings = Table(
     Column("timezone", String(64), nullable=False),
 )
 
-fact_new_customers = Table(
-    "rm_fact_new_customers",
-    metadata,
-    Column("customer_id", String(36), primary_key=True),
-    Column("person_id", String(36)),
-    Column("day", Date, nullable=False),
-    Column("region", String(100)),
-    Column("type", String(100)),
-    Column("source", String(100)),
-    Index("rm_fact_new_customers_person_idx", "person_id", "day"),
-    Index("rm_fact_new_customers_day_idx", "day"),
-)
 
-fact_visits = Table(
-    "rm_fact_visits",
-    metadata,
-    Column("visit_id", String(36), primary_key=True),
+def _fact(name: str, key: str, *columns: Column[Any]) -> Table:
+    """A fact table: its key, the credited person, the business day with its year and month."""
+    return Table(
+        name, metadata, Column(key, String(80), primary_key=True), *columns,
+        Column("person_id", String(36)),
+        Column("day", Date, nullable=False),
+        Column("year", Integer, nullable=False),
+        Column("month", Integer, nullable=False),
+        Index(f"{name}_person_idx", "person_id", "day"),
+        Index(f"{name}_period_idx", "year", "month"),
+    )
+
+
+fact_new_customers = _fact(
+    "rm_fact_new_customers", "customer_id",
+    Column("region", String(100)), Column("type", String(100)), Column("source", String(100)),
+)
+fact_visits = _fact(
+    "rm_fact_visits", "visit_id",
     Column("customer_id", String(36), nullable=False),
-    Column("person_id", String(36), nullable=False),
-    Column("day", Date, nullable=False),
     Column("visited_at", DateTime(timezone=True), nullable=False),
     Column("region", String(100)),
+    Column("address", String(500)), Column("lat", Float), Column("lng", Float),
     Column("late_entry", Boolean, nullable=False),
-    Index("rm_fact_visits_person_idx", "person_id", "day"),
-    Index("rm_fact_visits_day_idx", "day"),
 )
-
-fact_deals = Table(
-    "rm_fact_deals",
-    metadata,
-    Column("contract_id", String(36), primary_key=True),
+fact_deals = _fact(
+    "rm_fact_deals", "contract_id",
     Column("customer_id", String(36), nullable=False),
-    Column("person_id", String(36)),
-    Column("day", Date, nullable=False),
     Column("amount", Money(), nullable=False),
-    Column("region", String(100)),
-    Column("type", String(100)),
-    Column("source", String(100)),
-    Index("rm_fact_deals_person_idx", "person_id", "day"),
-    Index("rm_fact_deals_day_idx", "day"),
+    Column("region", String(100)), Column("type", String(100)), Column("source", String(100)),
 )
-
-fact_payments = Table(
-    "rm_fact_payments",
-    metadata,
-    Column("payment_id", String(36), primary_key=True),
+fact_payments = _fact(
+    "rm_fact_payments", "payment_id",
     Column("customer_id", String(36), nullable=False),
     Column("contract_id", String(36)),
-    Column("person_id", String(36)),
-    Column("day", Date, nullable=False),
     Column("amount", Money(), nullable=False),
     Column("region", String(100)),
-    Index("rm_fact_payments_person_idx", "person_id", "day"),
-    Index("rm_fact_payments_day_idx", "day"),
+)
+fact_claims = _fact(
+    "rm_fact_claims", "id",
+    Column("customer_id", String(36), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("region", String(100)), Column("type", String(100)),
+)
+fact_transfers = _fact(
+    "rm_fact_transfers", "id",
+    Column("customer_id", String(36), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("from_id", String(36), index=True),
+    Column("to_id", String(36), nullable=False, index=True),
+    Column("type", String(100)),
+    Column("reason", String(500)),
+)
+fact_info_changes = _fact(
+    "rm_fact_info_changes", "id",
+    Column("customer_id", String(36), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("approved_by", String(36)),
+)
+fact_deliveries = _fact(
+    "rm_fact_deliveries", "delivery_id",
+    Column("contract_id", String(36), nullable=False),
+    Column("customer_id", String(36), nullable=False),
+    Column("quantity", Quantity(), nullable=False),
+)
+fact_exchanges = _fact(
+    "rm_fact_exchanges", "exchange_id",
+    Column("contract_id", String(36), nullable=False),
+    Column("customer_id", String(36), nullable=False),
+    Column("quantity", Quantity(), nullable=False),
 )
 
-# Pre-aggregated: one row per person and business day.
+# Pre-aggregated: one row per person and business day (targets, work reports).
 stat_person_day = Table(
     "rm_stat_person_day",
     metadata,
@@ -371,6 +407,96 @@ stat_person_day = Table(
     Column("deals", Integer, nullable=False),
     Column("deal_amount", Money(), nullable=False),
     Column("collected_amount", Money(), nullable=False),
+)
+
+agg_person_month = Table(
+    "rm_agg_person_month",
+    metadata,
+    Column("person_id", String(36), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("month", Integer, primary_key=True),
+    Column("new_customers", Integer, nullable=False),
+    Column("visits", Integer, nullable=False),
+    Column("deals", Integer, nullable=False),
+    Column("deal_amount", Money(), nullable=False),
+    Column("collected_amount", Money(), nullable=False),
+)
+
+agg_visits_customer = Table(
+    "rm_agg_visits_customer",
+    metadata,
+    Column("customer_id", String(36), primary_key=True),
+    Column("person_id", String(36), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("visits", Integer, nullable=False),
+    Column("last_visit_on", Date, nullable=False),
+    Index("rm_agg_visits_customer_year_idx", "year", "person_id"),
+)
+
+agg_visits_region = Table(
+    "rm_agg_visits_region",
+    metadata,
+    Column("region", String(100), primary_key=True),
+    Column("person_id", String(36), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("month", Integer, primary_key=True),
+    Column("visits", Integer, nullable=False),
+    Column("last_visit_on", Date, nullable=False),
+)
+
+agg_new_customers = Table(
+    "rm_agg_new_customers",
+    metadata,
+    Column("person_id", String(36), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("month", Integer, primary_key=True),
+    Column("region", String(100), primary_key=True),
+    Column("type", String(100), primary_key=True),
+    Column("customers", Integer, nullable=False),
+)
+
+agg_deals_region = Table(
+    "rm_agg_deals_region",
+    metadata,
+    Column("region", String(100), primary_key=True),
+    Column("person_id", String(36), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("deals", Integer, nullable=False),
+    Column("deal_amount", Money(), nullable=False),
+)
+
+# Current customers (pool included, deleted excluded) by owner and the fields S-12..S-16 count.
+agg_customers_now = Table(
+    "rm_agg_customers_now",
+    metadata,
+    Column("owner_id", String(36), primary_key=True),
+    Column("status", String(20), primary_key=True),
+    Column("stage", String(100), primary_key=True),
+    Column("type", String(100), primary_key=True),
+    Column("source", String(100), primary_key=True),
+    Column("customers", Integer, nullable=False),
+)
+
+agg_product_month = Table(
+    "rm_agg_product_month",
+    metadata,
+    Column("product_id", String(36), primary_key=True),
+    Column("person_id", String(36), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("month", Integer, primary_key=True),
+    Column("quantity", Quantity(), nullable=False),
+    Column("amount", Money(), nullable=False),
+)
+
+agg_returns_region = Table(
+    "rm_agg_returns_region",
+    metadata,
+    Column("region", String(100), primary_key=True),
+    Column("person_id", String(36), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("month", Integer, primary_key=True),
+    Column("quantity", Quantity(), nullable=False),
+    Column("amount", Money(), nullable=False),
 )
 
 targets = Table(

@@ -46,6 +46,8 @@ operation = st.one_of(
     st.tuples(st.just("delete"), customer),
     st.tuples(st.just("limits"), person, st.integers(0, 3)),
     st.tuples(st.just("deal"), customer, st.integers(1, 9)),
+    st.tuples(st.just("deliver"), st.integers(1, 3)),
+    st.tuples(st.just("take_back"), st.booleans()),
     st.tuples(st.just("pay"), customer, st.integers(1, 9)),
     st.tuples(st.just("sweep"), st.integers(0, 40)),
     st.tuples(st.just("target"), person, st.integers(-20, 20), st.integers(0, 30)),
@@ -83,7 +85,12 @@ def run(service: Any, operations: list[tuple[Any, ...]]) -> None:
                                                roles=["sales"], department_id=dept, max_customers=3),
                                SYSTEM, deps).ids["id"]
         people.append(Viewer(pid, f"S{i}", frozenset({"sales"}), dept))
+    keeper = Viewer("keeper", "库管", frozenset({"warehouse", "admin"}), dept)
+    product = sc.create_product("服务器", None, "台", keeper, deps).ids["id"]
+    sc.stock_in(product, "总仓", "20", "100.00", None, keeper, deps)
     customers: list[str] = []
+    contracts: list[str] = []
+    deliveries: list[tuple[str, str]] = []
 
     def target(i: int) -> str | None:
         return customers[i % len(customers)] if customers else None
@@ -114,6 +121,21 @@ def run(service: Any, operations: list[tuple[Any, ...]]) -> None:
                 cmd = tc.SetTarget(person_id=people[args[0]].person_id, period="期", start=start,
                                    end=start + timedelta(days=args[2]), figures={"visits": args[2]})
                 approvals.submit("target", cmd.payload(), "", boss, deps)
+                continue
+            if kind == "deliver" and contracts:
+                done = sc.deliver(contracts[-1], None, [{"product_id": product, "warehouse": "总仓",
+                                                         "quantity": str(args[0])}], keeper, deps)
+                deliveries.append((contracts[-1], done.ids["delivery_id"]))
+                continue
+            if kind == "take_back" and deliveries:
+                contract, delivery = deliveries[-1]
+                line = [{"product_id": product, "quantity": "1", "warehouse": "总仓"}]
+                if args[0]:
+                    sc.return_goods(contract, delivery, None, line, keeper, deps)
+                else:
+                    sc.exchange_goods(contract, delivery, None, line, keeper, deps)
+                continue
+            if kind in ("deliver", "take_back"):
                 continue
             if kind == "report":
                 tc.submit_work_report(args[1], service.deps.clock.now().date(), "总结", "计划", people[args[0]], deps)
@@ -153,8 +175,13 @@ def run(service: Any, operations: list[tuple[Any, ...]]) -> None:
             elif kind == "delete":
                 cc.delete_customer(c, boss, deps)
             elif kind == "deal":
-                sc.sign_contract(sc.SignContract(customer_id=c, number=f"HT{len(customers)}-{args[1]}-{id(op)}",
-                                                 name="合同", amount=Decimal(args[1] * 100)), owner_of(c), deps)
+                # Odd sizes sell goods by the line; even ones are a plain amount.
+                deal = sc.SignContract(customer_id=c, number=f"HT{len(contracts)}", name="合同")
+                if args[1] % 2:
+                    deal.lines = [{"product_id": product, "quantity": str(args[1] % 4 + 1), "unit_price": "150.00"}]
+                else:
+                    deal.amount = Decimal(args[1] * 100)
+                contracts.append(sc.sign_contract(deal, owner_of(c), deps).ids["id"])
             elif kind == "pay":
                 sc.record_payment(c, None, Decimal(args[1]), None, owner_of(c), deps)
         except DomainError:

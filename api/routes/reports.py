@@ -1,0 +1,135 @@
+"""Reports (SPEC §10): the catalogue, each report in JSON, CSV or XLSX, and its page with chart."""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+import pandas as pd
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import HTMLResponse
+
+from aggregates.base import NotFound
+from api.deps import CurrentUser, ServiceDep
+from api.errors import ApiError
+from api.report_models import AnyReport, CatalogueEntry
+from api.report_page import report_page
+from commands.base import business_day, load_settings
+from readmodels import reports as rm
+from readmodels.org import current_settings
+
+router = APIRouter(tags=["reports"])
+EXPORTERS = {"manager", "admin", "auditor"}
+ASSET = "/api/v1/reports/assets/plotly.min.js"
+
+
+@router.get("/reports", response_model=list[CatalogueEntry])
+def catalogue(_: CurrentUser) -> Any:
+    """Every report: its id, title, kind and chart type."""
+    return rm.catalogue()
+
+
+@lru_cache(maxsize=1)
+def _plotly() -> bytes:
+    from plotly.offline import get_plotlyjs
+
+    return get_plotlyjs().encode()
+
+
+@router.get("/reports/assets/plotly.min.js", response_class=Response, include_in_schema=False)
+def chart_library() -> Response:
+    """The chart library, from the installed plotly package: report pages need no internet."""
+    return Response(_plotly(), media_type="application/javascript",
+                    headers={"Cache-Control": "public, max-age=86400"})
+
+
+@router.get("/reports/{report_id}", response_model=AnyReport,
+            responses={200: {"content": {"text/csv": {}, "application/vnd.openxmlformats-officedocument"
+                                                        ".spreadsheetml.sheet": {}}}})
+def get_report(
+    service: ServiceDep,
+    user: CurrentUser,
+    report_id: str,
+    year: Annotated[int | None, Query(ge=1900, le=9999)] = None,
+    month: Annotated[int | None, Query(ge=1, le=12)] = None,
+    format: Literal["json", "csv", "xlsx"] = "json",
+    sort: Annotated[str | None, Query(max_length=40)] = None,
+    page: Annotated[int, Query(ge=1, le=100000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+    region: Annotated[str | None, Query(max_length=100)] = None,
+    type: Annotated[str | None, Query(max_length=100)] = None,
+    source: Annotated[str | None, Query(max_length=100)] = None,
+    status: Annotated[str | None, Query(max_length=20)] = None,
+    stage: Annotated[str | None, Query(max_length=100)] = None,
+    person_id: Annotated[str | None, Query(max_length=36)] = None,
+    product_id: Annotated[str | None, Query(max_length=36)] = None,
+    warehouse: Annotated[str | None, Query(max_length=100)] = None,
+    late_entry: bool | None = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+) -> Any:
+    """One report for the period (`year`, `month`; default the current year or month in the
+    business time zone), with the filters it offers, sorted (`sort=-key`) and paged. Rows
+    follow the visibility rules (R-7). `format=csv|xlsx` exports every row with Chinese
+    column titles (managers, admins, auditors: R-5)."""
+    if format != "json" and not user.roles & EXPORTERS:
+        raise ApiError(403, "forbidden", "exports are for managers, admins and auditors")
+    filters = {"region": region, "type": type, "source": source, "status": status, "stage": stage,
+               "person_id": person_id, "product_id": product_id, "warehouse": warehouse, "late_entry": late_entry,
+               "q": q}
+    today = business_day(service.deps.clock.now(), load_settings(service.deps))
+    with service.store.engine.connect() as conn:
+        tree = current_settings(conn)["dictionaries"]["customer_types"]
+        result = rm.run_report(conn, user, report_id, today=today, type_tree=tree, year=year, month=month,
+                               filters=filters, sort=sort, page=page,
+                               page_size=page_size if format == "json" else rm.EXPORT_LIMIT)
+    if format == "json":
+        return result
+    return _export(result, format)
+
+
+def _export(result: dict[str, Any], format: str) -> Response:
+    spec = rm.REPORTS[result["id"]]
+    columns = [c for c in spec.columns if c.exported]
+    frame = pd.DataFrame([[_cell(row[c.key], c.kind) for c in columns] for row in result["rows"]],
+                         columns=[c.title for c in columns])
+    period = result["period"]
+    stem = result["id"] + (f"_{period['year']}" + (f"-{period['month']:02d}" if period["month"] else "")
+                           if period else "")
+    filename = f"{stem}_{result['title']}.{format}"
+    disposition = f"attachment; filename=\"{stem}.{format}\"; filename*=UTF-8''{quote(filename)}"
+    if format == "csv":
+        # A byte-order mark, so spreadsheet programs read the Chinese titles as UTF-8.
+        return Response(frame.to_csv(index=False).encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": disposition})
+    out = io.BytesIO()
+    with pd.ExcelWriter(out, engine="openpyxl") as writer:
+        frame.to_excel(writer, index=False, sheet_name=result["id"])
+    return Response(out.getvalue(),
+                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": disposition})
+
+
+def _cell(value: Any, kind: str) -> Any:
+    """Numbers as exact decimals (a spreadsheet sums them), yes/no in words, times ISO."""
+    if value is None:
+        return None
+    if kind in ("money", "quantity", "share"):
+        return Decimal(value)
+    if kind == "bool":
+        return "是" if value else "否"
+    if kind == "datetime":
+        return value.isoformat()
+    return value
+
+
+@router.get("/reports/{report_id}/view", response_class=HTMLResponse)
+def view(report_id: str) -> HTMLResponse:
+    """The report's page: its table and chart, drawn in the browser from the JSON above. The
+    page signs in by itself, or takes a token from the fragment `#token=…`."""
+    spec = rm.REPORTS.get(report_id)
+    if spec is None:
+        raise NotFound("not_found", f"no report {report_id}", field="report_id")
+    return HTMLResponse(report_page(spec, "/api/v1", ASSET))

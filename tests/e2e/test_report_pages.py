@@ -1,0 +1,124 @@
+"""R-report pages in a real browser: a running server, headless Chromium opening the page
+of each charted report, the chart drawn by the locally served library (no internet), a
+screenshot kept in the test's folder."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import uvicorn
+from PIL import Image
+
+from api.deps import issue_token
+from api.main import create_app
+from commands import customers as cc
+from commands import organisation as oc
+from commands import sales as sc
+from commands.bootstrap import Service
+from commands.clock import ManualClock
+from readmodels.org import Viewer
+from tests.conftest import REQUIRED, SYSTEM, make_service
+
+# Each charted report, and a text its table must show.
+CHARTED = {"S-8": "王芳", "S-10": "李强", "S-11": "华北", "S-14": "民营企业"}
+
+
+def chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if found is None:
+        if REQUIRED:
+            pytest.fail("CRM_REQUIRE_SERVICES=1 but Chromium is not installed (.ci/run installs it)")
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def server(tmp_path: Path, clock: ManualClock) -> Iterator[tuple[str, Service, str]]:
+    """A real uvicorn server on a free port over a store with a few deals; a manager's token."""
+    service = make_service(f"sqlite:///{tmp_path}/crm.db", clock, tmp_path / "blobs")
+    deps = service.deps
+    dept = oc.create_department(oc.CreateDepartment(name="销售部"), SYSTEM, deps).ids["id"]
+    manager = oc.create_person(oc.CreatePerson(name="经理", username="boss", password="password123",
+                                               roles=["manager"], department_id=dept), SYSTEM, deps).ids["id"]
+    oc.change_department(oc.ChangeDepartment(dept, {"manager_ids": [manager]}), SYSTEM, deps)
+    for n, (name, region, kind) in enumerate((("王芳", "华东", "国有企业"), ("李强", "华南", "民营企业"),
+                                              ("赵敏", "华北", "学校"))):
+        person = oc.create_person(oc.CreatePerson(name=name, username=f"s{n}", password="password123",
+                                                  roles=["sales"], department_id=dept), SYSTEM, deps).ids["id"]
+        seller = Viewer(person, name, frozenset({"sales"}), dept)
+        for m in range(1, 4):
+            customer = cc.register_customer(cc.RegisterCustomer(name=f"{name}的客户{m}", region=region, type=kind),
+                                            seller, deps).ids["id"]
+            sc.sign_contract(sc.SignContract(customer_id=customer, number=f"HT-{n}-{m}", name="合同",
+                                             signed_on=date(2026, m * 3, 10), amount=Decimal(1000 * (n + m))),
+                             seller, deps)
+    port = free_port()
+    config = uvicorn.Config(create_app(service, background=False), host="127.0.0.1", port=port, log_level="warning")
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not running.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert running.started, "the server did not start"
+    token, _ = issue_token(service, manager)
+    try:
+        yield f"http://127.0.0.1:{port}", service, token
+    finally:
+        running.should_exit = True
+        thread.join(timeout=10)
+        service.close()
+
+
+def browse(browser: str, url: str, profile: Path, *extra: str) -> str:
+    """Run headless Chromium on the page, letting its scripts and requests finish."""
+    command = [
+        browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic",
+        f"--user-data-dir={profile}", "--virtual-time-budget=30000", "--window-size=1280,1100", *extra, url,
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env={**os.environ, "LANG": "C.UTF-8"})
+    return done.stdout
+
+
+def test_report_pages_render_their_charts(server: tuple[str, Service, str], tmp_path: Path) -> None:
+    browser = chromium()
+    base, _, token = server
+    for report_id, expected in CHARTED.items():
+        url = f"{base}/api/v1/reports/{report_id}/view?year=2026#token={token}"
+        dom = browse(browser, url, tmp_path / f"profile-{report_id}", "--dump-dom")
+        assert 'data-rendered="true"' in dom, f"{report_id} did not render:\n{dom[:2000]}"
+        chart = dom[dom.index('id="chart"'):]
+        assert 'class="main-svg"' in chart.split('id="pages"')[0], f"{report_id}: no chart drawn"
+        table = dom[dom.index('id="table"'):]
+        assert "<td" in table and expected in table, f"{report_id}: no table rows"
+        shot = tmp_path / f"{report_id}.png"
+        browse(browser, url, tmp_path / f"profile-{report_id}-shot", f"--screenshot={shot}")
+        assert shot.exists() and shot.stat().st_size > 5000
+        with Image.open(shot) as image:
+            colours = image.convert("RGB").getcolors(maxcolors=1 << 20)
+        assert colours is not None and len(colours) > 50, f"{report_id}: the screenshot looks blank"
+
+
+def test_a_page_without_a_token_offers_sign_in(server: tuple[str, Service, str], tmp_path: Path) -> None:
+    browser = chromium()
+    base, _, _ = server
+    dom = browse(browser, f"{base}/api/v1/reports/S-8/view", tmp_path / "profile", "--dump-dom")
+    assert 'id="signin" style="display: block;"' in dom
+    assert 'data-rendered="true"' not in dom
