@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID, uuid4
 
 from aggregates.base import Conflict, Context, CrmAggregate, Forbidden, Invalid
@@ -56,6 +56,9 @@ class Customer(CrmAggregate):
         """Empty: the Created event's apply() sets the state."""
 
     class Registered(CrmAggregate.Created):
+        """C-1. Version 2 (O-2) names the person the new customer is credited to (D-5):
+        the registrant, or an import row's owner, or nobody for a pool import."""
+
         number: str
         name: str
         fields: dict[str, Any]
@@ -63,6 +66,14 @@ class Customer(CrmAggregate):
         owner_id: str | None
         shared_with: list[str]
         created_at: datetime
+        credited_to: str | None
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 events were all registrations by hand: the registrant has the credit."""
+            state["credited_to"] = state["actor_id"]
 
         def apply(self, c: Customer) -> None:
             c.number = self.number
@@ -93,6 +104,17 @@ class Customer(CrmAggregate):
         reason: str
         # Who approved the change when it went through approval (AP-2); older events have none.
         approved_by: str | None = None
+
+        def apply(self, c: Customer) -> None:
+            for change in self.changes:
+                setattr(c, change["field"], change["new"])
+
+    class Restored(CrmAggregate.Event):
+        """H-4: the info fields put back to those of an earlier version; history stays."""
+
+        version: int
+        changes: list[dict[str, Any]]
+        reason: str
 
         def apply(self, c: Customer) -> None:
             for change in self.changes:
@@ -312,6 +334,7 @@ class Customer(CrmAggregate):
         owner_id: str | None,
         shared_with: list[str],
         created_at: datetime | None = None,
+        credited_to: str | None | Literal["registrant"] = "registrant",
     ) -> Customer:
         if not name.strip():
             raise Invalid("validation_error", "name is required", field="name")
@@ -328,6 +351,7 @@ class Customer(CrmAggregate):
             owner_id=owner_id,
             shared_with=shares,
             created_at=created_at or ctx.at,
+            credited_to=ctx.actor_id if credited_to == "registrant" else credited_to,
         )
 
     def _check_live(self) -> None:
@@ -352,6 +376,22 @@ class Customer(CrmAggregate):
         if not recorded:
             raise Invalid("no_change", "nothing to change")
         self._record(ctx, self.InfoChanged, changes=recorded, reason=reason, approved_by=approved_by)
+        return recorded
+
+    def restore(self, ctx: Context, version: int, past: dict[str, Any], reason: str) -> list[dict[str, Any]]:
+        """H-4: put the info fields back to those `past` had at `version`. The status is left
+        alone when either side is `dealt`: that comes from deals, not from an edit."""
+        self._check_live()
+        recorded = []
+        for field in INFO_FIELDS:
+            old, new = getattr(self, field), past[field]
+            if field == "status" and "dealt" in (old, new):
+                continue
+            if old != new:
+                recorded.append({"field": field, "old": old, "new": new})
+        if not recorded:
+            raise Invalid("no_change", f"the fields are those of version {version} already")
+        self._record(ctx, self.Restored, version=version, changes=recorded, reason=reason)
         return recorded
 
     def add_contact(self, ctx: Context, contact: dict[str, Any]) -> str:

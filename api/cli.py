@@ -6,6 +6,7 @@ import logging
 import signal
 import threading
 from datetime import datetime
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -14,12 +15,19 @@ from rich.table import Table
 
 from commands.bootstrap import Service, bootstrap
 from commands.config import DEV_SECRET, Config
+from readmodels.org import Viewer
 
 app = typer.Typer(help="Sales CRM: serve the API and operate the store.", no_args_is_help=True)
 projections_app = typer.Typer(help="Read-model status and rebuilds.", no_args_is_help=True)
 app.add_typer(projections_app, name="projections")
 pool_app = typer.Typer(help="The customer pool.", no_args_is_help=True)
 app.add_typer(pool_app, name="pool")
+audit_app = typer.Typer(help="Auditors: a customer's history and its state at any moment.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+export_app = typer.Typer(help="Exports of reports to CSV or XLSX files.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+# The command line reads with the store's own rights, as an auditor would.
+AUDITOR = Viewer("system", "command line", frozenset({"auditor"}), None)
 console = Console()
 
 
@@ -169,6 +177,103 @@ def projections_rebuild(
             version = service.projector.rebuild(projection, progress=report)
             progress.update(task, description=f"{projection} → version {version}")
     service.close()
+
+
+def _read_service() -> Service:
+    """A service for reading: in the embedded mode the read models are caught up first."""
+    config = checked_config()
+    service = bootstrap(config)
+    if config.mode == "embedded":
+        service.projector.catch_up()
+    return service
+
+
+def _shown(value: object) -> str:
+    return "—" if value is None or value == "" else str(value)
+
+
+@audit_app.command("customer")
+def audit_customer(
+    number: str = typer.Argument(..., help="the customer number, e.g. KH202611000123"),
+    as_of: datetime = typer.Option(None, "--as-of", help="show the state at this moment (ISO 8601; business "
+                                   "time zone when it has no offset) instead of the timeline"),
+) -> None:
+    """A customer's timeline (time, actor, event, old → new), or its state at a moment (H-2, H-3)."""
+    from commands import customers as cc
+    from commands.base import as_utc, business_tz, load_settings
+    from readmodels.customers import customer_id_by_number
+    from readmodels.history import history_items
+    from readmodels.org import people_names
+
+    service = _read_service()
+    try:
+        with service.store.engine.connect() as conn:
+            customer_id = customer_id_by_number(conn, number.strip())
+        if customer_id is None:
+            console.print(f"[red]no customer numbered {number}[/red]")
+            raise typer.Exit(1)
+        settings = load_settings(service.deps)
+        zone = business_tz(settings)
+        if as_of is not None:
+            moment = as_utc(as_of, settings)
+            past = cc.customer_at(service.deps, customer_id, as_of=moment)
+            table = Table(title=f"{number} as of {moment.astimezone(zone).isoformat() if moment else ''} "
+                                f"(version {past.version})")
+            table.add_column("field")
+            table.add_column("value")
+            for field_name, value in past.view().items():
+                table.add_row(field_name, _shown(value))
+            console.print(table)
+            return
+        events = cc.customer_events(service.deps, cc.parse_uuid(customer_id, "customer_id"))
+        with service.store.engine.connect() as conn:
+            names = people_names(conn, {e.actor_id for e in events})
+        table = Table(title=f"{number}: {len(events)} events")
+        for column in ("version", "time", "actor", "event", "old → new"):
+            table.add_column(column)
+        for item in history_items(events, names):
+            changes = "\n".join(f"{c['field']}: {_shown(c['old'])} → {_shown(c['new'])}" for c in item["changes"])
+            table.add_row(str(item["version"]), item["at"].astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+                          item["actor_name"] or item["actor_id"], item["type"], changes)
+        console.print(table)
+    finally:
+        service.close()
+
+
+@export_app.command("report")
+def export_report(
+    report_id: str = typer.Argument(..., help="a report id, e.g. S-4"),
+    output: Path = typer.Option(..., "-o", "--output", help="the file to write: .csv or .xlsx"),
+    year: int = typer.Option(None, help="the year (default: this year)"),
+    month: int = typer.Option(None, help="the month, 1 to 12 (default: this month, for monthly reports)"),
+) -> None:
+    """Write one report, every row, with Chinese column titles."""
+    from aggregates.base import DomainError
+    from api.exports import table_bytes
+    from commands.base import business_day, load_settings
+    from readmodels.org import current_settings
+    from readmodels.reports import REPORTS, run_report
+
+    format = output.suffix.lower().lstrip(".")
+    if format not in ("csv", "xlsx"):
+        console.print("[red]the output file must end in .csv or .xlsx[/red]")
+        raise typer.Exit(2)
+    service = _read_service()
+    try:
+        today = business_day(service.deps.clock.now(), load_settings(service.deps))
+        with service.store.engine.connect() as conn:
+            tree = current_settings(conn)["dictionaries"]["customer_types"]
+            try:
+                result = run_report(conn, AUDITOR, report_id, today=today, type_tree=tree, year=year, month=month,
+                                    page_size=None)
+            except DomainError as error:
+                console.print(f"[red]{error.message}[/red]")
+                raise typer.Exit(2) from None
+        columns = [(c.key, c.title, c.kind) for c in REPORTS[report_id].columns]
+        output.write_bytes(table_bytes(columns, result["rows"], format, sheet=report_id))
+        console.print(f"{report_id} {result['title']}: {result['total']} rows written to {output}")
+    finally:
+        service.close()
 
 
 @app.command()

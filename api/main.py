@@ -10,7 +10,8 @@ from fastapi.responses import PlainTextResponse
 
 from api import errors
 from api.deps import min_position
-from api.routes import admin, customers, identity, inbox, reports, sales, targets
+from api.oplog import OperationLogMiddleware
+from api.routes import admin, customers, identity, imports, inbox, reports, sales, targets
 from commands.bootstrap import Service, bootstrap
 from commands.config import Config
 
@@ -38,8 +39,9 @@ def create_app(service: Service | None = None, *, background: bool = True) -> Fa
     )
     app.state.service = service
     errors.install(app)
-    for router in (identity.router, customers.router, sales.router, targets.router, reports.router, inbox.router,
-                   admin.router):
+    app.add_middleware(OperationLogMiddleware, service=service, prefix=API_PREFIX)
+    for router in (identity.router, customers.router, imports.router, sales.router, targets.router,
+                   reports.router, inbox.router, admin.router):
         app.include_router(router, prefix=API_PREFIX)
     app.add_api_route("/healthz", admin.healthz, methods=["GET"], include_in_schema=False)
 

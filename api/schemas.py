@@ -242,6 +242,11 @@ class CustomerChange(Strict):
     reason: str = Field(default="", max_length=500)
 
 
+class RestoreIn(Strict):
+    version: int = Field(ge=1, description="the version whose fields come back")
+    reason: str = Field(default="", max_length=500)
+
+
 class ShareChange(Strict):
     add: list[str] = Field(default=[], max_length=100)
     remove: list[str] = Field(default=[], max_length=100)
@@ -843,3 +848,55 @@ class SweepOut(BaseModel):
     warned: int
     returned: int
     position: int
+
+
+class OperationEntry(BaseModel):
+    """One command as it reached the API (H-5, R-8)."""
+
+    id: int
+    at: datetime
+    actor_id: str | None
+    actor_name: str | None
+    method: str
+    operation: str = Field(description="method and route, e.g. POST /api/v1/customers/{customer_id}/claim")
+    path: str
+    target_id: str | None
+    status: int
+    outcome: Literal["accepted", "refused", "failed"]
+    error_code: str | None
+    message: str | None
+    position: int | None
+    duration_ms: int
+
+
+class ImportForm(BaseModel):
+    file: bytes = Field(json_schema_extra={"format": "binary"}, description="the CSV or XLSX template, filled in")
+    dry_run: bool = False
+
+
+class RowError(BaseModel):
+    row: int
+    field: str | None
+    code: str
+    message: str
+
+
+class ImportOut(BaseModel):
+    import_id: str
+    rows: int
+    accepted: int
+    dry_run: bool
+    errors: list[RowError]
+    position: int
+    rejects_url: str | None
+
+
+class ImportSummary(BaseModel):
+    id: str
+    actor_id: str
+    at: datetime
+    filename: str
+    dry_run: bool
+    rows: int
+    accepted: int
+    errors: list[RowError]

@@ -147,8 +147,13 @@ def prepare_info_change(cmd: ChangeCustomerInfo, changes: dict[str, Any], ctx: C
     _may_change(deps, actor, customer)
     old_name = customer.name
     customer.change_info(ctx, changes, cmd.reason, cmd.approved_by)
+    return [customer, *_move_name(deps, ctx, customer, old_name)]
+
+
+def _move_name(deps: Deps, ctx: Context, customer: Customer, old_name: str) -> list[Any]:
+    """C-2 after a rename: take the new name's reservation (or refuse), free the old one."""
     if CustomerName.id_for(customer.name) == CustomerName.id_for(old_name):
-        return [customer]
+        return []
     new_index = deps.store.find(CustomerName.id_for(customer.name), CustomerName)
     if new_index is None:
         new_index = CustomerName.reserve(ctx, customer.name, str(customer.id), customer.number)
@@ -157,7 +162,26 @@ def prepare_info_change(cmd: ChangeCustomerInfo, changes: dict[str, Any], ctx: C
     old_index = deps.store.find(CustomerName.id_for(old_name), CustomerName)
     if old_index is not None:
         old_index.free(ctx)
-    return [customer, new_index, old_index]
+    return [new_index, old_index]
+
+
+def restore_customer(customer_id: str, version: int, reason: str, actor: Viewer, deps: Deps) -> Result:
+    """H-4: an admin puts the customer's fields back to an earlier version, as a new event."""
+    if "admin" not in actor.roles:
+        raise Forbidden("forbidden", "only admins restore a customer")
+
+    def attempt() -> Result:
+        ctx = context(deps, actor)
+        customer = load_customer(deps, customer_id)
+        if not 1 <= version < customer.version:
+            raise Invalid("invalid_version", f"choose a version from 1 to {customer.version - 1}",
+                          field="version")
+        past = customer_at(deps, customer_id, version=version).view()
+        old_name = customer.name
+        customer.restore(ctx, version, past, reason)
+        return Result(save(deps, customer, *_move_name(deps, ctx, customer, old_name)), {"id": customer_id})
+
+    return retrying(attempt)
 
 
 def clean_changes(changes: dict[str, Any], deps: Deps) -> dict[str, Any]:

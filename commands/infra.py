@@ -7,12 +7,14 @@ from datetime import datetime
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import (
+    BigInteger,
     Column,
     DateTime,
     Integer,
     MetaData,
     String,
     Table,
+    Text,
     select,
     text,
     update,
@@ -29,6 +31,42 @@ credentials = Table(
     Column("password_hash", String(255), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
 )
+
+# H-5, R-8: every command over HTTP, accepted or refused. Append-only; not events, since a
+# refused command changes nothing in the domain.
+operation_log = Table(
+    "crm_operation_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("actor_id", String(36), index=True),
+    Column("method", String(10), nullable=False),
+    Column("operation", String(200), nullable=False),
+    Column("path", String(500), nullable=False),
+    Column("target_id", String(200)),
+    Column("status", Integer, nullable=False),
+    Column("outcome", String(10), nullable=False),
+    Column("error_code", String(64)),
+    Column("message", String(500)),
+    Column("position", BigInteger),
+    Column("duration_ms", Integer, nullable=False),
+)
+
+# C-13: one row per import: what was asked, what came of it, and the rows refused.
+imports = Table(
+    "crm_imports",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("actor_id", String(36), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("filename", String(200), nullable=False),
+    Column("dry_run", Integer, nullable=False),
+    Column("rows", Integer, nullable=False),
+    Column("accepted", Integer, nullable=False),
+    Column("errors", Text, nullable=False),
+    Column("rejected", Text, nullable=False),
+)
+
 
 sequences = Table(
     "crm_sequences",
@@ -98,14 +136,15 @@ class Sequences:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def next(self, name: str) -> int:
+    def next(self, name: str, count: int = 1) -> int:
+        """Draw `count` numbers at once; returns the last of them."""
         with self.engine.begin() as conn:
             value = conn.execute(
                 text(
-                    "INSERT INTO crm_sequences (name, value) VALUES (:name, 1) "
-                    "ON CONFLICT (name) DO UPDATE SET value = crm_sequences.value + 1 "
+                    "INSERT INTO crm_sequences (name, value) VALUES (:name, :count) "
+                    "ON CONFLICT (name) DO UPDATE SET value = crm_sequences.value + :count "
                     "RETURNING value"
                 ),
-                {"name": name},
+                {"name": name, "count": count},
             ).scalar_one()
         return int(value)

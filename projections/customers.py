@@ -95,8 +95,8 @@ def registered(w: Writer, e: Customer.Registered) -> None:
     _recount_shares(w, cid)
 
 
-@on(Customer.InfoChanged)
-def info_changed(w: Writer, e: Customer.InfoChanged) -> None:
+@on(Customer.InfoChanged, Customer.Restored)
+def info_changed(w: Writer, e: Any) -> None:
     _touch(w, e, **{c["field"]: c["new"] for c in e.changes})
 
 

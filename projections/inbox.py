@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
 from sqlalchemy import select, update
@@ -63,8 +64,8 @@ def customer_registered(w: Writer, e: Customer.Registered) -> None:
     w.conn.execute(w.inbox_customers.insert().values(id=str(e.originator_id), number=e.number, name=e.name))
 
 
-@inbox.on(Customer.InfoChanged)
-def customer_renamed(w: Writer, e: Customer.InfoChanged) -> None:
+@inbox.on(Customer.InfoChanged, Customer.Restored)
+def customer_renamed(w: Writer, e: Any) -> None:
     for change in e.changes:
         if change["field"] == "name":
             w.conn.execute(update(w.inbox_customers).where(w.inbox_customers.c.id == str(e.originator_id))

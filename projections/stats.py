@@ -132,13 +132,14 @@ def registered(w: Writer, e: Customer.Registered) -> None:
                {"customers": 1})
 
 
-def credited_for_registration(e: Customer.Registered) -> str:
-    """D-5: the person who registered the customer."""
-    return e.actor_id
+def credited_for_registration(e: Customer.Registered) -> str | None:
+    """D-5: the registrant, an import row's owner, nobody for a pool import (v1 events are
+    upcast to name the registrant)."""
+    return e.credited_to
 
 
-@on(Customer.InfoChanged)
-def info_changed(w: Writer, e: Customer.InfoChanged) -> None:
+@on(Customer.InfoChanged, Customer.Restored)
+def info_changed(w: Writer, e: Any) -> None:
     cid = str(e.originator_id)
     kept = ("name", "region", "type", "source", "status", "stage")
     values = {c["field"]: c["new"] for c in e.changes if c["field"] in kept}
@@ -146,10 +147,12 @@ def info_changed(w: Writer, e: Customer.InfoChanged) -> None:
         _change_customer(w, cid, **values)
     described = "；".join(f"{FIELD_NAMES.get(c['field'], c['field'])}: {_shown(c['old'])} → {_shown(c['new'])}"
                          for c in e.changes)
+    if isinstance(e, Customer.Restored):
+        described = f"恢复到版本 {e.version}：{described}"
     day = business_day(w, e.timestamp)
     w.conn.execute(w.fact_info_changes.insert().values(
         id=f"{cid}:{e.originator_version}", customer_id=cid, person_id=e.actor_id, at=e.timestamp,
-        description=described, approved_by=e.approved_by, **_when(day)))
+        description=described, approved_by=getattr(e, "approved_by", None), **_when(day)))
 
 
 def _shown(value: Any) -> str:

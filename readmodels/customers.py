@@ -149,6 +149,11 @@ def list_customers(
     return items, int(total)
 
 
+def customer_id_by_number(conn: Connection, number: str) -> str | None:
+    found = conn.execute(select(customers.c.id).where(customers.c.number == number)).scalar()
+    return str(found) if found else None
+
+
 def visit_photo(conn: Connection, customer_id: str, visit_id: str) -> str | None:
     return conn.execute(select(visits.c.photo).where(visits.c.customer_id == customer_id,
                                                      visits.c.visit_id == visit_id)).scalar()

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Annotated
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, status
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
 from aggregates.base import NotFound
 from api.deps import CurrentUser, ServiceDep, require
-from api.schemas import Health, SweepIn, SweepOut
+from api.exports import XLSX, table_download
+from api.schemas import Health, OperationEntry, Page, SweepIn, SweepOut
+from commands.base import as_utc, load_settings
 from commands.bootstrap import Service
 from commands.pool import sweep_pool
+from readmodels.oplog import COLUMNS as OPLOG_COLUMNS
+from readmodels.oplog import list_operations
 from readmodels.org import Viewer
 
 router = APIRouter(tags=["operations"])
@@ -82,6 +87,44 @@ def pool_sweep(service: ServiceDep, user: Annotated[Viewer, require("admin")],
     pool, owners inside the warning window are warned once. Idempotent for the same `now`."""
     done = sweep_pool(body.now if body else None, user, service.deps)
     return SweepOut(now=done.now, warned=done.warned, returned=done.returned, position=done.position)
+
+
+def _moment(value: date | datetime | None, service: Service, end: bool) -> datetime | None:
+    """A date means the business day (through its end for `to`); a bare datetime is business time."""
+    if value is None:
+        return None
+    settings = load_settings(service.deps)
+    if not isinstance(value, datetime):
+        value = datetime.combine(value + timedelta(days=1) if end else value, time())
+    return as_utc(value, settings)
+
+
+@router.get("/operation-log", response_model=Page[OperationEntry],
+            responses={200: {"content": {"text/csv": {}, XLSX: {}}}})
+def operation_log(
+    service: ServiceDep,
+    user: Annotated[Viewer, require("manager", "admin", "auditor")],
+    actor_id: Annotated[str | None, Query(max_length=36)] = None,
+    from_: Annotated[date | datetime | None, Query(alias="from")] = None,
+    to: date | datetime | None = None,
+    outcome: Literal["accepted", "refused", "failed"] | None = None,
+    operation: Annotated[str | None, Query(max_length=100)] = None,
+    target_id: Annotated[str | None, Query(max_length=200)] = None,
+    format: Literal["json", "csv", "xlsx"] = "json",
+    page: Annotated[int, Query(ge=1, le=100000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> Any:
+    """Every command, accepted or refused, newest first (H-5, R-8): searchable by actor, period
+    (`from`, `to`: dates or datetimes), outcome, operation and target; CSV or XLSX with `format`.
+    Admins and auditors read all of it, managers their people's."""
+    with service.store.engine.connect() as conn:
+        items, total = list_operations(
+            conn, user, actor_id=actor_id, start=_moment(from_, service, False), end=_moment(to, service, True),
+            outcome=outcome, operation=operation, target_id=target_id, page=page,
+            page_size=page_size if format == "json" else None)
+    if format != "json":
+        return table_download(OPLOG_COLUMNS, items, "operation-log", "操作日志", format)
+    return {"items": items, "total": total, "page": page, "page_size": page_size}
 
 
 @router.get("/metrics", response_class=PlainTextResponse)

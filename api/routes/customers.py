@@ -10,7 +10,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile as StarletteUpload
 
 from aggregates.base import DomainError, Forbidden, NotFound
 from aggregates.settings import type_with_subtypes
@@ -34,11 +33,13 @@ from api.schemas import (
     Page,
     Pending,
     Reason,
+    RestoreIn,
     ShareChange,
     Transfer,
     VisitCreated,
     VisitIn,
 )
+from api.uploads import read_form
 from commands import approvals
 from commands import customers as cmd
 from commands.base import parse_uuid
@@ -187,6 +188,14 @@ def change(service: ServiceDep, customer_id: str, body: CustomerChange, user: Cu
                                                          position=result.position).model_dump())
 
 
+@router.post("/{customer_id}/restore", response_model=Done)
+def restore(service: ServiceDep, customer_id: str, body: RestoreIn,
+            user: Annotated[Viewer, require("admin")]) -> Done:
+    """Put the customer's fields back to those of an earlier version (H-4): a new event; the
+    history keeps every version."""
+    return Done(position=cmd.restore_customer(customer_id, body.version, body.reason, user, service.deps).position)
+
+
 @router.post("/{customer_id}/share", response_model=Done)
 def share(service: ServiceDep, customer_id: str, body: ShareChange, user: CurrentUser) -> Done:
     """Share with or unshare from named people (C-4)."""
@@ -263,25 +272,6 @@ VISIT_BODY = {
 }
 
 
-async def _upload(request: Request, file_field: str, service: Service) -> tuple[dict[str, str], bytes | None]:
-    """The form's text fields (blank ones dropped) and the named file's bytes, read no
-    further than the photo limit allows."""
-    try:
-        form = await request.form(max_files=1, max_fields=20)
-    except Exception:
-        raise DomainError("validation_error", "not a readable multipart form") from None
-    fields: dict[str, str] = {}
-    data = None
-    for key, value in form.multi_items():
-        if isinstance(value, StarletteUpload):
-            if key != file_field:
-                raise DomainError("validation_error", f"unexpected file field {key}", field=key)
-            data = await value.read(service.deps.max_photo_bytes + 1)
-        elif value != "":
-            fields[key] = value
-    return fields, data
-
-
 @router.post("/{customer_id}/visits", response_model=VisitCreated, status_code=status.HTTP_201_CREATED,
              openapi_extra=VISIT_BODY)
 async def visit(request: Request, service: ServiceDep, customer_id: str, user: CurrentUser) -> VisitCreated:
@@ -290,8 +280,9 @@ async def visit(request: Request, service: ServiceDep, customer_id: str, user: C
     than `late_entry_hours` after it happened is flagged `late_entry`."""
     photo = None
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        fields, photo = await _upload(request, "photo", service)
-        body = _validated(VisitIn, fields)
+        form = await read_form(request, "photo", service.deps.max_photo_bytes)
+        photo = form.data
+        body = _validated(VisitIn, form.fields)
     else:
         try:
             raw = await request.json()
@@ -323,7 +314,7 @@ LOGO_BODY = {
 @router.put("/{customer_id}/logo", response_model=Done, openapi_extra=LOGO_BODY)
 async def logo(request: Request, service: ServiceDep, customer_id: str, user: CurrentUser) -> Done:
     """Set the customer's logo photo: a JPEG in the multipart field `logo`, stored by its sha256."""
-    _, data = await _upload(request, "logo", service)
+    data = (await read_form(request, "logo", service.deps.max_photo_bytes)).data
     if data is None:
         raise DomainError("validation_error", "attach the logo as a JPEG file", field="logo")
     result = await run_in_threadpool(cmd.change_logo, customer_id, data, user, service.deps)

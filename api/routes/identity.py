@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 
 from api.deps import CurrentUser, ServiceDep, issue_token, require
@@ -37,9 +37,12 @@ router = APIRouter()
 
 
 @router.post("/auth/token", response_model=Token, tags=["identity"])
-def sign_in(service: ServiceDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
+def sign_in(request: Request, service: ServiceDep,
+            form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
     """Exchange username and password for a bearer token."""
+    request.state.op_target = form.username.strip().casefold()[:64]
     person_id = service.deps.credentials.verify(form.username, form.password)
+    request.state.op_actor = person_id
     if person_id is None:
         raise ApiError(401, "invalid_credentials", "wrong username or password",
                        headers={"WWW-Authenticate": "Bearer"})

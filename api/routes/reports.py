@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import io
-from decimal import Decimal
 from functools import lru_cache
 from typing import Annotated, Any, Literal
-from urllib.parse import quote
 
-import pandas as pd
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import HTMLResponse
 
 from aggregates.base import NotFound
 from api.deps import CurrentUser, ServiceDep
 from api.errors import ApiError
+from api.exports import table_download
 from api.report_models import AnyReport, CatalogueEntry
 from api.report_page import report_page
 from commands.base import business_day, load_settings
@@ -92,37 +89,11 @@ def get_report(
 
 def _export(result: dict[str, Any], format: str) -> Response:
     spec = rm.REPORTS[result["id"]]
-    columns = [c for c in spec.columns if c.exported]
-    frame = pd.DataFrame([[_cell(row[c.key], c.kind) for c in columns] for row in result["rows"]],
-                         columns=[c.title for c in columns])
     period = result["period"]
     stem = result["id"] + (f"_{period['year']}" + (f"-{period['month']:02d}" if period["month"] else "")
                            if period else "")
-    filename = f"{stem}_{result['title']}.{format}"
-    disposition = f"attachment; filename=\"{stem}.{format}\"; filename*=UTF-8''{quote(filename)}"
-    if format == "csv":
-        # A byte-order mark, so spreadsheet programs read the Chinese titles as UTF-8.
-        return Response(frame.to_csv(index=False).encode("utf-8-sig"), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": disposition})
-    out = io.BytesIO()
-    with pd.ExcelWriter(out, engine="openpyxl") as writer:
-        frame.to_excel(writer, index=False, sheet_name=result["id"])
-    return Response(out.getvalue(),
-                    media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": disposition})
-
-
-def _cell(value: Any, kind: str) -> Any:
-    """Numbers as exact decimals (a spreadsheet sums them), yes/no in words, times ISO."""
-    if value is None:
-        return None
-    if kind in ("money", "quantity", "share"):
-        return Decimal(value)
-    if kind == "bool":
-        return "是" if value else "否"
-    if kind == "datetime":
-        return value.isoformat()
-    return value
+    columns = [(c.key, c.title, c.kind) for c in spec.columns]
+    return table_download(columns, result["rows"], stem, f"{stem}_{result['title']}", format)
 
 
 @router.get("/reports/{report_id}/view", response_class=HTMLResponse)

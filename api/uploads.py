@@ -1,0 +1,36 @@
+"""Multipart forms with one file, read no further than a limit allows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+from starlette.datastructures import UploadFile
+
+from aggregates.base import DomainError
+
+
+@dataclass
+class Form:
+    fields: dict[str, str]
+    data: bytes | None
+    filename: str | None
+
+
+async def read_form(request: Request, file_field: str, max_bytes: int) -> Form:
+    """The form's text fields (blank ones dropped) and the named file; a file longer than
+    `max_bytes` comes back one byte longer, for the caller to refuse."""
+    try:
+        form = await request.form(max_files=1, max_fields=20)
+    except Exception:
+        raise DomainError("validation_error", "not a readable multipart form") from None
+    fields: dict[str, str] = {}
+    data, filename = None, None
+    for key, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            if key != file_field:
+                raise DomainError("validation_error", f"unexpected file field {key}", field=key)
+            data, filename = await value.read(max_bytes + 1), value.filename
+        elif value != "":
+            fields[key] = value
+    return Form(fields, data, filename)
