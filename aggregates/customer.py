@@ -368,6 +368,9 @@ class Customer(CrmAggregate):
                 raise Invalid("unknown_field", f"{field} cannot be changed", field=field)
             if field == "status" and new not in SETTABLE_STATUSES:
                 raise Invalid("invalid_status", f"status cannot be set to {new}", field="status")
+            if field == "status" and self.status == "dealt" and new != "dealt":
+                # Dealt comes from deals (C-12); an edit would put it back under the cap and the sweep.
+                raise Conflict("dealt", "a dealt customer keeps its status", field="status")
             if field == "name" and not (new or "").strip():
                 raise Invalid("validation_error", "name is required", field="name")
             old = getattr(self, field)
@@ -586,6 +589,7 @@ class Customer(CrmAggregate):
 
     def record_invoice(self, ctx: Context, contract_id: str, invoice_id: str, amount: Decimal,
                        invoiced_on: date) -> None:
+        self._check_live()
         self._record(ctx, self.InvoiceRecorded, contract_id=contract_id, invoice_id=invoice_id,
                      amount=amount, invoiced_on=invoiced_on)
 

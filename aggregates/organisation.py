@@ -232,6 +232,18 @@ class Salesperson(CrmAggregate):
                     s.claims_that_day = 0
                 s.claims_that_day += 1
 
+    class DealtClaimed(CrmAggregate.Event):
+        """A dealt customer claimed: not held against the cap, but a claim of the day (C-5)."""
+
+        customer_id: str
+        day: str
+
+        def apply(self, s: Salesperson) -> None:
+            if s.claim_day != self.day:
+                s.claim_day = self.day
+                s.claims_that_day = 0
+            s.claims_that_day += 1
+
     class CustomerLeft(CrmAggregate.Event):
         customer_id: str
         how: str
@@ -267,11 +279,13 @@ class Salesperson(CrmAggregate):
         cap: int,
         day: str,
         daily_limit: int | None = None,
+        counted: bool = True,
     ) -> None:
-        """Take a customer into hand; refuses past the cap (P-3) or the daily claim limit (C-5)."""
+        """Take a customer into hand; refuses past the cap (P-3) or the daily claim limit (C-5).
+        A customer that is not `counted` (a dealt one) is not held against the cap."""
         if customer_id in self.held:
             return
-        if len(self.held) >= cap:
+        if counted and len(self.held) >= cap:
             raise Conflict(
                 "cap_reached",
                 f"the salesperson holds {len(self.held)} customers, the limit is {cap}",
@@ -285,7 +299,10 @@ class Salesperson(CrmAggregate):
                     f"at most {daily_limit} claims a day",
                     details={"daily_claim_limit": daily_limit},
                 )
-        self._record(ctx, self.CustomerTaken, customer_id=customer_id, how=how, day=day)
+        if counted:
+            self._record(ctx, self.CustomerTaken, customer_id=customer_id, how=how, day=day)
+        elif how == "claim" and daily_limit is not None:
+            self._record(ctx, self.DealtClaimed, customer_id=customer_id, day=day)
 
     def let_go(self, ctx: Context, customer_id: str, how: str) -> None:
         if customer_id in self.held:

@@ -249,10 +249,11 @@ def claim_customer(customer_id: str, actor: Viewer, deps: Deps) -> Result:
         customer = load_customer(deps, customer_id)
         profile = load_salesperson(deps, actor.person_id)
         customer.claim(ctx, actor.person_id, int(settings.rules["reclaim_cooldown_days"] or 0))
+        # P-3: a dealt customer does not count against the cap; the daily limit still counts it.
         profile.take(
             ctx, customer_id, how="claim", cap=cap_of(profile, settings),
             day=business_day(ctx.at, settings).isoformat(),
-            daily_limit=settings.rules.get("daily_claim_limit"),
+            daily_limit=settings.rules.get("daily_claim_limit"), counted=customer.status != "dealt",
         )
         return Result(save(deps, customer, profile), {"id": customer_id})
 

@@ -200,3 +200,28 @@ def test_contract_limits_count_split_lines_together() -> None:
         c.check_return("d1", two)
     assert back.value.code == "over_returned"
     c.check_return("d1", two[:1])
+
+
+def test_a_dealt_customer_keeps_its_status_and_a_closed_one_takes_no_invoice() -> None:
+    from datetime import date
+    from decimal import Decimal
+
+    c = customer()
+    c.record_deal(ctx(), "c1", "HT-1", Decimal("10.00"), date(2026, 11, 1))
+    with pytest.raises(Conflict) as refused:
+        c.change_info(ctx(), {"status": "lost"}, "")
+    assert refused.value.code == "dealt"
+    pooled = customer(owner=None)
+    pooled.delete(ctx())
+    with pytest.raises(Conflict):
+        pooled.record_invoice(ctx(), "c1", "i1", Decimal("1.00"), date(2026, 11, 1))
+
+
+def test_claiming_a_dealt_customer_is_not_held_against_the_cap_but_counts_for_the_day() -> None:
+    s = Salesperson.create(ctx(), "bob", 1, None)
+    s.take(ctx(), "c1", how="claim", cap=1, day="2026-11-01", daily_limit=2)
+    s.take(ctx(), "dealt", how="claim", cap=1, day="2026-11-01", daily_limit=2, counted=False)
+    assert s.held == ["c1"] and s.claims_that_day == 2
+    with pytest.raises(Conflict) as refused:
+        s.take(ctx(), "dealt2", how="claim", cap=1, day="2026-11-01", daily_limit=2, counted=False)
+    assert refused.value.code == "daily_claim_limit"
