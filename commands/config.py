@@ -16,7 +16,7 @@ class Config(BaseSettings):
     secret_key: str = DEV_SECRET
     token_minutes: int = 12 * 60
     redis_url: str = "redis://127.0.0.1:6379/0"
-    projection_batch: int = 500
+    projection_batch: int = 1000
     # Seconds between catch-up polls of the in-process background projector.
     poll_seconds: float = 1.0
     # Minutes between scheduled pool sweeps; 0 turns the schedule off.

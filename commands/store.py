@@ -64,6 +64,18 @@ def open_store(database_url: str) -> EventStore:
         @sa_event.listens_for(store.engine, "connect")
         def _busy_timeout(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.execute("PRAGMA busy_timeout = 30000")
+            # Write-ahead logging: readers and the one writer no longer block each other.
+            dbapi_connection.execute("PRAGMA journal_mode = WAL")
 
         store.engine.dispose()
+    elif store.engine.dialect.name == "postgresql":
+        # The engine is made by the persistence module, which takes no engine options. Batch
+        # the executemany statements that SQLAlchemy does not send as one multi-row INSERT
+        # (the projections' upserts): pages of rows per round trip instead of one row each.
+        from sqlalchemy.dialects.postgresql.psycopg2 import EXECUTEMANY_VALUES_PLUS_BATCH
+
+        dialect: Any = store.engine.dialect
+        dialect.executemany_mode = EXECUTEMANY_VALUES_PLUS_BATCH
+        dialect.executemany_batch_page_size = 500
+        dialect.supports_sane_multi_rowcount = False
     return store

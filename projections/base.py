@@ -10,12 +10,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from eventsourcing.utils import get_topic
-from sqlalchemy import MetaData, Table, case, delete, func, inspect, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import MetaData, Table, delete, func, inspect, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.elements import quoted_name
 
 from commands.store import EventStore
+from projections.writer import Writer
 from readmodels.tables import projection_state, state_metadata
 
 log = logging.getLogger("crm.projections")
@@ -42,38 +42,6 @@ def physical_tables(logical: list[Table], version: int) -> dict[str, Table]:
     return tables
 
 
-class Writer:
-    """What a handler writes through: the transaction and this version's tables,
-    by their logical names without the `rm_` prefix (`w.customers`)."""
-
-    def __init__(self, conn: Connection, tables: dict[str, Table]) -> None:
-        self.conn = conn
-        self._tables = tables
-        # Lives for one batch: handlers keep lookups here (the time zone, say).
-        self.cache: dict[str, Any] = {}
-
-    def __getattr__(self, name: str) -> Table:
-        try:
-            return self._tables["rm_" + name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
-def upsert_add(w: Writer, table: Table, key: dict[str, Any], add: dict[str, Any],
-               latest: dict[str, Any] | None = None) -> None:
-    """Insert the row, or add the given amounts to the row with that key and keep the later of
-    the `latest` values (SQLite and PostgreSQL)."""
-    latest = latest or {}
-    values = {c.name: 0 for c in table.columns if c.name not in key}
-    values.update(add)
-    values.update(latest)
-    insert = (postgresql.insert if w.conn.dialect.name == "postgresql" else sqlite.insert)(table)
-    changes: dict[str, Any] = {name: table.c[name] + insert.excluded[name] for name in add}
-    changes.update({name: case((insert.excluded[name] > table.c[name], insert.excluded[name]),
-                               else_=table.c[name]) for name in latest})
-    w.conn.execute(insert.values(**key, **values).on_conflict_do_update(index_elements=list(key), set_=changes))
-
-
 class Projection:
     """A named read model: its tables and the handlers for the events it cares about."""
 
@@ -81,7 +49,16 @@ class Projection:
         self.name = name
         self.tables = tables
         self.handlers: dict[str, Handler] = {}
+        self.preloads: dict[str, list[tuple[str, str | None, Callable[[Any], Any]]]] = {}
         self._versions: dict[int, dict[str, Table]] = {}
+
+    def preload(self, table: Table, key: Callable[[Any], Any], *event_classes: type,
+                column: str | None = None) -> None:
+        """Before a batch, read the rows of `table` that these events will touch, by its
+        one-column primary key or by `column` (for `select_by`), in one query per batch
+        instead of one per event."""
+        for cls in event_classes:
+            self.preloads.setdefault(get_topic(cls), []).append((table.name, column, key))
 
     def on(self, *event_classes: type) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
@@ -106,6 +83,8 @@ class Projector:
         self.store = store
         self.projections = {p.name: p for p in projections}
         self.batch = batch
+        # A rebuild has the whole store to read: bigger batches, fewer transactions.
+        self.rebuild_batch = max(batch, 2000)
         self._lock = threading.Lock()
 
     @property
@@ -116,6 +95,7 @@ class Projector:
 
     def setup(self) -> None:
         state_metadata.create_all(self.store.engine)
+        changed = []
         for projection in self.projections.values():
             with self.store.engine.begin() as conn:
                 version = self._live_version(conn, projection.name)
@@ -128,9 +108,11 @@ class Projector:
                     table.create(conn, checkfirst=True)
                 self._point_views(conn, projection, version, replace=False)
             if self._schema_changed(projection, version):
-                # The code's tables differ from the live version's: build the new shape from the events.
-                log.warning("read model %s changed shape; rebuilding it", projection.name)
-                self.rebuild(projection.name)
+                changed.append(projection.name)
+        if changed:
+            # The code's tables differ from the live versions': build the new shape from the events.
+            log.warning("read models %s changed shape; rebuilding them", ", ".join(changed))
+            self.rebuild_all(changed)
 
     def _schema_changed(self, projection: Projection, version: int) -> bool:
         inspector = inspect(self.store.engine)
@@ -162,68 +144,100 @@ class Projector:
     # ---- catching up ------------------------------------------------------------------------
 
     def catch_up(self) -> int:
-        """Run every projection's live version to the head; the lowest position reached."""
+        """Run every projection's live version to the head; the lowest position reached.
+        One pass over the events serves every projection, each event decoded once; the
+        state rows are locked for each batch, so two runners never apply an event twice."""
         with self._lock:
-            return min((self._run_live(p) for p in self.projections.values()), default=0)
+            while True:
+                with self.store.engine.begin() as conn:
+                    rows = conn.execute(
+                        select(projection_state.c.name, projection_state.c.version, projection_state.c.position)
+                        .where(projection_state.c.live.is_(True), projection_state.c.name.in_(self.names))
+                        .order_by(projection_state.c.name).with_for_update()
+                    ).all()
+                    targets = {row.name: (int(row.version), int(row.position)) for row in rows}
+                    reached, count = self._apply_batch(conn, targets)
+                if count < self.batch:
+                    return reached
 
-    def _run_live(self, projection: Projection) -> int:
-        while True:
-            with self.store.engine.begin() as conn:
-                row = conn.execute(
-                    select(projection_state.c.version, projection_state.c.position)
-                    .where(projection_state.c.name == projection.name, projection_state.c.live.is_(True))
-                    .with_for_update()
-                ).one()
-                position, count = self._apply_batch(conn, projection, row.version, row.position)
-            if count < self.batch:
-                return position
-
-    def _apply_batch(
-        self, conn: Connection, projection: Projection, version: int, position: int
-    ) -> tuple[int, int]:
-        """Apply the events after `position` to `version`'s tables and move its position,
-        in the caller's transaction."""
-        notifications = self.store.recorder.select_notifications(start=position + 1, limit=self.batch)
+    def _apply_batch(self, conn: Connection, targets: dict[str, tuple[int, int]],
+                     batch: int | None = None) -> tuple[int, int]:
+        """Apply the next batch of events to the given projections (name → version, position)
+        and move their positions, in the caller's transaction. Returns the lowest position
+        now reached and how many events were read."""
+        if not targets:
+            return 0, 0
+        start = min(position for _, position in targets.values())
+        notifications = self.store.recorder.select_notifications(start=start + 1, limit=batch or self.batch)
         if not notifications:
-            return int(position), 0
-        writer = Writer(conn, projection.tables_of(version))
-        for notification in notifications:
-            handler = projection.handlers.get(notification.topic)
-            if handler is not None:
-                handler(writer, self.store.mapper.to_domain_event(notification))
-        last = notifications[-1].id
-        conn.execute(
-            update(projection_state)
-            .where(projection_state.c.name == projection.name, projection_state.c.version == version)
-            .values(position=last)
-        )
-        return int(last), len(notifications)
+            return start, 0
+        writers = {name: Writer(conn, self.projections[name].tables_of(version))
+                   for name, (version, _) in targets.items()}
+        wanted = {name: self.projections[name] for name in targets}
+        # Decode each event once, and only if some projection handles it.
+        events = [(n, self.store.mapper.to_domain_event(n)) for n in notifications
+                  if any(n.topic in p.handlers for p in wanted.values())]
+        for name, projection in wanted.items():
+            self._preload(writers[name], projection, [(n.topic, e) for n, e in events if n.id > targets[name][1]])
+        for notification, event in events:
+            for name, projection in wanted.items():
+                handler = projection.handlers.get(notification.topic)
+                if handler is not None and notification.id > targets[name][1]:
+                    handler(writers[name], event)
+        last = int(notifications[-1].id)
+        for name, (version, position) in targets.items():
+            writers[name].flush()
+            conn.execute(update(projection_state)
+                         .where(projection_state.c.name == name, projection_state.c.version == version)
+                         .values(position=max(position, last)))
+        return last, len(notifications)
+
+    @staticmethod
+    def _preload(writer: Writer, projection: Projection, events: list[tuple[str, Any]]) -> None:
+        keys: dict[tuple[str, str | None], set[Any]] = {}
+        for topic, event in events:
+            for table_name, column, key in projection.preloads.get(topic, []):
+                value = key(event)
+                if value is not None:
+                    keys.setdefault((table_name, column), set()).add(value)
+        for (table_name, column), values in keys.items():
+            table = getattr(writer, table_name.removeprefix("rm_"))
+            if column is None:
+                writer.preload(table, [(v,) for v in values])
+            else:
+                writer.preload_where(table, column, list(values))
 
     # ---- rebuilding ---------------------------------------------------------------------------
 
     def rebuild(self, name: str, progress: Progress | None = None) -> int:
-        """Build the next version from position 0 while readers read the live one, then
-        switch the views to it in one transaction and drop the old version. Returns the
-        new version."""
-        projection = self.projections[name]
+        """Rebuild one projection (see `rebuild_all`); returns its new version."""
+        return self.rebuild_all([name], progress)[name]
+
+    def rebuild_all(self, names: Iterable[str] | None = None, progress: Progress | None = None) -> dict[str, int]:
+        """Build the next version of each projection from position 0 in one pass over the
+        events, while readers read the live versions; then switch each one's views to its
+        new version in one transaction and drop the old version. Returns the new versions."""
+        chosen = list(names or self.names)
         report = progress or (lambda position, head: None)
-        version = self._start_version(projection)
+        versions = {name: self._start_version(self.projections[name]) for name in chosen}
         position = 0
         while True:
             with self.store.engine.begin() as conn:
-                position, count = self._apply_batch(conn, projection, version, position)
+                position, count = self._apply_batch(conn, {n: (versions[n], position) for n in chosen},
+                                                    self.rebuild_batch)
             report(position, self.store.head())
-            if count < self.batch:
+            if count < self.rebuild_batch:
                 break
-        old = self._switch(projection, version, position)
-        report(self.positions()[name], self.store.head())
-        if old is not None:
-            with self.store.engine.begin() as conn:
-                conn.execute(delete(projection_state).where(
-                    projection_state.c.name == name, projection_state.c.version == old))
-                for table in projection.tables_of(old).values():
-                    table.drop(conn, checkfirst=True)
-        return version
+        for name in chosen:
+            old = self._switch(self.projections[name], versions[name], position)
+            if old is not None:
+                with self.store.engine.begin() as conn:
+                    conn.execute(delete(projection_state).where(
+                        projection_state.c.name == name, projection_state.c.version == old))
+                    for table in self.projections[name].tables_of(old).values():
+                        table.drop(conn, checkfirst=True)
+        report(min(self.positions().values(), default=0), self.store.head())
+        return versions
 
     def _start_version(self, projection: Projection) -> int:
         with self.store.engine.begin() as conn:
@@ -256,7 +270,7 @@ class Projector:
             ).scalar()
             # Events committed since the last batch go in before the switch, inside it.
             while True:
-                position, count = self._apply_batch(conn, projection, version, position)
+                position, count = self._apply_batch(conn, {projection.name: (version, position)})
                 if count < self.batch:
                     break
             # State rows first: on SQLite this DML opens the transaction the view DDL joins.

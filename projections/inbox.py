@@ -6,32 +6,32 @@ from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
-from sqlalchemy import select, update
-
 from aggregates.approval import KINDS, Approval
 from aggregates.customer import Customer
 from aggregates.problem import ProblemReport
-from projections.base import Projection, Writer
+from projections.base import Projection
+from projections.writer import Writer
 from readmodels.tables import approvals, inbox_customers, notifications
 
 inbox = Projection("inbox", [approvals, notifications, inbox_customers])
+inbox.preload(approvals, lambda e: str(e.originator_id), Approval.Decided)
+inbox.preload(inbox_customers, lambda e: str(e.originator_id), Customer.InfoChanged, Customer.Restored,
+              Customer.PoolWarned, Customer.ReturnedToPool, Customer.Transferred, Customer.Assigned)
+inbox.preload(inbox_customers, lambda e: e.customer_id, ProblemReport.Reported)
 STATUS_WORDS = {"approved": "已批准", "rejected": "已驳回", "withdrawn": "已撤回"}
 
 
 def notify(w: Writer, source: str, person_id: str, kind: str, text: str, ref_id: str, at: datetime) -> None:
     """One notification; its id derives from the event, so a rebuild gives the same ids."""
     nid = str(uuid5(NAMESPACE_URL, f"urn:crm:notification:{source}:{person_id}"))
-    w.conn.execute(w.notifications.insert().values(id=nid, person_id=person_id, kind=kind, text=text,
-                                                   ref_id=ref_id, created_at=at))
+    w.append(w.notifications, id=nid, person_id=person_id, kind=kind, text=text, ref_id=ref_id, created_at=at)
 
 
 @inbox.on(Approval.Requested)
 def requested(w: Writer, e: Approval.Requested) -> None:
     aid = str(e.originator_id)
-    w.conn.execute(w.approvals.insert().values(
-        id=aid, kind=e.kind, target_id=e.target_id, summary=e.summary, payload=_plain(e.payload),
-        requester_id=e.actor_id, approver_ids=list(e.approver_ids), status="pending", requested_at=e.timestamp,
-    ))
+    w.put(w.approvals, id=aid, kind=e.kind, target_id=e.target_id, summary=e.summary, payload=_plain(e.payload),
+          requester_id=e.actor_id, approver_ids=list(e.approver_ids), status="pending", requested_at=e.timestamp)
     for person_id in e.approver_ids:
         notify(w, f"{aid}:1", person_id, "approval_requested",
                f"待审批：{KINDS.get(e.kind, e.kind)} — {e.summary}", aid, e.timestamp)
@@ -40,19 +40,17 @@ def requested(w: Writer, e: Approval.Requested) -> None:
 @inbox.on(Approval.Decided)
 def decided(w: Writer, e: Approval.Decided) -> None:
     aid = str(e.originator_id)
-    w.conn.execute(update(w.approvals).where(w.approvals.c.id == aid).values(
-        status=e.status, decided_by=e.actor_id, decided_at=e.timestamp, comment=e.comment))
-    if e.status in ("approved", "rejected"):
-        row = w.conn.execute(select(w.approvals.c.requester_id, w.approvals.c.kind, w.approvals.c.summary)
-                             .where(w.approvals.c.id == aid)).one()
-        notify(w, f"{aid}:{e.originator_version}", row.requester_id, "approval_decided",
-               f"{STATUS_WORDS[e.status]}：{KINDS.get(row.kind, row.kind)} — {row.summary}", aid, e.timestamp)
+    row = w.set(w.approvals, (aid,), status=e.status, decided_by=e.actor_id, decided_at=e.timestamp,
+                comment=e.comment)
+    if row is not None and e.status in ("approved", "rejected"):
+        notify(w, f"{aid}:{e.originator_version}", row["requester_id"], "approval_decided",
+               f"{STATUS_WORDS[e.status]}：{KINDS.get(row['kind'], row['kind'])} — {row['summary']}", aid,
+               e.timestamp)
 
 
 def _customer(w: Writer, customer_id: str) -> str:
-    row = w.conn.execute(select(w.inbox_customers.c.number, w.inbox_customers.c.name)
-                         .where(w.inbox_customers.c.id == customer_id)).first()
-    return f"{row.name}（{row.number}）" if row else customer_id
+    row = w.get(w.inbox_customers, customer_id)
+    return f"{row['name']}（{row['number']}）" if row else customer_id
 
 
 def _source(e: object) -> str:
@@ -61,17 +59,14 @@ def _source(e: object) -> str:
 
 @inbox.on(Customer.Registered)
 def customer_registered(w: Writer, e: Customer.Registered) -> None:
-    w.conn.execute(w.inbox_customers.insert().values(id=str(e.originator_id), number=e.number, name=e.name))
+    w.put(w.inbox_customers, id=str(e.originator_id), number=e.number, name=e.name)
 
 
 @inbox.on(Customer.InfoChanged, Customer.Restored)
 def customer_renamed(w: Writer, e: Any) -> None:
     for change in e.changes:
         if change["field"] == "name":
-            w.conn.execute(update(w.inbox_customers).where(w.inbox_customers.c.id == str(e.originator_id))
-                           .values(name=change["new"]))
-
-
+            w.set(w.inbox_customers, (str(e.originator_id),), name=change["new"])
 @inbox.on(Customer.PoolWarned)
 def pool_warned(w: Writer, e: Customer.PoolWarned) -> None:
     cid = str(e.originator_id)

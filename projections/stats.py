@@ -9,12 +9,11 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
-
 from aggregates.contract import Contract
 from aggregates.customer import Customer
 from aggregates.settings import DEFAULT_RULES, Settings
-from projections.base import Projection, Writer, upsert_add
+from projections.base import Projection
+from projections.writer import Writer
 from readmodels.tables import (
     agg_customers_now,
     agg_deals_region,
@@ -46,6 +45,17 @@ stats = Projection("stats", [
     agg_customers_now, agg_product_month, agg_returns_region,
 ])
 on = stats.on
+
+
+def _originator(e: Any) -> str:
+    return str(e.originator_id)
+
+
+stats.preload(stat_customers, _originator, Customer.InfoChanged, Customer.Restored, Customer.Claimed,
+              Customer.Transferred, Customer.Assigned, Customer.ReturnedToPool, Customer.Deleted,
+              Customer.VisitRecorded, Customer.DealRecorded, Customer.PaymentRecorded)
+stats.preload(stat_customers, lambda e: e.customer_id, Contract.Signed)
+stats.preload(stat_contracts, _originator, Contract.Delivered, Contract.Exchanged, Contract.Returned)
 # The customer fields the current-customer counts (S-12..S-16) are kept by.
 NOW_KEYS = ("owner_id", "status", "stage", "type", "source")
 FIELD_NAMES = {"name": "名称", "type": "类型", "source": "来源", "region": "区域", "address": "地址",
@@ -54,8 +64,8 @@ FIELD_NAMES = {"name": "名称", "type": "类型", "source": "来源", "region":
 
 def _zone(w: Writer) -> ZoneInfo:
     if "tz" not in w.cache:
-        stored = w.conn.execute(select(w.stat_settings.c.timezone)).scalar()
-        w.cache["tz"] = ZoneInfo(stored or DEFAULT_RULES["timezone"])
+        stored = w.get(w.stat_settings, 1)
+        w.cache["tz"] = ZoneInfo(stored["timezone"] if stored else DEFAULT_RULES["timezone"])
     zone: ZoneInfo = w.cache["tz"]
     return zone
 
@@ -73,45 +83,50 @@ def _key(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def _customer(w: Writer, customer_id: str) -> Any:
-    return w.conn.execute(select(w.stat_customers).where(w.stat_customers.c.id == customer_id)).first()
+def _customer(w: Writer, customer_id: str) -> dict[str, Any]:
+    found = w.get(w.stat_customers, customer_id)
+    # Every customer event follows its registration; an empty row keeps a damaged store readable.
+    return found if found is not None else {"region": None, "type": None, "source": None, "status": "potential"}
 
 
-def _contract(w: Writer, contract_id: str) -> Any:
-    return w.conn.execute(select(w.stat_contracts).where(w.stat_contracts.c.id == contract_id)).first()
+def _contract(w: Writer, contract_id: str) -> dict[str, Any]:
+    found = w.get(w.stat_contracts, contract_id)
+    assert found is not None, f"contract {contract_id} before its signing"
+    return found
 
 
-def _count(w: Writer, person_id: str | None, day: date, **add: Any) -> None:
+def _count(w: Writer, person_id: str | None, day: date, **amounts: Any) -> None:
     """Per person: by day (targets, work reports) and by month (reports)."""
     if person_id:
-        upsert_add(w, w.stat_person_day, {"person_id": person_id, "day": day}, add)
-        upsert_add(w, w.agg_person_month, {"person_id": person_id, "year": day.year, "month": day.month}, add)
+        w.add(w.stat_person_day, {"person_id": person_id, "day": day}, **amounts)
+        w.add(w.agg_person_month, {"person_id": person_id, "year": day.year, "month": day.month}, **amounts)
 
 
-def _now_key(row: Any) -> dict[str, str]:
-    return {name: _key(getattr(row, name)) for name in NOW_KEYS}
+def _now_key(row: dict[str, Any]) -> dict[str, str]:
+    return {name: _key(row[name]) for name in NOW_KEYS}
 
 
 def _change_customer(w: Writer, customer_id: str, **values: Any) -> None:
     """Change the customer's current fields and move it between the S-12..S-16 counts."""
-    before = _customer(w, customer_id)
-    if before is None:
+    row = w.get(w.stat_customers, customer_id)
+    if row is None:
         return
-    w.conn.execute(update(w.stat_customers).where(w.stat_customers.c.id == customer_id).values(**values))
-    after = _customer(w, customer_id)
-    if (_now_key(before), before.deleted) == (_now_key(after), after.deleted):
+    before, was_deleted = _now_key(row), row["deleted"]
+    w.set(w.stat_customers, (customer_id,), **values)
+    after, is_deleted = _now_key(row), row["deleted"]
+    if (before, was_deleted) == (after, is_deleted):
         return
-    if not before.deleted:
-        upsert_add(w, w.agg_customers_now, _now_key(before), {"customers": -1})
-    if not after.deleted:
-        upsert_add(w, w.agg_customers_now, _now_key(after), {"customers": 1})
+    if not was_deleted:
+        w.add(w.agg_customers_now, before, customers=-1)
+    if not is_deleted:
+        w.add(w.agg_customers_now, after, customers=1)
 
 
 @on(Settings.Created, Settings.Changed)
 def settings_changed(w: Writer, e: Any) -> None:
     timezone = e.rules.get("timezone") or DEFAULT_RULES["timezone"]
-    w.conn.execute(w.stat_settings.delete())
-    w.conn.execute(w.stat_settings.insert().values(id=1, timezone=timezone))
+    w.remove(w.stat_settings, 1)
+    w.put(w.stat_settings, id=1, timezone=timezone)
     w.cache["tz"] = ZoneInfo(timezone)
 
 
@@ -119,17 +134,15 @@ def settings_changed(w: Writer, e: Any) -> None:
 def registered(w: Writer, e: Customer.Registered) -> None:
     cid = str(e.originator_id)
     dims = {"region": e.fields.get("region"), "type": e.fields.get("type"), "source": e.fields.get("source")}
-    w.conn.execute(w.stat_customers.insert().values(
-        id=cid, number=e.number, name=e.name, status="potential", stage=e.fields.get("stage"),
-        owner_id=e.owner_id, deleted=False, **dims))
-    upsert_add(w, w.agg_customers_now, _now_key(_customer(w, cid)), {"customers": 1})
+    w.put(w.stat_customers, id=cid, number=e.number, name=e.name, status="potential", stage=e.fields.get("stage"),
+          owner_id=e.owner_id, deleted=False, **dims)
+    w.add(w.agg_customers_now, _now_key(_customer(w, cid)), customers=1)
     day = business_day(w, e.created_at)
     person = credited_for_registration(e)
-    w.conn.execute(w.fact_new_customers.insert().values(customer_id=cid, person_id=person, **_when(day), **dims))
+    w.append(w.fact_new_customers, customer_id=cid, person_id=person, **_when(day), **dims)
     _count(w, person, day, new_customers=1)
-    upsert_add(w, w.agg_new_customers, {"person_id": _key(person), "year": day.year, "month": day.month,
-                                        "region": _key(dims["region"]), "type": _key(dims["type"])},
-               {"customers": 1})
+    w.add(w.agg_new_customers, {"person_id": _key(person), "year": day.year, "month": day.month,
+                                "region": _key(dims["region"]), "type": _key(dims["type"])}, customers=1)
 
 
 def credited_for_registration(e: Customer.Registered) -> str | None:
@@ -150,9 +163,8 @@ def info_changed(w: Writer, e: Any) -> None:
     if isinstance(e, Customer.Restored):
         described = f"恢复到版本 {e.version}：{described}"
     day = business_day(w, e.timestamp)
-    w.conn.execute(w.fact_info_changes.insert().values(
-        id=f"{cid}:{e.originator_version}", customer_id=cid, person_id=e.actor_id, at=e.timestamp,
-        description=described, approved_by=getattr(e, "approved_by", None), **_when(day)))
+    w.append(w.fact_info_changes, id=f"{cid}:{e.originator_version}", customer_id=cid, person_id=e.actor_id,
+             at=e.timestamp, description=described, approved_by=getattr(e, "approved_by", None), **_when(day))
 
 
 def _shown(value: Any) -> str:
@@ -163,9 +175,8 @@ def _shown(value: Any) -> str:
 def claimed(w: Writer, e: Customer.Claimed) -> None:
     cid = str(e.originator_id)
     current = _customer(w, cid)
-    w.conn.execute(w.fact_claims.insert().values(
-        id=f"{cid}:{e.originator_version}", customer_id=cid, person_id=e.person_id, at=e.timestamp,
-        region=current.region, type=current.type, **_when(business_day(w, e.timestamp))))
+    w.append(w.fact_claims, id=f"{cid}:{e.originator_version}", customer_id=cid, person_id=e.person_id,
+             at=e.timestamp, region=current["region"], type=current["type"], **_when(business_day(w, e.timestamp)))
     _change_customer(w, cid, owner_id=e.person_id)
 
 
@@ -173,10 +184,9 @@ def claimed(w: Writer, e: Customer.Claimed) -> None:
 def transferred(w: Writer, e: Customer.Transferred) -> None:
     cid = str(e.originator_id)
     current = _customer(w, cid)
-    w.conn.execute(w.fact_transfers.insert().values(
-        id=f"{cid}:{e.originator_version}", customer_id=cid, person_id=e.to_person_id, at=e.timestamp,
-        from_id=e.from_person_id, to_id=e.to_person_id, type=current.type, reason=e.reason,
-        **_when(business_day(w, e.timestamp))))
+    w.append(w.fact_transfers, id=f"{cid}:{e.originator_version}", customer_id=cid, person_id=e.to_person_id,
+             at=e.timestamp, from_id=e.from_person_id, to_id=e.to_person_id, type=current["type"], reason=e.reason,
+             **_when(business_day(w, e.timestamp)))
     _change_customer(w, cid, owner_id=e.to_person_id)
 
 
@@ -200,15 +210,15 @@ def visit_recorded(w: Writer, e: Customer.VisitRecorded) -> None:
     cid = str(e.originator_id)
     current = _customer(w, cid)
     day = business_day(w, e.visited_at)
-    w.conn.execute(w.fact_visits.insert().values(
-        visit_id=e.visit_id, customer_id=cid, person_id=e.actor_id, visited_at=e.visited_at,
-        region=current.region, address=e.address, lat=e.lat, lng=e.lng, late_entry=e.late_entry, **_when(day)))
+    w.append(w.fact_visits, visit_id=e.visit_id, customer_id=cid, person_id=e.actor_id, visited_at=e.visited_at,
+             region=current["region"], address=e.address, lat=e.lat, lng=e.lng, late_entry=e.late_entry,
+             **_when(day))
     _count(w, e.actor_id, day, visits=1)
-    upsert_add(w, w.agg_visits_customer, {"customer_id": cid, "person_id": e.actor_id, "year": day.year},
-               {"visits": 1}, latest={"last_visit_on": day})
-    upsert_add(w, w.agg_visits_region, {"region": _key(current.region), "person_id": e.actor_id, "year": day.year,
-                                        "month": day.month}, {"visits": 1}, latest={"last_visit_on": day})
-    changes: dict[str, Any] = {"status": "following"} if current.status == "potential" else {}
+    w.add(w.agg_visits_customer, {"customer_id": cid, "person_id": e.actor_id, "year": day.year},
+          latest={"last_visit_on": day}, visits=1)
+    w.add(w.agg_visits_region, {"region": _key(current["region"]), "person_id": e.actor_id, "year": day.year,
+                                "month": day.month}, latest={"last_visit_on": day}, visits=1)
+    changes: dict[str, Any] = {"status": "following"} if current["status"] == "potential" else {}
     if e.stage:
         changes["stage"] = e.stage
     if changes:
@@ -223,35 +233,33 @@ def deal_recorded(w: Writer, e: Customer.DealRecorded) -> None:
 @on(Customer.PaymentRecorded)
 def paid(w: Writer, e: Customer.PaymentRecorded) -> None:
     cid = str(e.originator_id)
-    w.conn.execute(w.fact_payments.insert().values(
-        payment_id=e.payment_id, customer_id=cid, contract_id=e.contract_id, person_id=e.salesperson_id,
-        amount=e.amount, region=_customer(w, cid).region, **_when(e.received_on)))
+    w.append(w.fact_payments, payment_id=e.payment_id, customer_id=cid, contract_id=e.contract_id,
+             person_id=e.salesperson_id, amount=e.amount, region=_customer(w, cid)["region"],
+             **_when(e.received_on))
     _count(w, e.salesperson_id, e.received_on, collected_amount=Decimal(e.amount))
 
 
 @on(Contract.Signed)
 def signed(w: Writer, e: Contract.Signed) -> None:
     contract_id, day, person = str(e.originator_id), e.signed_on, e.salesperson_id
-    w.conn.execute(w.stat_contracts.insert().values(id=contract_id, customer_id=e.customer_id, number=e.number,
-                                                    name=e.name, salesperson_id=person))
+    w.put(w.stat_contracts, id=contract_id, customer_id=e.customer_id, number=e.number, name=e.name,
+          salesperson_id=person)
     customer = _customer(w, e.customer_id)
-    w.conn.execute(w.fact_deals.insert().values(
-        contract_id=contract_id, customer_id=e.customer_id, person_id=person, amount=e.amount,
-        region=customer.region, type=customer.type, source=customer.source, **_when(day)))
+    w.append(w.fact_deals, contract_id=contract_id, customer_id=e.customer_id, person_id=person, amount=e.amount,
+             region=customer["region"], type=customer["type"], source=customer["source"], **_when(day))
     _count(w, person, day, deals=1, deal_amount=e.amount)
-    upsert_add(w, w.agg_deals_region, {"region": _key(customer.region), "person_id": _key(person),
-                                       "year": day.year}, {"deals": 1, "deal_amount": e.amount})
+    w.add(w.agg_deals_region, {"region": _key(customer["region"]), "person_id": _key(person), "year": day.year},
+          deals=1, deal_amount=e.amount)
     for line in e.lines:
-        upsert_add(w, w.agg_product_month, {"product_id": line["product_id"], "person_id": _key(person),
-                                            "year": day.year, "month": day.month},
-                   {"quantity": line["quantity"], "amount": line["amount"]})
+        w.add(w.agg_product_month, {"product_id": line["product_id"], "person_id": _key(person), "year": day.year,
+                                    "month": day.month}, quantity=line["quantity"], amount=line["amount"])
 
 
 def _goods(w: Writer, e: Any, table: Any, key: str, ref: str, day: date, lines: list[dict[str, Any]]) -> None:
     contract = _contract(w, str(e.originator_id))
-    w.conn.execute(table.insert().values(
-        **{key: ref}, contract_id=contract.id, customer_id=contract.customer_id, person_id=contract.salesperson_id,
-        quantity=sum((Decimal(line["quantity"]) for line in lines), Decimal(0)), **_when(day)))
+    w.append(table, **{key: ref}, contract_id=contract["id"], customer_id=contract["customer_id"],
+             person_id=contract["salesperson_id"], quantity=sum((Decimal(line["quantity"]) for line in lines),
+                                                                Decimal(0)), **_when(day))
 
 
 @on(Contract.Delivered)
@@ -267,9 +275,9 @@ def exchanged(w: Writer, e: Contract.Exchanged) -> None:
 @on(Contract.Returned)
 def returned(w: Writer, e: Contract.Returned) -> None:
     contract = _contract(w, str(e.originator_id))
-    region = _customer(w, contract.customer_id).region
+    region = _customer(w, contract["customer_id"])["region"]
     day = e.returned_on
-    upsert_add(w, w.agg_returns_region, {"region": _key(region), "person_id": _key(contract.salesperson_id),
-                                         "year": day.year, "month": day.month},
-               {"quantity": sum((Decimal(line["quantity"]) for line in e.lines), Decimal(0)),
-                "amount": sum((Decimal(line["amount"]) for line in e.lines), Decimal(0))})
+    w.add(w.agg_returns_region, {"region": _key(region), "person_id": _key(contract["salesperson_id"]),
+                                 "year": day.year, "month": day.month},
+          quantity=sum((Decimal(line["quantity"]) for line in e.lines), Decimal(0)),
+          amount=sum((Decimal(line["amount"]) for line in e.lines), Decimal(0)))

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import update
-
 from aggregates.target import SalesTarget, WorkReport
-from projections.base import Projection, Writer
+from projections.base import Projection
+from projections.writer import Writer
 from readmodels.tables import targets, work_reports
 
 planning = Projection("targets", [targets, work_reports])
@@ -19,23 +18,20 @@ def _figures(figures: dict[str, Any]) -> dict[str, Any]:
 
 @planning.on(SalesTarget.Set)
 def target_set(w: Writer, e: SalesTarget.Set) -> None:
-    w.conn.execute(w.targets.insert().values(
-        id=str(e.originator_id), person_id=e.person_id, period=e.period, starts_on=e.start, ends_on=e.end,
-        cancelled=False, set_by=e.actor_id, approved_by=e.approved_by, updated_at=e.timestamp,
-        version=e.originator_version, **_figures(e.figures)))
+    w.put(w.targets, id=str(e.originator_id), person_id=e.person_id, period=e.period, starts_on=e.start,
+          ends_on=e.end, cancelled=False, set_by=e.actor_id, approved_by=e.approved_by, updated_at=e.timestamp,
+          version=e.originator_version, **_figures(e.figures))
 
 
 @planning.on(SalesTarget.Revised)
 def target_revised(w: Writer, e: SalesTarget.Revised) -> None:
-    w.conn.execute(update(w.targets).where(w.targets.c.id == str(e.originator_id)).values(
-        period=e.period, starts_on=e.start, ends_on=e.end, approved_by=e.approved_by, updated_at=e.timestamp,
-        version=e.originator_version, **_figures(e.figures)))
+    w.set(w.targets, (str(e.originator_id),), period=e.period, starts_on=e.start, ends_on=e.end,
+          approved_by=e.approved_by, updated_at=e.timestamp, version=e.originator_version, **_figures(e.figures))
 
 
 @planning.on(SalesTarget.Cancelled)
 def target_cancelled(w: Writer, e: SalesTarget.Cancelled) -> None:
-    w.conn.execute(update(w.targets).where(w.targets.c.id == str(e.originator_id)).values(
-        cancelled=True, updated_at=e.timestamp, version=e.originator_version))
+    w.set(w.targets, (str(e.originator_id),), cancelled=True, updated_at=e.timestamp, version=e.originator_version)
 
 
 REPORT_FIGURES = ("new_customers", "visits", "deals", "deal_amount", "collected_amount")
@@ -47,14 +43,12 @@ def _report_figures(figures: dict[str, Any]) -> dict[str, Any]:
 
 @planning.on(WorkReport.Submitted)
 def report_submitted(w: Writer, e: WorkReport.Submitted) -> None:
-    w.conn.execute(w.work_reports.insert().values(
-        id=str(e.originator_id), person_id=e.person_id, kind=e.kind, starts_on=e.start, ends_on=e.end,
-        summary=e.summary, plan=e.plan, revision=1, submitted_at=e.timestamp, revised_at=e.timestamp,
-        **_report_figures(e.figures)))
+    w.put(w.work_reports, id=str(e.originator_id), person_id=e.person_id, kind=e.kind, starts_on=e.start,
+          ends_on=e.end, summary=e.summary, plan=e.plan, revision=1, submitted_at=e.timestamp,
+          revised_at=e.timestamp, **_report_figures(e.figures))
 
 
 @planning.on(WorkReport.Revised)
 def report_revised(w: Writer, e: WorkReport.Revised) -> None:
-    w.conn.execute(update(w.work_reports).where(w.work_reports.c.id == str(e.originator_id)).values(
-        summary=e.summary, plan=e.plan, revision=e.originator_version, revised_at=e.timestamp,
-        **_report_figures(e.figures)))
+    w.set(w.work_reports, (str(e.originator_id),), summary=e.summary, plan=e.plan, revision=e.originator_version,
+          revised_at=e.timestamp, **_report_figures(e.figures))

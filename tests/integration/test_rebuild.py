@@ -40,7 +40,7 @@ def test_readers_never_see_a_partial_model_during_rebuild(service: Service) -> N
 
     reader = threading.Thread(target=read_continuously)
     reader.start()
-    service.projector.batch = 25
+    service.projector.batch = service.projector.rebuild_batch = 25
     try:
         for name in service.projector.names:
             service.projector.rebuild(name)
@@ -65,7 +65,7 @@ def test_writes_during_a_rebuild_land_in_the_new_version(service: Service) -> No
                 cc.RegisterCustomer(name=f"重建期间客户{len(written)}", to_pool=True), seller, service.deps
             ).ids["id"])
 
-    service.projector.batch = 50
+    service.projector.batch = service.projector.rebuild_batch = 50
     service.projector.rebuild("customers", progress=progress)
     with service.store.engine.connect() as conn:
         ids = set(conn.execute(select(customers.c.id)).scalars())
