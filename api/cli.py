@@ -277,6 +277,95 @@ def export_report(
 
 
 @app.command()
+def check() -> None:
+    """Verify the event store (positions increase, every aggregate's versions contiguous,
+    every event readable) and that every read model equals a fresh build. Exit code 1 when
+    anything is wrong."""
+    from commands.check import check_event_store
+
+    service = bootstrap(checked_config())
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=console) as progress:
+            scan = progress.add_task("event store", total=max(1, service.store.head()))
+            store = check_event_store(service.store, lambda done, head: progress.update(scan, completed=done,
+                                                                                        total=max(1, head)))
+            build = progress.add_task("read models", total=max(1, service.store.head()))
+            try:
+                models = service.projector.verify(lambda done, head: progress.update(build, completed=done,
+                                                                                    total=max(1, head)))
+            except Exception as error:  # a store the projections cannot read is what is reported here
+                models = {"(all)": [f"the read models cannot be built from the events: {error}"]}
+        table = Table(title="crm check")
+        for column in ("what", "result"):
+            table.add_column(column)
+        table.add_row("events", f"{store.events} in {store.aggregates} aggregates"
+                      + (f"; {store.gaps} positions unused (rolled-back writes)" if store.gaps else ""))
+        problems = store.problems + ([f"… and {store.more_problems} more"] if store.more_problems else [])
+        table.add_row("event store", "[green]ok[/green]" if not problems
+                      else "[red]" + "\n".join(problems) + "[/red]")
+        for name, found in models.items():
+            table.add_row(f"read model {name}", "[green]equals a rebuild[/green]" if not found
+                          else "[red]" + "\n".join(found) + "[/red]")
+        console.print(table)
+        if problems or any(models.values()):
+            raise typer.Exit(1)
+    finally:
+        service.close()
+
+
+def _sqlite_file(config: Config) -> Path:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(config.database_url)
+    if not url.drivername.startswith("sqlite") or not url.database or url.database == ":memory:":
+        console.print("[red]backup and restore are for the embedded SQLite store; for PostgreSQL use "
+                      "pg_dump and pg_restore (docs/operations.md)[/red]")
+        raise typer.Exit(2)
+    return Path(url.database)
+
+
+@app.command()
+def backup(target: Path = typer.Argument(..., help="a folder to create, for crm.db and the photos")) -> None:
+    """Back up the embedded store while it runs (SQLite online backup) with its photos."""
+    import shutil
+    import sqlite3
+
+    config = checked_config()
+    source = _sqlite_file(config)
+    if target.exists():
+        console.print(f"[red]{target} exists already[/red]")
+        raise typer.Exit(2)
+    target.mkdir(parents=True)
+    with sqlite3.connect(source) as live, sqlite3.connect(target / "crm.db") as copy:
+        live.backup(copy)
+    blobs = Path(config.blob_dir)
+    if blobs.exists():
+        shutil.copytree(blobs, target / "blobs")
+    console.print(f"backed up {source} and {blobs} to {target}")
+
+
+@app.command()
+def restore(source: Path = typer.Argument(..., help="a folder made by crm backup")) -> None:
+    """Put a backup in place of the embedded store and its photos. Stop the service first."""
+    import shutil
+    import sqlite3
+
+    config = checked_config()
+    target = _sqlite_file(config)
+    if not (source / "crm.db").exists():
+        console.print(f"[red]{source} holds no crm.db[/red]")
+        raise typer.Exit(2)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(source / "crm.db") as saved, sqlite3.connect(target) as live:
+        saved.backup(live)
+    blobs = Path(config.blob_dir)
+    if (source / "blobs").exists():
+        shutil.copytree(source / "blobs", blobs, dirs_exist_ok=True)
+    console.print(f"restored {target} and {blobs} from {source}")
+
+
+@app.command()
 def demo() -> None:
     """Create the demo data set in the configured store (when it is empty)."""
     from api.demo import seed_demo

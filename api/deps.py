@@ -94,6 +94,11 @@ def min_position(
     if x_min_position is None or request.method != "GET":
         return
     service: Service = request.app.state.service
+    head = service.store.head()
+    if x_min_position > head:
+        # A position is known once its write commits; one past the head was never written.
+        raise ApiError(422, "position_ahead", "that position is past the newest event", field="x-min-position",
+                       details={"head": head})
     deadline = time.monotonic() + (5.0 if x_wait_seconds is None else x_wait_seconds)
     while True:
         positions = service.projector.positions()

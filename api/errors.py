@@ -5,10 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from eventsourcing.persistence import InterfaceError as StoreInterfaceError
 from eventsourcing.persistence import OperationalError as StoreOperationalError
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError as SqlDBAPIError
+from sqlalchemy.exc import InterfaceError as SqlInterfaceError
 from sqlalchemy.exc import OperationalError as SqlOperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -21,7 +24,7 @@ STATUS = {"invalid": 422, "conflict": 409, "forbidden": 403, "not_found": 404, "
 HTTP_CODES = {
     400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
     405: "method_not_allowed", 409: "conflict", 413: "too_large", 415: "unsupported_media_type",
-    422: "validation_error", 503: "unavailable",
+    422: "validation_error", 429: "too_many_attempts", 503: "unavailable",
 }
 
 
@@ -71,8 +74,23 @@ def install(app: FastAPI) -> None:
         return error_response(exc.status_code, code, str(exc.detail), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(StoreOperationalError)
+    @app.exception_handler(StoreInterfaceError)
     @app.exception_handler(SqlOperationalError)
+    @app.exception_handler(SqlInterfaceError)
     async def unavailable(_: Request, exc: Exception) -> JSONResponse:
         log.warning("database unavailable: %s", exc)
-        return error_response(503, "unavailable", "the database is not available; try again",
-                              headers={"Retry-After": "1"})
+        return _unavailable()
+
+    @app.exception_handler(SqlDBAPIError)
+    async def database_error(request: Request, exc: SqlDBAPIError) -> JSONResponse:
+        """A lost connection (a database restart, say) is an outage: 503, try again. Anything
+        else from the database is a fault of ours, and is raised as one."""
+        if exc.connection_invalidated:
+            log.warning("database connection lost: %s", exc)
+            return _unavailable()
+        raise exc
+
+
+def _unavailable() -> JSONResponse:
+    return error_response(503, "unavailable", "the database is not available; try again",
+                          headers={"Retry-After": "1"})

@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import pandas as pd
 from fastapi import Response
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -27,11 +28,17 @@ def _cell(value: Any, kind: str) -> Any:
     return value
 
 
+def _xlsx_safe(value: Any) -> Any:
+    """Control characters cannot be stored in a worksheet; they are dropped from XLSX only."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
 def table_bytes(columns: Sequence[tuple[str, str, str]], rows: Iterable[dict[str, Any]], format: str,
                 sheet: str = "data") -> bytes:
     """The rows under their column titles; `kind` "id" columns are left out."""
     shown = [c for c in columns if c[2] != "id"]
-    frame = pd.DataFrame([[_cell(row.get(key), kind) for key, _, kind in shown] for row in rows],
+    clean = _xlsx_safe if format == "xlsx" else (lambda value: value)
+    frame = pd.DataFrame([[clean(_cell(row.get(key), kind)) for key, _, kind in shown] for row in rows],
                          columns=[title for _, title, _ in shown])
     if format == "csv":
         # A byte-order mark, so spreadsheet programs read the Chinese titles as UTF-8.

@@ -4,18 +4,32 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.responses import PlainTextResponse
 
 from api import errors
 from api.deps import min_position
+from api.limits import BodyLimitMiddleware
 from api.oplog import OperationLogMiddleware
 from api.routes import admin, customers, identity, imports, inbox, reports, sales, targets
+from api.schemas import ErrorResponse
 from commands.bootstrap import Service, bootstrap
 from commands.config import Config
 
 API_PREFIX = "/api/v1"
+# Every route may refuse with the error shape of API.md; documented once for all of them.
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": text,
+             # JSON even where the route's own answer is a file, a page or plain text.
+             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorResponse"}}}}
+    for status, text in (
+        (400, "a malformed request"), (401, "not signed in, or the token is expired or not valid"),
+        (403, "not allowed"), (404, "no such thing, or hidden from you"), (409, "clashes with the current state"),
+        (413, "too large"), (415, "not a supported file type"), (422, "not valid"),
+        (429, "too many failed sign-ins"), (503, "the database or the read models are not available"))
+}
 
 
 def create_app(service: Service | None = None, *, background: bool = True) -> FastAPI:
@@ -40,9 +54,11 @@ def create_app(service: Service | None = None, *, background: bool = True) -> Fa
     app.state.service = service
     errors.install(app)
     app.add_middleware(OperationLogMiddleware, service=service, prefix=API_PREFIX)
+    # Outermost of the two: an oversized body is refused before it is read (and is logged).
+    app.add_middleware(BodyLimitMiddleware)
     for router in (identity.router, customers.router, imports.router, sales.router, targets.router,
                    reports.router, inbox.router, admin.router):
-        app.include_router(router, prefix=API_PREFIX)
+        app.include_router(router, prefix=API_PREFIX, responses=ERRORS)
     app.add_api_route("/healthz", admin.healthz, methods=["GET"], include_in_schema=False)
 
     @app.get("/metrics", response_class=PlainTextResponse, include_in_schema=False)

@@ -19,7 +19,7 @@ from aggregates.customer import Customer
 from aggregates.organisation import Person, Salesperson
 from aggregates.settings import SETTINGS_ID, Settings
 from commands.clock import Clock
-from commands.infra import Credentials, Sequences
+from commands.infra import Credentials, LoginThrottle, Sequences
 from commands.photos import BlobStore
 from commands.store import EventStore
 from readmodels.org import Viewer
@@ -37,6 +37,7 @@ class Deps:
     credentials: Credentials
     sequences: Sequences
     blobs: BlobStore
+    throttle: LoginThrottle
     max_photo_bytes: int = 10 * 1024 * 1024
     # Called with the new head position after every successful command.
     after_commit: Callable[[int], None] = field(default=lambda position: None)

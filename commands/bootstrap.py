@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from commands.base import Deps
 from commands.clock import Clock, SystemClock
 from commands.config import Config
-from commands.infra import Credentials, Sequences
+from commands.infra import Credentials, LoginThrottle, Sequences
 from commands.infra import metadata as infra_metadata
 from commands.organisation import ensure_settings
 from commands.photos import BlobStore
@@ -101,6 +101,7 @@ def bootstrap(
         credentials=Credentials(store.engine),
         sequences=Sequences(store.engine),
         blobs=BlobStore(config.blob_dir),
+        throttle=LoginThrottle(store.engine),
         max_photo_bytes=config.max_photo_bytes,
     )
     service = Service(config=config, store=store, projector=projector, deps=deps)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -68,6 +68,15 @@ imports = Table(
 )
 
 
+# Failed sign-ins, for the lockout: shared by every API process through the database.
+login_failures = Table(
+    "crm_login_failures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+)
+
 sequences = Table(
     "crm_sequences",
     metadata,
@@ -127,6 +136,41 @@ class Credentials:
 
 
 _DUMMY_HASH = PasswordHasher().hash("not-a-password")
+
+
+class LoginThrottle:
+    """After `limit` failed sign-ins for one username within `window`, that username is
+    refused until the oldest of them is `window` old, whatever the password."""
+
+    def __init__(self, engine: Engine, limit: int = 5, window: timedelta = timedelta(minutes=15)) -> None:
+        self.engine = engine
+        self.limit = limit
+        self.window = window
+
+    def locked_until(self, username: str, now: datetime) -> datetime | None:
+        with self.engine.connect() as conn:
+            recent = [at for (at,) in conn.execute(
+                select(login_failures.c.at)
+                .where(login_failures.c.username == _key(username), login_failures.c.at > now - self.window)
+                .order_by(login_failures.c.at))]
+        if len(recent) < self.limit:
+            return None
+        oldest = recent[-self.limit]
+        oldest = oldest.replace(tzinfo=UTC) if oldest.tzinfo is None else oldest
+        return oldest + self.window
+
+    def failed(self, username: str, now: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(login_failures.insert().values(username=_key(username), at=now))
+            conn.execute(login_failures.delete().where(login_failures.c.at < now - 2 * self.window))
+
+    def succeeded(self, username: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(login_failures.delete().where(login_failures.c.username == _key(username)))
+
+
+def _key(username: str) -> str:
+    return username.strip().casefold()[:64]
 
 
 class Sequences:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,8 +34,11 @@ def utc(value: datetime | None) -> datetime | None:
 
 
 def like_pattern(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped.casefold()}%"
+    """A LIKE pattern for "contains": wildcards in the text match themselves; full-width
+    characters match their half-width forms (NFKC), as names are stored."""
+    normal = unicodedata.normalize("NFKC", text).casefold()
+    escaped = normal.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def access(conn: Connection, viewer: Viewer, row: RowMapping) -> str | None:

@@ -41,11 +41,19 @@ def sign_in(request: Request, service: ServiceDep,
             form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
     """Exchange username and password for a bearer token."""
     request.state.op_target = form.username.strip().casefold()[:64]
+    now = service.deps.clock.now()
+    locked = service.deps.throttle.locked_until(form.username, now)
+    if locked is not None:
+        wait = max(1, int((locked - now).total_seconds()))
+        raise ApiError(429, "too_many_attempts", "too many failed sign-ins for this username; try again later",
+                       field="username", details={"retry_after_seconds": wait}, headers={"Retry-After": str(wait)})
     person_id = service.deps.credentials.verify(form.username, form.password)
     request.state.op_actor = person_id
     if person_id is None:
+        service.deps.throttle.failed(form.username, now)
         raise ApiError(401, "invalid_credentials", "wrong username or password",
                        headers={"WWW-Authenticate": "Bearer"})
+    service.deps.throttle.succeeded(form.username)
     token, lifetime = issue_token(service, person_id)
     return Token(access_token=token, expires_in=lifetime)
 

@@ -189,9 +189,18 @@ def test_read_your_writes_with_min_position(http: Http, org: dict[str, str], ser
     created = register(http, "alice", name="位置客户")
     ok = http.get("/customers", "alice", headers={"X-Min-Position": str(created["position"])})
     assert ok.status_code == 200 and ok.json()["total"] == 1
-    ahead = created["position"] + 1000
-    lag = http.get("/customers", "alice", headers={"X-Min-Position": str(ahead), "X-Wait-Seconds": "0.2"})
-    assert_error(lag, 503, "projection_lag")
+    # A position no write has reached yet is a client's mistake, not a wait.
+    ahead = http.get("/customers", "alice", headers={"X-Min-Position": str(service.store.head() + 1000)})
+    assert_error(ahead, 422, "position_ahead")
+    # A write the read models have not caught up with: the read waits, then answers 503.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(service.projector, "catch_up", lambda: 0)
+        patch.setattr(service.deps, "after_commit", lambda position: None)
+        behind = register(http, "alice", name="滞后客户")
+        lag = http.get("/customers", "alice", headers={"X-Min-Position": str(behind["position"]),
+                                                       "X-Wait-Seconds": "0.2"})
+        assert_error(lag, 503, "projection_lag")
+    service.projector.catch_up()
     status = http.get("/admin/projections", "root").json()
     assert {s["name"] for s in status} == set(service.projector.names) >= {"organisation", "customers"}
     assert all(s["lag"] == 0 and s["head"] == service.store.head() for s in status)
