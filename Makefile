@@ -30,3 +30,12 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) data
+
+# Benchmarks B1–B6 (benchmarks/run.py): `make bench` at the small scale (a few minutes),
+# `make bench SCALE=full` (or ARGS="--scale full") at 100,000 customers / 1,000,000 events.
+# Each run appends its tables to benchmarks/RESULTS.md.
+SCALE ?= small
+ARGS ?=
+.PHONY: bench
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run --scale $(SCALE) $(ARGS)

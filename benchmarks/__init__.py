@@ -1,0 +1,1 @@
+"""Benchmarks: a deterministic bulk data generator and the measurements built on it."""
