@@ -416,6 +416,13 @@ class Simulation:
                 if aggregate.pending_events:
                     raise RuntimeError(f"unsaved events on {type(aggregate).__name__} {aggregate.id}")
 
+    def take_snapshots(self) -> None:
+        """The store snapshots long histories as commands save them; events saved in bulk
+        bypass that, so the profiles and stocks are snapshotted once here."""
+        for aggregate in [*self.profiles.values(), *self.stocks.values()]:
+            if aggregate.version >= 100:
+                self.service.store.take_snapshot(aggregate.id)
+
     def write_sequences(self) -> None:
         """Set the number sequences past the numbers used, so later registrations and
         products do not collide with the generated ones."""
@@ -1141,6 +1148,7 @@ def generate(database_url: str, customers: int, events: int, seed: int,
             simulation.build_organisation(*organisation_shape(customers))
             simulation.run(start_head)
             simulation.write_sequences()
+            simulation.take_snapshots()
             seconds = time.perf_counter() - started
             return simulation.summary(service.store.head() - start_head, seconds)
         finally:

@@ -108,7 +108,7 @@ def register_customer(cmd: RegisterCustomer, actor: Viewer, deps: Deps) -> Resul
         profile = load_salesperson(deps, owner, "to_pool") if owner else None
         if not number:
             month = ctx.at.astimezone(business_tz(settings)).strftime("%Y%m")
-            number.append(f"KH{month}{deps.sequences.next('customer:' + month):06d}")
+            number.append(f"KH{month}{deps.sequences.take('customer:' + month):06d}")
         customer = Customer.register(
             ctx, id=customer_id, number=number[0], name=name, fields=fields,
             contacts=cmd.contacts, owner_id=owner, shared_with=cmd.share_with,

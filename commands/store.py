@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
+
+from aggregates.organisation import Salesperson
+from aggregates.product import ProductStock
 
 T = TypeVar("T")
 
@@ -30,6 +33,9 @@ class EventStore(Application):
     commit several of them atomically (customer + salesperson + name index)."""
 
     name = "crm"
+    # Aggregates whose histories grow without end get a snapshot every so many events, so
+    # loading one reads the snapshot and the events after it, not the whole history.
+    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Salesperson: 100, ProductStock: 100}
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -57,6 +63,11 @@ def open_store(database_url: str) -> EventStore:
         "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
         "SQLALCHEMY_URL": database_url,
         "CREATE_TABLE": "y",
+        # Keep loaded aggregates; each later load reads only the events stored since (from any
+        # process) and hands out a copy. A command then costs one query per aggregate, not a
+        # replay of its history.
+        "AGGREGATE_CACHE_MAXSIZE": "20000",
+        "AGGREGATE_CACHE_FASTFORWARD": "y",
     }
     store = EventStore(env=env)
     if store.engine.dialect.name == "sqlite":
