@@ -6,7 +6,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import jwt
+import pytest
+from typer.testing import CliRunner
 
+from api.cli import app as cli
 from commands.bootstrap import Service
 from commands.clock import ManualClock
 from tests.conftest import ADMIN_PASSWORD, Http, assert_error
@@ -80,3 +83,11 @@ def test_search_matches_wildcards_literally_and_full_width_as_half_width(http: H
     assert found("_") == ["下划_线商行"]
     assert found("abc") == ["ABC科技"]  # stored NFKC: full-width letters became half-width
     assert found("ＡＢＣ") == ["ABC科技"]  # and a full-width query finds them too
+
+
+def test_the_distributed_mode_refuses_the_development_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CRM_MODE", "distributed")
+    monkeypatch.delenv("CRM_SECRET_KEY", raising=False)
+    for command in (["api"], ["worker"], ["scheduler"]):
+        refused = CliRunner().invoke(cli, command, env={"COLUMNS": "200"})
+        assert refused.exit_code == 2 and "CRM_SECRET_KEY" in refused.output, (command, refused.output)
