@@ -102,8 +102,10 @@ class Customer(CrmAggregate):
     class InfoChanged(CrmAggregate.Event):
         changes: list[dict[str, Any]]
         reason: str
-        # Who approved the change when it went through approval (AP-2); older events have none.
+        # Who approved the change when it went through approval (AP-2), and when it was asked
+        # for; older events, and changes made directly, have none.
         approved_by: str | None = None
+        requested_at: datetime | None = None
 
         def apply(self, c: Customer) -> None:
             for change in self.changes:
@@ -358,8 +360,8 @@ class Customer(CrmAggregate):
         if self.deleted:
             raise Conflict("deleted", "the customer has been deleted")
 
-    def change_info(self, ctx: Context, changes: dict[str, Any], reason: str,
-                    approved_by: str | None = None) -> list[dict[str, Any]]:
+    def change_info(self, ctx: Context, changes: dict[str, Any], reason: str, approved_by: str | None = None,
+                    requested_at: datetime | None = None) -> list[dict[str, Any]]:
         """C-3: record old and new value per field; fields that do not change are dropped."""
         self._check_live()
         recorded = []
@@ -378,7 +380,8 @@ class Customer(CrmAggregate):
                 recorded.append({"field": field, "old": old, "new": new})
         if not recorded:
             raise Invalid("no_change", "nothing to change")
-        self._record(ctx, self.InfoChanged, changes=recorded, reason=reason, approved_by=approved_by)
+        self._record(ctx, self.InfoChanged, changes=recorded, reason=reason, approved_by=approved_by,
+                     requested_at=requested_at)
         return recorded
 
     def restore(self, ctx: Context, version: int, past: dict[str, Any], reason: str) -> list[dict[str, Any]]:

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from commands.bootstrap import Service, bootstrap
 from commands.config import DEV_SECRET, Config
+from projections.base import ProjectionBusy
 from readmodels.org import Viewer
 
 app = typer.Typer(help="Sales CRM: serve the API and operate the store.", no_args_is_help=True)
@@ -174,7 +175,11 @@ def projections_rebuild(
             def report(position: int, head: int, task: TaskID = task) -> None:
                 progress.update(task, completed=position, total=max(1, head))
 
-            version = service.projector.rebuild(projection, progress=report)
+            try:
+                version = service.projector.rebuild(projection, progress=report)
+            except ProjectionBusy:
+                console.print(f"[red]a build of {projection} is running elsewhere; try again later[/red]")
+                raise typer.Exit(2) from None
             progress.update(task, description=f"{projection} → version {version}")
     service.close()
 
@@ -333,6 +338,9 @@ def backup(target: Path = typer.Argument(..., help="a folder to create, for crm.
 
     config = checked_config()
     source = _sqlite_file(config)
+    if not source.exists():
+        console.print(f"[red]{source} does not exist: nothing to back up[/red]")
+        raise typer.Exit(2)
     if target.exists():
         console.print(f"[red]{target} exists already[/red]")
         raise typer.Exit(2)

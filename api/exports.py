@@ -15,10 +15,16 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value: Any, kind: str) -> Any:
-    """Numbers as exact decimals (a spreadsheet sums them), yes/no in words, times ISO."""
+    """Numbers as exact decimals (a spreadsheet sums them), yes/no in words, times ISO;
+    text that a spreadsheet would take for a formula is quoted, so it stays text."""
     if value is None:
         return None
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
     if kind in ("money", "quantity", "share"):
         return Decimal(value)
     if kind == "bool":
@@ -50,8 +56,14 @@ def table_bytes(columns: Sequence[tuple[str, str, str]], rows: Iterable[dict[str
 
 
 def table_download(columns: Sequence[tuple[str, str, str]], rows: Iterable[dict[str, Any]], stem: str, title: str,
-                   format: str) -> Response:
+                   format: str, total: int | None = None) -> Response:
+    """A file to download. When `total` says there were more rows than the file holds, the
+    headers say so (`X-Rows-Total`, `X-Truncated`)."""
+    rows = list(rows)
     disposition = f"attachment; filename=\"{stem}.{format}\"; filename*=UTF-8''{quote(f'{title}.{format}')}"
     media = "text/csv; charset=utf-8" if format == "csv" else XLSX
-    return Response(table_bytes(columns, rows, format, sheet=stem), media_type=media,
-                    headers={"Content-Disposition": disposition})
+    headers = {"Content-Disposition": disposition}
+    if total is not None:
+        headers["X-Rows-Total"] = str(total)
+        headers["X-Truncated"] = "true" if total > len(rows) else "false"
+    return Response(table_bytes(columns, rows, format, sheet=stem), media_type=media, headers=headers)

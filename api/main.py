@@ -53,9 +53,9 @@ def create_app(service: Service | None = None, *, background: bool = True) -> Fa
     )
     app.state.service = service
     errors.install(app)
-    app.add_middleware(OperationLogMiddleware, service=service, prefix=API_PREFIX)
-    # Outermost of the two: an oversized body is refused before it is read (and is logged).
+    # An oversized body is refused before any route reads it; the log, outside it, records that too.
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(OperationLogMiddleware, service=service, prefix=API_PREFIX)
     for router in (identity.router, customers.router, imports.router, sales.router, targets.router,
                    reports.router, inbox.router, admin.router):
         app.include_router(router, prefix=API_PREFIX, responses=ERRORS)

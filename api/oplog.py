@@ -1,6 +1,7 @@
 """The operation log (H-5, R-8): one ASGI middleware records every command that reaches the
-API — accepted, refused (401, 403, 404, 409, 422) or failed — with the actor, the time, the
-operation, its target, the outcome and the error code; report and log exports too."""
+API — accepted, refused (401, 403, 404, 409, 413, 422) or failed — with the actor, the time,
+the operation, its target, the outcome and the error code; and every export, which the
+routes mark with `request.state.op_export`."""
 
 from __future__ import annotations
 
@@ -34,17 +35,8 @@ class OperationLogMiddleware:
         self.service = service
         self.prefix = prefix
 
-    def _logged(self, scope: Scope) -> bool:
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
-            return False
-        if scope["method"] in COMMAND_METHODS:
-            return True
-        # Exports take data out of the system: they are recorded like commands.
-        query = scope.get("query_string", b"").decode("latin-1")
-        return scope["method"] == "GET" and ("format=csv" in query or "format=xlsx" in query)
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if not self._logged(scope):
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
             await self.app(scope, receive, send)
             return
         started = time.monotonic()
@@ -65,11 +57,18 @@ class OperationLogMiddleware:
         try:
             await self.app(scope, receive, capture)
         finally:
-            entry = self._entry(scope, status, bytes(body) if json_body else b"", started)
-            try:
-                await run_in_threadpool(self._write, entry)
-            except Exception:  # the log must never break the command it records
-                log.exception("could not write the operation log")
+            # Commands, and reads that take data out of the system (exports, which the routes
+            # mark), are recorded.
+            exported = bool((scope.get("state") or {}).get("op_export"))
+            if scope["method"] in COMMAND_METHODS or exported:
+                await self._record(scope, status, bytes(body) if json_body else b"", started)
+
+    async def _record(self, scope: Scope, status: int, body: bytes, started: float) -> None:
+        entry = self._entry(scope, status, body, started)
+        try:
+            await run_in_threadpool(self._write, entry)
+        except Exception:  # the log must never break the command it records
+            log.exception("could not write the operation log")
 
     def _entry(self, scope: Scope, status: int, body: bytes, started: float) -> dict[str, Any]:
         state = scope.get("state") or {}

@@ -6,6 +6,7 @@ and the decision and the change commit together."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 from uuid import uuid4
@@ -22,8 +23,10 @@ Prepare = Callable[[dict[str, Any], Context, Viewer, Deps], list[Any]]
 
 
 def _info_change(payload: dict[str, Any], ctx: Context, requester: Viewer, deps: Deps) -> list[Any]:
+    requested = payload.get("requested_at")
     cmd = cc.ChangeCustomerInfo(payload["customer_id"], payload["changes"], payload["reason"],
-                                approved_by=payload.get("approved_by"))
+                                approved_by=payload.get("approved_by"),
+                                requested_at=datetime.fromisoformat(requested) if requested else None)
     return cc.prepare_info_change(cmd, cc.clean_changes(cmd.changes, deps), ctx, requester, deps)
 
 
@@ -102,8 +105,9 @@ def approve(approval_id: str, comment: str, actor: Viewer, deps: Deps) -> Result
         requester = requester_of(deps, approval.requester_id)
         # The change is the requester's, made now, with the approver on record.
         run_as = Context(actor_id=requester.person_id, command_id=ctx.command_id, at=ctx.at)
-        changed = PREPARE[approval.kind]({**approval.payload, "approved_by": actor.person_id}, run_as,
-                                         requester, deps)
+        payload = {**approval.payload, "approved_by": actor.person_id,
+                   "requested_at": approval.created_on.isoformat()}
+        changed = PREPARE[approval.kind](payload, run_as, requester, deps)
         return Result(save(deps, approval, *changed), {"id": approval_id})
 
     return retrying(attempt)

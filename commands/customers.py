@@ -55,6 +55,7 @@ class ChangeCustomerInfo:
     changes: dict[str, Any]
     reason: str = ""
     approved_by: str | None = None
+    requested_at: datetime | None = None
 
 
 @dataclass
@@ -146,7 +147,7 @@ def prepare_info_change(cmd: ChangeCustomerInfo, changes: dict[str, Any], ctx: C
     customer = load_customer(deps, cmd.customer_id)
     _may_change(deps, actor, customer)
     old_name = customer.name
-    customer.change_info(ctx, changes, cmd.reason, cmd.approved_by)
+    customer.change_info(ctx, changes, cmd.reason, cmd.approved_by, cmd.requested_at)
     return [customer, *_move_name(deps, ctx, customer, old_name)]
 
 
@@ -178,7 +179,9 @@ def restore_customer(customer_id: str, version: int, reason: str, actor: Viewer,
                           field="version")
         past = customer_at(deps, customer_id, version=version).view()
         old_name = customer.name
-        customer.restore(ctx, version, past, reason)
+        changes = customer.restore(ctx, version, past, reason)
+        # Dictionary values removed since that version do not come back.
+        _check_dictionary_values(load_settings(deps), {c["field"]: c["new"] for c in changes})
         return Result(save(deps, customer, *_move_name(deps, ctx, customer, old_name)), {"id": customer_id})
 
     return retrying(attempt)
@@ -295,11 +298,10 @@ def transfer_customer(
         previous = customer.transfer(ctx, to_person_id, reason)
         giver = load_salesperson(deps, previous)
         giver.let_go(ctx, customer_id, "transfer")
-        if customer.status != "dealt":  # P-3: dealt customers do not count against the cap
-            receiver.take(
-                ctx, customer_id, how="transfer", cap=cap_of(receiver, settings),
-                day=business_day(ctx.at, settings).isoformat(),
-            )
+        receiver.take(  # P-3: dealt customers do not count against the cap
+            ctx, customer_id, how="transfer", cap=cap_of(receiver, settings),
+            day=business_day(ctx.at, settings).isoformat(), counted=customer.status != "dealt",
+        )
         return Result(save(deps, customer, giver, receiver), {"id": customer_id})
 
     return retrying(attempt)
@@ -322,11 +324,10 @@ def assign_customer(customer_id: str, to_person_id: str, actor: Viewer, deps: De
         giver = load_salesperson(deps, previous) if previous else None
         if giver is not None:
             giver.let_go(ctx, customer_id, "assign")
-        if customer.status != "dealt":  # P-3: dealt customers do not count against the cap
-            receiver.take(
-                ctx, customer_id, how="assign", cap=cap_of(receiver, settings),
-                day=business_day(ctx.at, settings).isoformat(),
-            )
+        receiver.take(  # P-3: dealt customers do not count against the cap
+            ctx, customer_id, how="assign", cap=cap_of(receiver, settings),
+            day=business_day(ctx.at, settings).isoformat(), counted=customer.status != "dealt",
+        )
         return Result(save(deps, customer, giver, receiver), {"id": customer_id})
 
     return retrying(attempt)

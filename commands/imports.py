@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 from collections import Counter
 from dataclasses import dataclass, field
@@ -135,17 +136,25 @@ def _csv(data: bytes) -> list[list[Any]]:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        return list(csv.reader(io.StringIO(text)))
+        try:
+            return list(itertools.islice(csv.reader(io.StringIO(text)), MAX_ROWS + 2))
+        except csv.Error as error:
+            raise Invalid("bad_file", f"not a readable CSV file: {error}", field="file") from None
     raise Invalid("bad_encoding", "the CSV is neither UTF-8 nor GB18030", field="file")
 
 
 def _xlsx(data: bytes) -> list[list[Any]]:
+    """The first sheet's rows, read no further than the row limit allows."""
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:
+        if not book.worksheets:
+            raise Invalid("bad_file", "the workbook has no sheet", field="file")
+        rows = book.worksheets[0].iter_rows(values_only=True)
+        return [list(row) for row in itertools.islice(rows, MAX_ROWS + 2)]
+    except Invalid:
+        raise
+    except Exception:  # whatever a damaged workbook makes the reader raise, also while reading rows
         raise Invalid("bad_file", "not a readable XLSX workbook", field="file") from None
-    sheet = book.worksheets[0]
-    return [list(row) for row in sheet.iter_rows(values_only=True)]
 
 
 def _parse_moment(text: str, settings: Settings, now: datetime) -> datetime:

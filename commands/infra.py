@@ -141,29 +141,33 @@ _DUMMY_HASH = PasswordHasher().hash("not-a-password")
 
 class LoginThrottle:
     """After `limit` failed sign-ins for one username within `window`, that username is
-    refused until the oldest of them is `window` old, whatever the password."""
+    refused until the oldest of them is `window` old, whatever the password.
+
+    Every attempt is counted before its password is checked (and forgotten again when it
+    succeeds), so attempts sent in parallel cannot slip past the limit together."""
 
     def __init__(self, engine: Engine, limit: int = 5, window: timedelta = timedelta(minutes=15)) -> None:
         self.engine = engine
         self.limit = limit
         self.window = window
 
-    def locked_until(self, username: str, now: datetime) -> datetime | None:
+    def attempt(self, username: str, now: datetime) -> datetime | None:
+        """Count an attempt; None if it may go on to the password, else when the lock lifts."""
+        key = _key(username)
+        with self.engine.begin() as conn:
+            conn.execute(login_failures.insert().values(username=key, at=now))
+            conn.execute(login_failures.delete().where(login_failures.c.at < now - 2 * self.window))
         with self.engine.connect() as conn:
             recent = [at for (at,) in conn.execute(
                 select(login_failures.c.at)
-                .where(login_failures.c.username == _key(username), login_failures.c.at > now - self.window)
+                .where(login_failures.c.username == key, login_failures.c.at > now - self.window)
                 .order_by(login_failures.c.at))]
-        if len(recent) < self.limit:
+        # This attempt is among them; up to `limit` earlier failures are let through.
+        if len(recent) <= self.limit:
             return None
-        oldest = recent[-self.limit]
+        oldest = recent[-self.limit - 1]
         oldest = oldest.replace(tzinfo=UTC) if oldest.tzinfo is None else oldest
         return oldest + self.window
-
-    def failed(self, username: str, now: datetime) -> None:
-        with self.engine.begin() as conn:
-            conn.execute(login_failures.insert().values(username=_key(username), at=now))
-            conn.execute(login_failures.delete().where(login_failures.c.at < now - 2 * self.window))
 
     def succeeded(self, username: str) -> None:
         with self.engine.begin() as conn:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import struct
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
@@ -57,7 +58,11 @@ def read_photo(data: bytes, business_tz: tzinfo, max_bytes: int) -> PhotoInfo:
             exif = image.getexif()
             taken_at = _taken_at(exif, business_tz)
             lat, lng = _position(exif)
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+    except UnsupportedPhoto:
+        raise
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError, SyntaxError, ValueError, KeyError,
+            TypeError, IndexError, struct.error):
+        # Whatever a damaged or hostile file makes the decoder or the EXIF reader raise.
         raise UnsupportedPhoto("unsupported_media_type", "the photo is not a readable JPEG",
                                field="photo") from None
     return PhotoInfo(hashlib.sha256(data).hexdigest(), taken_at, lat, lng)

@@ -5,9 +5,9 @@ warned once per holding. Sweeping twice for the same `now` changes nothing the s
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from aggregates.base import Context, NotFound
+from aggregates.base import Context, Invalid, NotFound
 from aggregates.customer import Customer
 from aggregates.organisation import Salesperson
 from commands.base import Deps, as_utc, load_settings, parse_uuid, retrying, save
@@ -31,6 +31,9 @@ def sweep_pool(now: datetime | None, actor: Viewer, deps: Deps) -> SweepResult:
     delay a return but never cause a wrong one."""
     settings = load_settings(deps)
     moment = as_utc(now, settings) or deps.clock.now()
+    if moment > deps.clock.now() + timedelta(minutes=5):
+        # A sweep "as of" the future would hand customers back before their time (A-1).
+        raise Invalid("now_in_future", "a sweep cannot run as of a moment still to come", field="now")
     warning_days = int(settings.rules["pool_warning_days"])
     default_days = int(settings.rules["default_max_follow_days"])
     with deps.store.engine.connect() as conn:

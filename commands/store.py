@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
@@ -15,6 +16,7 @@ from aggregates.organisation import Salesperson
 from aggregates.product import ProductStock
 
 T = TypeVar("T")
+log = logging.getLogger("crm.store")
 
 
 class DateAsISO(Transcoding):
@@ -36,6 +38,14 @@ class EventStore(Application):
     # Aggregates whose histories grow without end get a snapshot every so many events, so
     # loading one reads the snapshot and the events after it, not the whole history.
     snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Salesperson: 100, ProductStock: 100}
+
+    def _take_snapshots(self, processing_event: Any) -> None:
+        """Snapshots are taken after the events committed: a failure to take one must not
+        make a stored command look failed (and be sent again). The next one will do."""
+        try:
+            super()._take_snapshots(processing_event)
+        except Exception:
+            log.exception("could not take a snapshot; the events are stored all the same")
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -6,19 +6,24 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import socket
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
+from uuid import uuid4
 
 from eventsourcing.utils import get_topic
 from sqlalchemy import MetaData, Table, delete, func, inspect, select, text, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql.elements import quoted_name
 
 from commands.store import EventStore
 from projections.writer import Writer
-from readmodels.tables import projection_state, state_metadata
+from readmodels.tables import projection_builds, projection_state, state_metadata
 
 log = logging.getLogger("crm.projections")
 
@@ -76,10 +81,28 @@ class Projection:
         return self._versions[version]
 
 
+class ProjectionBusy(Exception):
+    """A build of this projection (a rebuild, or a check's scratch build) runs elsewhere."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"a build of {name} is running")
+        self.name = name
+
+
+class MovedOn(Exception):
+    """Another runner moved the projection on while this one was working: its batch stands."""
+
+
+LEASE_SECONDS = 120.0
+
+
 class Projector:
     """Runs projections against one event store. Events a projection ignores still
-    advance its position. The projection's state row is locked for each batch (on
-    PostgreSQL), so two runners of one projection never apply the same event twice."""
+    advance its position. Each projection's batch commits in its own transaction with
+    its position, which moves only from the position the batch started at, so two
+    runners never apply an event twice (on SQLite as on PostgreSQL, where the state row is
+    also locked); a projection whose handler fails stops alone, the others go on. Builds
+    of new versions hold a lease, so two of them never run for one projection at once."""
 
     def __init__(self, store: EventStore, projections: Iterable[Projection], batch: int = 500) -> None:
         self.store = store
@@ -88,6 +111,7 @@ class Projector:
         # A rebuild has the whole store to read: bigger batches, fewer transactions.
         self.rebuild_batch = max(batch, 2000)
         self._lock = threading.Lock()
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
 
     @property
     def names(self) -> list[str]:
@@ -101,20 +125,29 @@ class Projector:
         for projection in self.projections.values():
             with self.store.engine.begin() as conn:
                 version = self._live_version(conn, projection.name)
+                new = version is None
                 if version is None:
                     version = 1
                     conn.execute(projection_state.insert().values(
                         name=projection.name, version=version, position=0, live=True))
-                tables = projection.tables_of(version)
-                for table in tables.values():
-                    table.create(conn, checkfirst=True)
-                self._point_views(conn, projection, version, replace=False)
-            if self._schema_changed(projection, version):
+                existing = set(inspect(conn).get_table_names())
+                missing = [t for t in projection.tables_of(version).values() if t.name not in existing]
+                for table in missing:
+                    table.create(conn)
+                self._point_views(conn, projection, version, replace=bool(missing) and not new)
+            # A table the live version lacked (added in a release), or columns that differ:
+            # build the new shape from the events.
+            if (missing and not new) or self._schema_changed(projection, version):
                 changed.append(projection.name)
-        if changed:
-            # The code's tables differ from the live versions': build the new shape from the events.
+        while changed:
             log.warning("read models %s changed shape; rebuilding them", ", ".join(changed))
-            self.rebuild_all(changed)
+            try:
+                self.rebuild_all(changed)
+                return
+            except ProjectionBusy:
+                # Another process (an API or a worker starting too) is building them.
+                time.sleep(2)
+                changed = [p for p in changed if self._schema_changed(self.projections[p], self.versions()[p])]
 
     def _schema_changed(self, projection: Projection, version: int) -> bool:
         inspector = inspect(self.store.engine)
@@ -130,13 +163,15 @@ class Projector:
                 projection_state.c.name == name, projection_state.c.live.is_(True))
         ).scalar()
 
-    def positions(self) -> dict[str, int]:
+    def _live(self) -> dict[str, tuple[int, int]]:
         with self.store.engine.connect() as conn:
             rows = conn.execute(
-                select(projection_state.c.name, projection_state.c.position).where(
-                    projection_state.c.live.is_(True))
-            )
-            found = {name: int(position) for name, position in rows}
+                select(projection_state.c.name, projection_state.c.version, projection_state.c.position)
+                .where(projection_state.c.live.is_(True), projection_state.c.name.in_(self.names)))
+            return {row.name: (int(row.version), int(row.position)) for row in rows}
+
+    def positions(self) -> dict[str, int]:
+        found = {name: position for name, (_, position) in self._live().items()}
         return {name: found.get(name, 0) for name in self.names}
 
     def versions(self) -> dict[str, int]:
@@ -147,52 +182,71 @@ class Projector:
 
     def catch_up(self) -> int:
         """Run every projection's live version to the head; the lowest position reached.
-        One pass over the events serves every projection, each event decoded once; the
-        state rows are locked for each batch, so two runners never apply an event twice."""
+        One read of each batch serves every projection, each event decoded once. A
+        projection whose handler fails is logged and left at its position; the others
+        go on."""
         with self._lock:
+            failed: set[str] = set()
             while True:
-                with self.store.engine.begin() as conn:
-                    rows = conn.execute(
-                        select(projection_state.c.name, projection_state.c.version, projection_state.c.position)
-                        .where(projection_state.c.live.is_(True), projection_state.c.name.in_(self.names))
-                        .order_by(projection_state.c.name).with_for_update()
-                    ).all()
-                    targets = {row.name: (int(row.version), int(row.position)) for row in rows}
-                    reached, count = self._apply_batch(conn, targets)
-                if count < self.batch:
-                    return reached
+                live = {n: v for n, v in self._live().items() if n not in failed}
+                if not live:
+                    break
+                start = min(position for _, position in live.values())
+                notifications, events = self._read(start, self.batch, live)
+                if not notifications:
+                    break
+                last = int(notifications[-1].id)
+                progressed = False
+                for name, (version, position) in live.items():
+                    if position >= last:
+                        continue
+                    try:
+                        with self.store.engine.begin() as conn:
+                            self._apply(conn, name, version, events, last)
+                        progressed = True
+                    except MovedOn:
+                        progressed = True
+                    except Exception:  # one projection's fault must not stop the others
+                        log.exception("projection %s failed after position %d; it waits there", name, position)
+                        failed.add(name)
+                if len(notifications) < self.batch or not progressed:
+                    break
+            return min(self.positions().values(), default=0)
 
-    def _apply_batch(self, conn: Connection, targets: dict[str, tuple[int, int]],
-                     batch: int | None = None) -> tuple[int, int]:
-        """Apply the next batch of events to the given projections (name → version, position)
-        and move their positions, in the caller's transaction. Returns the lowest position
-        now reached and how many events were read."""
-        if not targets:
-            return 0, 0
-        start = min(position for _, position in targets.values())
-        notifications = self.store.recorder.select_notifications(start=start + 1, limit=batch or self.batch)
-        if not notifications:
-            return start, 0
-        writers = {name: Writer(conn, self.projections[name].tables_of(version))
-                   for name, (version, _) in targets.items()}
-        wanted = {name: self.projections[name] for name in targets}
-        # Decode each event once, and only if some projection handles it.
+    def _read(self, start: int, limit: int, targets: dict[str, tuple[int, int]],
+              stop: int | None = None) -> tuple[list[Any], list[tuple[Any, Any]]]:
+        """The next events after `start`, and those some of the projections handle, decoded once."""
+        notifications = list(self.store.recorder.select_notifications(start=start + 1, limit=limit, stop=stop))
+        wanted = [self.projections[name] for name in targets]
         events = [(n, self.store.mapper.to_domain_event(n)) for n in notifications
-                  if any(n.topic in p.handlers for p in wanted.values())]
-        for name, projection in wanted.items():
-            self._preload(writers[name], projection, [(n.topic, e) for n, e in events if n.id > targets[name][1]])
-        for notification, event in events:
-            for name, projection in wanted.items():
-                handler = projection.handlers.get(notification.topic)
-                if handler is not None and notification.id > targets[name][1]:
-                    handler(writers[name], event)
-        last = int(notifications[-1].id)
-        for name, (version, position) in targets.items():
-            writers[name].flush()
-            conn.execute(update(projection_state)
-                         .where(projection_state.c.name == name, projection_state.c.version == version)
-                         .values(position=max(position, last)))
-        return last, len(notifications)
+                  if any(n.topic in p.handlers for p in wanted)]
+        return notifications, events
+
+    def _apply(self, conn: Connection, name: str, version: int, events: list[tuple[Any, Any]], last: int) -> None:
+        """Apply the events after the version's position, up to `last`, and move its position
+        there, in the caller's transaction; MovedOn if another runner got there first."""
+        position = conn.execute(
+            select(projection_state.c.position)
+            .where(projection_state.c.name == name, projection_state.c.version == version).with_for_update()
+        ).scalar()
+        if position is None:
+            raise MovedOn(name)
+        if position >= last:
+            return
+        projection = self.projections[name]
+        writer = Writer(conn, projection.tables_of(version))
+        mine = [(n, e) for n, e in events if n.id > position and n.topic in projection.handlers]
+        self._preload(writer, projection, [(n.topic, e) for n, e in mine])
+        for notification, event in mine:
+            projection.handlers[notification.topic](writer, event)
+        writer.flush()
+        moved = conn.execute(
+            update(projection_state)
+            .where(projection_state.c.name == name, projection_state.c.version == version,
+                   projection_state.c.position == position)
+            .values(position=last))
+        if moved.rowcount != 1:
+            raise MovedOn(name)  # the transaction rolls back: this runner's rows go with it
 
     @staticmethod
     def _preload(writer: Writer, projection: Projection, events: list[tuple[str, Any]]) -> None:
@@ -209,7 +263,27 @@ class Projector:
             else:
                 writer.preload_where(table, column, list(values))
 
-    # ---- rebuilding ---------------------------------------------------------------------------
+    # ---- building new versions: rebuilds and checks -------------------------------------------
+
+    def _build(self, versions: dict[str, int], until: int | None, progress: Progress) -> int:
+        """Fill the given new versions from position 0 to `until` (the head when None), one
+        transaction per batch for all of them; the position reached."""
+        position = 0
+        while until is None or position < until:
+            targets = {name: (version, position) for name, version in versions.items()}
+            notifications, events = self._read(position, self.rebuild_batch, targets, stop=until)
+            if not notifications:
+                break
+            last = int(notifications[-1].id)
+            with self.store.engine.begin() as conn:
+                for name, version in versions.items():
+                    self._apply(conn, name, version, events, last)
+            position = last
+            self._renew(list(versions))
+            progress(position, until or self.store.head())
+            if until is None and len(notifications) < self.rebuild_batch:
+                break
+        return position
 
     def rebuild(self, name: str, progress: Progress | None = None) -> int:
         """Rebuild one projection (see `rebuild_all`); returns its new version."""
@@ -218,27 +292,25 @@ class Projector:
     def rebuild_all(self, names: Iterable[str] | None = None, progress: Progress | None = None) -> dict[str, int]:
         """Build the next version of each projection from position 0 in one pass over the
         events, while readers read the live versions; then switch each one's views to its
-        new version in one transaction and drop the old version. Returns the new versions."""
+        new version in one transaction and drop the old version. Returns the new versions.
+        ProjectionBusy when a build of one of them runs elsewhere."""
         chosen = list(names or self.names)
         report = progress or (lambda position, head: None)
-        versions = {name: self._start_version(self.projections[name]) for name in chosen}
-        position = 0
-        while True:
-            with self.store.engine.begin() as conn:
-                position, count = self._apply_batch(conn, {n: (versions[n], position) for n in chosen},
-                                                    self.rebuild_batch)
-            report(position, self.store.head())
-            if count < self.rebuild_batch:
-                break
-        for name in chosen:
-            self._create_indexes(self.projections[name], versions[name])
-            old = self._switch(self.projections[name], versions[name], position)
-            if old is not None:
-                with self.store.engine.begin() as conn:
-                    conn.execute(delete(projection_state).where(
-                        projection_state.c.name == name, projection_state.c.version == old))
-                    for table in self.projections[name].tables_of(old).values():
-                        table.drop(conn, checkfirst=True)
+        self._take_lease(chosen)
+        try:
+            versions = {name: self._start_version(self.projections[name]) for name in chosen}
+            position = self._build(versions, None, report)
+            for name in chosen:
+                self._create_indexes(self.projections[name], versions[name])
+                old = self._switch(self.projections[name], versions[name], position)
+                if old is not None:
+                    with self.store.engine.begin() as conn:
+                        conn.execute(delete(projection_state).where(
+                            projection_state.c.name == name, projection_state.c.version == old))
+                        for table in self.projections[name].tables_of(old).values():
+                            table.drop(conn, checkfirst=True)
+        finally:
+            self._release_lease(chosen)
         report(min(self.positions().values(), default=0), self.store.head())
         return versions
 
@@ -249,18 +321,11 @@ class Projector:
         report = progress or (lambda position, head: None)
         self.catch_up()
         live = self.positions()
-        scratch = {name: self._start_version(self.projections[name]) for name in self.names}
+        self._take_lease(self.names)
+        scratch: dict[str, int] = {}
         try:
-            position = 0
-            target = max(live.values(), default=0)
-            while position < target:
-                with self.store.engine.begin() as conn:
-                    targets = {n: (scratch[n], position) for n in self.names}
-                    reached, count = self._apply_batch(conn, targets, min(self.rebuild_batch, target - position))
-                report(reached, target)
-                if count == 0:
-                    break
-                position = reached
+            scratch = {name: self._start_version(self.projections[name]) for name in self.names}
+            self._build(scratch, max(live.values(), default=0), report)
             moved = self.positions() != live
             versions = self.versions()
             found: dict[str, list[str]] = {}
@@ -283,8 +348,54 @@ class Projector:
                         projection_state.c.name == name, projection_state.c.version == version))
                     for table in self.projections[name].tables_of(version).values():
                         table.drop(conn, checkfirst=True)
+            self._release_lease(self.names)
+
+    # ---- the build lease ----------------------------------------------------------------------
+
+    def building(self, name: str) -> bool:
+        """Whether a build of the projection holds a live lease (here or elsewhere)."""
+        with self.store.engine.connect() as conn:
+            beat = conn.execute(select(projection_builds.c.heartbeat)
+                                .where(projection_builds.c.name == name)).scalar()
+        return beat is not None and time.time() - beat < LEASE_SECONDS
+
+    def _take_lease(self, names: list[str]) -> None:
+        taken: list[str] = []
+        try:
+            for name in names:
+                with self.store.engine.begin() as conn:
+                    beat = conn.execute(select(projection_builds.c.heartbeat)
+                                        .where(projection_builds.c.name == name).with_for_update()).scalar()
+                    now = time.time()
+                    if beat is None:
+                        conn.execute(projection_builds.insert().values(name=name, owner=self.owner, heartbeat=now))
+                    elif now - beat < LEASE_SECONDS:
+                        raise ProjectionBusy(name)
+                    else:  # a build that stopped without letting go
+                        moved = conn.execute(update(projection_builds).where(
+                            projection_builds.c.name == name, projection_builds.c.heartbeat == beat)
+                            .values(owner=self.owner, heartbeat=now))
+                        if moved.rowcount != 1:
+                            raise ProjectionBusy(name)
+                taken.append(name)
+        except (ProjectionBusy, IntegrityError):
+            self._release_lease(taken)
+            raise ProjectionBusy(names[len(taken)]) from None
+
+    def _renew(self, names: list[str]) -> None:
+        with self.store.engine.begin() as conn:
+            conn.execute(update(projection_builds).where(
+                projection_builds.c.name.in_(names), projection_builds.c.owner == self.owner)
+                .values(heartbeat=time.time()))
+
+    def _release_lease(self, names: list[str]) -> None:
+        with self.store.engine.begin() as conn:
+            conn.execute(delete(projection_builds).where(
+                projection_builds.c.name.in_(names), projection_builds.c.owner == self.owner))
 
     def _start_version(self, projection: Projection) -> int:
+        """A new, empty version for a build (under the lease): what an earlier build left
+        behind is dropped first."""
         with self.store.engine.begin() as conn:
             leftovers = conn.execute(
                 select(projection_state.c.version).where(
@@ -292,7 +403,7 @@ class Projector:
             ).scalars().all()
             conn.execute(delete(projection_state).where(
                 projection_state.c.name == projection.name, projection_state.c.live.is_(False)))
-            for old in leftovers:  # a rebuild that stopped half-way
+            for old in leftovers:  # a build that stopped half-way
                 for table in projection.tables_of(old).values():
                     table.drop(conn, checkfirst=True)
             highest = conn.execute(
@@ -323,9 +434,12 @@ class Projector:
             ).scalar()
             # Events committed since the last batch go in before the switch, inside it.
             while True:
-                position, count = self._apply_batch(conn, {projection.name: (version, position)})
-                if count < self.batch:
+                notifications, events = self._read(position, self.batch, {projection.name: (version, position)})
+                if not notifications:
                     break
+                last = int(notifications[-1].id)
+                self._apply(conn, projection.name, version, events, last)
+                position = last
             # State rows first: on SQLite this DML opens the transaction the view DDL joins.
             conn.execute(update(projection_state)
                          .where(projection_state.c.name == projection.name)

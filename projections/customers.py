@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from aggregates.customer import Customer
 from projections.base import Projection
 from projections.writer import Writer
+from readmodels.customers import utc
 from readmodels.tables import customer_contacts, customer_shares, customers, visits
 
 customers_projection = Projection(
@@ -172,13 +172,6 @@ def deleted(w: Writer, e: Customer.Deleted) -> None:
     _touch(w, e, deleted=True, in_pool=False)
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    """SQLite hands datetimes back without an offset; everything is stored in UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
 @on(Customer.VisitRecorded)
 def visit_recorded(w: Writer, e: Customer.VisitRecorded) -> None:
     cid = str(e.originator_id)
@@ -186,7 +179,7 @@ def visit_recorded(w: Writer, e: Customer.VisitRecorded) -> None:
              recorded_at=e.timestamp, lat=e.lat, lng=e.lng, address=e.address, contact=e.contact, stage=e.stage,
              notes=e.notes, late_entry=e.late_entry, photo=e.photo)
     current = _row(w, cid)
-    last = _utc(current["last_visit_at"])
+    last = utc(current["last_visit_at"])
     _touch(
         w, e,
         visit_count=current["visit_count"] + 1,

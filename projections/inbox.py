@@ -67,6 +67,8 @@ def customer_renamed(w: Writer, e: Any) -> None:
     for change in e.changes:
         if change["field"] == "name":
             w.set(w.inbox_customers, (str(e.originator_id),), name=change["new"])
+
+
 @inbox.on(Customer.PoolWarned)
 def pool_warned(w: Writer, e: Customer.PoolWarned) -> None:
     cid = str(e.originator_id)

@@ -138,17 +138,11 @@ def registered(w: Writer, e: Customer.Registered) -> None:
           owner_id=e.owner_id, deleted=False, **dims)
     w.add(w.agg_customers_now, _now_key(_customer(w, cid)), customers=1)
     day = business_day(w, e.created_at)
-    person = credited_for_registration(e)
+    person = e.credited_to  # D-5: the registrant, an import row's owner, nobody for a pool import
     w.append(w.fact_new_customers, customer_id=cid, person_id=person, **_when(day), **dims)
     _count(w, person, day, new_customers=1)
     w.add(w.agg_new_customers, {"person_id": _key(person), "year": day.year, "month": day.month,
                                 "region": _key(dims["region"]), "type": _key(dims["type"])}, customers=1)
-
-
-def credited_for_registration(e: Customer.Registered) -> str | None:
-    """D-5: the registrant, an import row's owner, nobody for a pool import (v1 events are
-    upcast to name the registrant)."""
-    return e.credited_to
 
 
 @on(Customer.InfoChanged, Customer.Restored)
@@ -162,7 +156,8 @@ def info_changed(w: Writer, e: Any) -> None:
                          for c in e.changes)
     if isinstance(e, Customer.Restored):
         described = f"恢复到版本 {e.version}：{described}"
-    day = business_day(w, e.timestamp)
+    # The request date: when the change was asked for (approval), else when it was made.
+    day = business_day(w, getattr(e, "requested_at", None) or e.timestamp)
     w.append(w.fact_info_changes, id=f"{cid}:{e.originator_version}", customer_id=cid, person_id=e.actor_id,
              at=e.timestamp, description=described, approved_by=getattr(e, "approved_by", None), **_when(day))
 

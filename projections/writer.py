@@ -104,19 +104,25 @@ class Writer:
         return [r for _, r in sorted(matching, key=lambda item: tuple(str(part) for part in item[0]))]
 
     def put(self, table: Table, **row: Any) -> None:
-        """A new row; over a row removed in this batch, it replaces it."""
-        full = {c.name: row.get(c.name, _default(c)) for c in table.columns}
+        """A row with this primary key, whole: new, or replacing one the batch has seen
+        (stored, changed or removed)."""
+        full = _full_row(table, row)
         key = self._key_of(table, full)
+        rows = self._rows.setdefault(table.name, {})
         changed = self._changed.setdefault(table.name, {})
         before = changed.get(key)
-        self._rows.setdefault(table.name, {})[key] = full
-        changed[key] = "replaced" if before in ("deleted", "replaced") else "new"
+        known = rows.get(key) is not None and before != "new"
+        rows[key] = full
+        changed[key] = "replaced" if before in ("deleted", "replaced", "dirty") or known else "new"
 
     def set(self, table: Table, key: Key, **values: Any) -> dict[str, Any] | None:
         """Change columns of an existing row; a missing row is left missing."""
         row = self.get(table, *key)
         if row is None:
             return None
+        unknown = set(values) - set(row)
+        if unknown:
+            raise KeyError(f"{table.name} has no column {sorted(unknown)[0]}")
         row.update(values)
         changed = self._changed.setdefault(table.name, {})
         if changed.get(key) not in ("new", "replaced"):
@@ -137,8 +143,7 @@ class Writer:
     # ---- appended rows and counters -----------------------------------------------------------
 
     def append(self, table: Table, **row: Any) -> None:
-        self._appended.setdefault(table.name, []).append(
-            {c.name: row.get(c.name, _default(c)) for c in table.columns})
+        self._appended.setdefault(table.name, []).append(_full_row(table, row))
 
     def add(self, table: Table, key: dict[str, Any], latest: dict[str, Any] | None = None, **amounts: Any) -> None:
         key_tuple = self._key_of(table, key)
@@ -222,6 +227,13 @@ class Writer:
             if table.name == name:
                 return table
         raise KeyError(name)
+
+
+def _full_row(table: Table, row: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(row) - set(table.c.keys())
+    if unknown:
+        raise KeyError(f"{table.name} has no column {sorted(unknown)[0]}")
+    return {c.name: row.get(c.name, _default(c)) for c in table.columns}
 
 
 def _default(column: Any) -> Any:

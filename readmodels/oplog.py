@@ -13,7 +13,7 @@ from sqlalchemy.sql import ColumnElement
 from aggregates.base import Forbidden
 from commands.infra import operation_log
 from readmodels.customers import like_pattern, utc
-from readmodels.org import Viewer, managed_people
+from readmodels.org import Viewer, visible_people
 from readmodels.tables import people
 
 COLUMNS = (("at", "时间", "datetime"), ("actor_id", "操作人ID", "id"), ("actor_name", "操作人", "text"),
@@ -31,10 +31,11 @@ def list_operations(
     and their own."""
     log = operation_log
     conditions: list[ColumnElement[bool]] = []
-    if not viewer.sees_everything:
-        if not viewer.is_manager:
-            raise Forbidden("forbidden", "the operation log is for managers, admins and auditors")
-        conditions.append(log.c.actor_id.in_(managed_people(conn, viewer) | {viewer.person_id}))
+    if not (viewer.sees_everything or viewer.is_manager):
+        raise Forbidden("forbidden", "the operation log is for managers, admins and auditors")
+    allowed = visible_people(conn, viewer)
+    if allowed is not None:
+        conditions.append(log.c.actor_id.in_(allowed))
     if actor_id:
         conditions.append(log.c.actor_id == actor_id)
     if start is not None:

@@ -97,6 +97,14 @@ def managed_people(conn: Connection, viewer: Viewer) -> set[str]:
     return {str(r) for r in rows.scalars()}
 
 
+def visible_people(conn: Connection, viewer: Viewer) -> set[str] | None:
+    """Whose facts, targets, reports and log entries the viewer reads (R-4, R-7): everybody's
+    (None) for admins and auditors; a manager's subtree and their own; else their own."""
+    if viewer.sees_everything:
+        return None
+    return {viewer.person_id} | (managed_people(conn, viewer) if viewer.is_manager else set())
+
+
 def manages(engine: Engine, viewer: Viewer, person_id: str | None) -> bool:
     """Admins manage everybody; a manager manages the people of their subtree."""
     if "admin" in viewer.roles:

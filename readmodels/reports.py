@@ -24,7 +24,7 @@ from sqlalchemy.sql import ColumnElement
 from aggregates.base import Forbidden, Invalid, NotFound
 from aggregates.settings import type_with_subtypes
 from readmodels.customers import like_pattern, utc
-from readmodels.org import Viewer, managed_people
+from readmodels.org import Viewer, managed_people, visible_people
 from readmodels.tables import (
     agg_customers_now,
     agg_deals_region,
@@ -392,7 +392,8 @@ def _visits_per_customer(q: Query) -> Select[Any]:
                         func.max(a.c.last_visit_on).label("last_visit_on"))
                  .select_from(a.join(c, c.c.id == a.c.customer_id))
                  .where(a.c.year == _year(q), q.in_people(a.c.person_id)))
-    return q.filtered(statement, q=c.c.name, region=c.c.region).group_by(a.c.customer_id, c.c.name)
+    return (q.filtered(statement, q=c.c.name, region=c.c.region, person_id=a.c.person_id)
+            .group_by(a.c.customer_id, c.c.name))
 
 
 VISITS_PER_CUSTOMER = (("customer_id", "客户ID", "id"), ("customer_name", "客户名称"),
@@ -433,7 +434,7 @@ def _month_columns(kind: str) -> tuple[tuple[str, str, str], ...]:
 
 
 @report("S-4", "本年区域客户新增统计", "stat", (("region", "区域"), *_month_columns("int")), period="year",
-        sort="region", filters=("person_id", "type", "source"))
+        sort="region", filters=("person_id", "type"))
 def s4(q: Query) -> Select[Any]:
     a = agg_new_customers
     statement = select(a.c.region, *_pivot(a.c.month, a.c.customers)).where(a.c.year == _year(q),
@@ -637,11 +638,9 @@ def _year(q: Query) -> int:
 def _people_for(conn: Connection, viewer: Viewer, spec: Report) -> set[str] | None:
     if spec.mine:
         return {viewer.person_id}
-    if viewer.sees_everything or spec.audience == "everyone":
+    if spec.audience == "everyone" or (spec.audience == "goods" and "warehouse" in viewer.roles):
         return None
-    if spec.audience == "goods" and "warehouse" in viewer.roles:
-        return None
-    return {viewer.person_id} | (managed_people(conn, viewer) if viewer.is_manager else set())
+    return visible_people(conn, viewer)
 
 
 def choose_period(spec: Report, year: int | None, month: int | None, today: date) -> Period | None:

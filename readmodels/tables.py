@@ -44,6 +44,15 @@ projection_state = Table(
     Column("live", Boolean, nullable=False),
 )
 
+# Who is building a new version of a projection (a rebuild, a check): one at a time.
+projection_builds = Table(
+    "projection_builds",
+    state_metadata,
+    Column("name", String(64), primary_key=True),
+    Column("owner", String(100), nullable=False),
+    Column("heartbeat", Float, nullable=False),
+)
+
 customers = Table(
     "rm_customers",
     metadata,

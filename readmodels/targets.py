@@ -14,7 +14,7 @@ from sqlalchemy.sql import ColumnElement
 
 from aggregates.base import Invalid
 from readmodels.customers import utc
-from readmodels.org import Viewer, all_departments, managed_departments, managed_people, people_names, subtree
+from readmodels.org import Viewer, all_departments, managed_departments, people_names, subtree, visible_people
 from readmodels.tables import (
     fact_deals,
     fact_new_customers,
@@ -67,14 +67,6 @@ def attainment(target: dict[str, Any], actual: dict[str, Any]) -> dict[str, str 
         wanted = Decimal(target[name])
         ratios[name] = str((Decimal(actual[name]) / wanted).quantize(FOUR_PLACES)) if wanted else None
     return ratios
-
-
-def visible_people(conn: Connection, viewer: Viewer) -> set[str] | None:
-    """Whose targets and reports the viewer reads: everybody's (None) for admins and
-    auditors, a manager's subtree and their own, else their own (R-7)."""
-    if viewer.sees_everything:
-        return None
-    return {viewer.person_id} | (managed_people(conn, viewer) if viewer.is_manager else set())
 
 
 def _target_item(row: RowMapping, names: dict[str, str], actual: dict[str, Any]) -> dict[str, Any]:

@@ -7,11 +7,11 @@ import threading
 from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
-from aggregates.base import NotFound
+from aggregates.base import Conflict, NotFound
 from api.deps import CurrentUser, ServiceDep, require
 from api.exports import XLSX, table_download
 from api.schemas import Health, OperationEntry, Page, SweepIn, SweepOut
@@ -21,6 +21,7 @@ from commands.pool import sweep_pool
 from readmodels.oplog import COLUMNS as OPLOG_COLUMNS
 from readmodels.oplog import list_operations
 from readmodels.org import Viewer
+from readmodels.reports import EXPORT_LIMIT
 
 router = APIRouter(tags=["operations"])
 log = logging.getLogger("crm.api")
@@ -69,6 +70,8 @@ def rebuild(service: ServiceDep, name: str, _: Annotated[Viewer, require("admin"
     until the switch. Follow it with GET /admin/projections (the version goes up)."""
     if name not in service.projector.names:
         raise NotFound("not_found", f"no projection {name}", field="name")
+    if service.projector.building(name):
+        raise Conflict("rebuild_running", f"a build of {name} is running; wait for it", field="name")
 
     def run() -> None:
         try:
@@ -90,18 +93,21 @@ def pool_sweep(service: ServiceDep, user: Annotated[Viewer, require("admin")],
 
 
 def _moment(value: date | datetime | None, service: Service, end: bool) -> datetime | None:
-    """A date means the business day (through its end for `to`); a bare datetime is business time."""
+    """A date means the business day (through its last microsecond for `to`); a bare
+    datetime is business time."""
     if value is None:
         return None
     settings = load_settings(service.deps)
     if not isinstance(value, datetime):
-        value = datetime.combine(value + timedelta(days=1) if end else value, time())
+        value = datetime.combine(value + timedelta(days=1), time()) - timedelta(microseconds=1) if end \
+            else datetime.combine(value, time())
     return as_utc(value, settings)
 
 
 @router.get("/operation-log", response_model=Page[OperationEntry],
             responses={200: {"content": {"text/csv": {}, XLSX: {}}}})
 def operation_log(
+    request: Request,
     service: ServiceDep,
     user: Annotated[Viewer, require("manager", "admin", "auditor")],
     actor_id: Annotated[str | None, Query(max_length=36)] = None,
@@ -121,9 +127,10 @@ def operation_log(
         items, total = list_operations(
             conn, user, actor_id=actor_id, start=_moment(from_, service, False), end=_moment(to, service, True),
             outcome=outcome, operation=operation, target_id=target_id, page=page,
-            page_size=page_size if format == "json" else None)
+            page_size=page_size if format == "json" else EXPORT_LIMIT)
     if format != "json":
-        return table_download(OPLOG_COLUMNS, items, "operation-log", "操作日志", format)
+        request.state.op_export = True
+        return table_download(OPLOG_COLUMNS, items, "operation-log", "操作日志", format, total)
     return {"items": items, "total": total, "page": page, "page_size": page_size}
 
 

@@ -42,7 +42,7 @@ def sign_in(request: Request, service: ServiceDep,
     """Exchange username and password for a bearer token."""
     request.state.op_target = form.username.strip().casefold()[:64]
     now = service.deps.clock.now()
-    locked = service.deps.throttle.locked_until(form.username, now)
+    locked = service.deps.throttle.attempt(form.username, now)
     if locked is not None:
         wait = max(1, int((locked - now).total_seconds()))
         raise ApiError(429, "too_many_attempts", "too many failed sign-ins for this username; try again later",
@@ -50,7 +50,6 @@ def sign_in(request: Request, service: ServiceDep,
     person_id = service.deps.credentials.verify(form.username, form.password)
     request.state.op_actor = person_id
     if person_id is None:
-        service.deps.throttle.failed(form.username, now)
         raise ApiError(401, "invalid_credentials", "wrong username or password",
                        headers={"WWW-Authenticate": "Bearer"})
     service.deps.throttle.succeeded(form.username)

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from aggregates.base import DomainError, NotFound
 from api.deps import ServiceDep, require
+from api.errors import ApiError
 from api.exports import XLSX, table_download
 from api.schemas import ImportOut, ImportSummary
 from api.uploads import read_form
@@ -48,7 +49,8 @@ async def import_customers(request: Request, service: ServiceDep, user: Admin) -
     if data is None:
         raise DomainError("validation_error", "attach the CSV or XLSX file as `file`", field="file")
     if len(data) > MAX_FILE_BYTES:
-        raise DomainError("too_large", f"the file is larger than {MAX_FILE_BYTES} bytes", field="file")
+        raise ApiError(413, "too_large", f"the file is larger than {MAX_FILE_BYTES} bytes", field="file",
+                       details={"max_bytes": MAX_FILE_BYTES})
     dry_run = (fields.pop("dry_run", None) or request.query_params.get("dry_run", "false")).lower()
     if dry_run not in ("true", "false", "1", "0") or set(fields):
         raise DomainError("validation_error", "the form takes `file` and `dry_run` (true or false)",
@@ -76,7 +78,9 @@ def summary(service: ServiceDep, _: Admin, import_id: str) -> Any:
 
 @router.get("/{import_id}/rejects", response_class=Response,
             responses={200: {"content": {"text/csv": {}, XLSX: {}}, "description": "the refused rows"}})
-def rejects(service: ServiceDep, _: Admin, import_id: str, format: Literal["csv", "xlsx"] = "csv") -> Response:
+def rejects(request: Request, service: ServiceDep, _: Admin, import_id: str,
+            format: Literal["csv", "xlsx"] = "csv") -> Response:
     """The refused rows in the template's columns, with their row number and errors."""
+    request.state.op_export = True
     found = _found(service, import_id)
     return table_download(REJECT_COLUMNS, found["rejected"], f"rejects-{import_id[:8]}", "导入失败行", format)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import HTMLResponse
 
 from aggregates.base import NotFound
@@ -47,6 +47,7 @@ def chart_library() -> Response:
             responses={200: {"content": {"text/csv": {}, "application/vnd.openxmlformats-officedocument"
                                                         ".spreadsheetml.sheet": {}}}})
 def get_report(
+    request: Request,
     service: ServiceDep,
     user: CurrentUser,
     report_id: str,
@@ -71,8 +72,10 @@ def get_report(
     business time zone), with the filters it offers, sorted (`sort=-key`) and paged. Rows
     follow the visibility rules (R-7). `format=csv|xlsx` exports every row with Chinese
     column titles (managers, admins, auditors: R-5)."""
-    if format != "json" and not user.roles & EXPORTERS:
-        raise ApiError(403, "forbidden", "exports are for managers, admins and auditors")
+    if format != "json":
+        request.state.op_export = True
+        if not user.roles & EXPORTERS:
+            raise ApiError(403, "forbidden", "exports are for managers, admins and auditors")
     filters = {"region": region, "type": type, "source": source, "status": status, "stage": stage,
                "person_id": person_id, "product_id": product_id, "warehouse": warehouse, "late_entry": late_entry,
                "q": q}
@@ -93,7 +96,7 @@ def _export(result: dict[str, Any], format: str) -> Response:
     stem = result["id"] + (f"_{period['year']}" + (f"-{period['month']:02d}" if period["month"] else "")
                            if period else "")
     columns = [(c.key, c.title, c.kind) for c in spec.columns]
-    return table_download(columns, result["rows"], stem, f"{stem}_{result['title']}", format)
+    return table_download(columns, result["rows"], stem, f"{stem}_{result['title']}", format, result["total"])
 
 
 @router.get("/reports/{report_id}/view", response_class=HTMLResponse)

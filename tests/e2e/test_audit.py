@@ -135,3 +135,27 @@ def test_audit_and_export_on_the_command_line(service: Service, http: Http, cloc
     assert rows[0][0] == "区域" and [(r[0], r[11], r[13]) for r in rows[1:]] == [("华东", 1, 1)]
     assert runner.invoke(cli, ["export", "report", "S-4", "-o", str(tmp_path / "x.pdf")]).exit_code == 2
     assert runner.invoke(cli, ["export", "report", "S-99", "-o", str(tmp_path / "x.csv")]).exit_code == 2
+
+
+def test_exports_and_refusals_before_any_route_are_logged(http: Http) -> None:
+    org_with_two_salespeople(http)
+    assert http.post("/customers", "alice", json={"name": "=HYPERLINK(\"http://x\")"}).status_code == 201
+    exported = http.client.get("/api/v1/reports/Q-11?format=%63sv", headers=http.as_("root"))
+    assert exported.status_code == 200 and exported.headers["x-truncated"] == "false"
+    # A formula typed into a name stays text in the file.
+    assert "'=HYPERLINK" in exported.content.decode("utf-8-sig")
+    assert_error(http.post("/customers", "alice", json={"name": "大", "address": "x" * (2 * 1024 * 1024)}), 413)
+    entries = http.get("/operation-log", "root", params={"page_size": 200}).json()["items"]
+    operations = {(e["operation"], e["status"]) for e in entries}
+    assert ("GET /api/v1/reports/{report_id}", 200) in operations
+    assert ("POST /api/v1/customers", 413) in operations
+
+
+def test_restore_refuses_values_the_dictionaries_dropped(http: Http) -> None:
+    org_with_two_salespeople(http)
+    customer = ok(http.post("/customers", "root", json={"name": "字典客户", "source": "展会", "to_pool": True}))["id"]
+    ok(http.post(f"/customers/{customer}/changes", "root", json={"changes": {"source": "电话营销"}}), 200)
+    sources = http.get("/settings", "root").json()["dictionaries"]["sources"]
+    ok(http.put("/settings", "root", json={"dictionaries": {"sources": [s for s in sources if s != "展会"]}}), 200)
+    assert_error(http.post(f"/customers/{customer}/restore", "root", json={"version": 1}), 422, "unknown_value")
+    assert http.get(f"/customers/{customer}", "root").json()["source"] == "电话营销"

@@ -46,6 +46,7 @@ def test_overdue_customers_return_after_one_warning(http: Http, clock: ManualClo
     first = sweep(http, day0 + timedelta(days=27))
     assert (first["warned"], first["returned"]) == (1, 0)
     assert kinds(http, "bob") == ["pool_warning"]
+    clock.set(day0 + timedelta(days=27, hours=5))
     again = sweep(http, day0 + timedelta(days=27, hours=5))
     assert (again["warned"], again["returned"]) == (0, 0)
     assert kinds(http, "bob") == ["pool_warning"]
@@ -118,3 +119,9 @@ def test_cli_sweep(service: Service, http: Http, clock: ManualClock, monkeypatch
     assert "0 warned, 0 returned" in again.output
     service.projector.catch_up()
     assert http.get(f"/customers/{customer}", "root").json()["pool_reason"] == "overdue"
+
+
+def test_a_sweep_cannot_run_as_of_the_future(http: Http, clock: ManualClock) -> None:
+    org_with_two_salespeople(http)
+    ahead = clock.now() + timedelta(days=1)
+    assert_error(http.post("/admin/pool/sweep", "root", json={"now": ahead.isoformat()}), 422, "now_in_future")

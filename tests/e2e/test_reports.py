@@ -72,9 +72,10 @@ def world(http: Http, clock: ManualClock) -> dict[str, str]:
     deal("ann", "K1", "C1", "2026-01-02", lines=[{"product_id": ids["P1"], "quantity": "2", "unit_price": "1000.00"}])
     pay("ann", "C1", "K1", "2026-01-03", "500.00")
     # 5 Jan: the region changes through approval; a pool customer
-    clock.set(at("2026-01-05T02:00:00+00:00"))
+    clock.set(at("2026-01-04T02:00:00+00:00"))
     asked = ok(http.post(f"/customers/{ids['C1']}/changes", "ann", json={"changes": {"region": "华南"},
                                                                         "reason": "搬迁"}), 202)
+    clock.set(at("2026-01-05T02:00:00+00:00"))
     ok(http.post(f"/approvals/{asked['approval_id']}/approve", "boss"), 200)
     register("cat", "C3", name="丙学校", region="华东", type="学校", source="展会", address="杭州市西湖区3号",
              building="C栋", contacts=[{"name": "王五", "phone": "13800000003"}], to_pool=True)
@@ -165,7 +166,7 @@ def test_query_reports(http: Http, world: dict[str, str]) -> None:
         ("甲公司", "国有企业", "dealt", "华南", "ANN", 2), ("乙公司", "民营企业", "dealt", "华南", "CAT", 1),
         ("丙学校", "学校", "following", "华东", "BEN", 1), ("丁公司", "民营企业", "potential", "华东", None, 0)]
     assert rows(http, "Q-12", ("customer_name", "requested_on", "requester_name", "description", "approver_name"),
-                year=2026) == [("甲公司", "2026-01-05", "ANN", "区域: 华东 → 华南", "BOSS")]
+                year=2026) == [("甲公司", "2026-01-04", "ANN", "区域: 华东 → 华南", "BOSS")]  # asked on the 4th
     # Filters: type includes subtypes, region, a name search, a person.
     assert rows(http, "Q-11", ("customer_name",), type="事业单位") == [("丙学校",)]
     assert rows(http, "Q-11", ("customer_name",), region="华南", q="乙") == [("乙公司",)]
@@ -297,3 +298,23 @@ def test_every_report_answers_in_json_csv_and_xlsx(http: Http, world: dict[str, 
                                                                              "year": 2026}).content)).active
     assert book is not None
     assert [(row[0], float(row[1])) for row in list(book.values)[1:]] == [("华南", 4500.0), ("华东", 2000.0)]
+
+
+def test_every_declared_filter_narrows_its_report(http: Http, world: dict[str, str]) -> None:
+    """A filter a report offers must be applied: a value nothing has leaves no row."""
+    from readmodels.reports import REPORTS
+
+    checked = 0
+    for spec in REPORTS.values():
+        who = "ann" if spec.mine else "root"
+        base = report(http, spec.id, who, year=2026)["total"]
+        for name in spec.filters:
+            if name == "late_entry":
+                split = [report(http, spec.id, who, year=2026, late_entry=v)["total"] for v in (True, False)]
+                assert sum(split) == base, (spec.id, name)
+                continue
+            nothing = "00000000-0000-4000-8000-000000000000" if name.endswith("_id") else "无此值"
+            narrowed = report(http, spec.id, who, year=2026, **{name: nothing})["total"]
+            assert narrowed == 0 or base == 0, (spec.id, name, base, narrowed)
+            checked += base > 0
+    assert checked >= 50  # the scenario gives nearly every report rows to narrow

@@ -91,3 +91,44 @@ def test_the_distributed_mode_refuses_the_development_secret(monkeypatch: pytest
     for command in (["api"], ["worker"], ["scheduler"]):
         refused = CliRunner().invoke(cli, command, env={"COLUMNS": "200"})
         assert refused.exit_code == 2 and "CRM_SECRET_KEY" in refused.output, (command, refused.output)
+
+
+def test_parallel_guesses_cannot_slip_past_the_lock(http: Http) -> None:
+    import threading
+
+    org_with_two_salespeople(http)
+    answers: list[int] = []
+
+    def guess() -> None:
+        answers.append(sign_in(http, "bob", "wrong-password").status_code)
+
+    threads = [threading.Thread(target=guess) for _ in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers).count(401) <= 5 and answers.count(429) >= 7
+
+
+def test_hostile_files_are_refused_not_crashed_on(http: Http) -> None:
+    import io
+    import struct
+
+    from PIL import Image
+
+    ids = org_with_two_salespeople(http)
+    customer = ok(http.post("/customers", "alice", json={"name": "文件客户"}))["id"]
+    # A tiny JPEG that claims 60,000 × 60,000 pixels: a decompression bomb.
+    out = io.BytesIO()
+    Image.new("RGB", (16, 16)).save(out, "JPEG")
+    bomb = bytearray(out.getvalue())
+    at = bomb.find(b"\xff\xc0")
+    bomb[at + 5:at + 9] = struct.pack(">HH", 60000, 60000)
+    assert_error(http.post(f"/customers/{customer}/visits", "alice",
+                           files={"photo": ("b.jpg", bytes(bomb), "image/jpeg")}), 415, "unsupported_media_type")
+    # A CSV field longer than the reader takes.
+    huge = b"name,type,source,region,address,building,contact_name,contact_phone,owner_username,created_at\n" + \
+        b'"' + b"x" * 200_000 + b'",,,,,,,,,\n'
+    assert_error(http.post("/imports/customers", "root", files={"file": ("big.csv", huge, "text/csv")}), 422,
+                 "bad_file")
+    assert ids

@@ -102,3 +102,10 @@ def test_backup_refuses_postgresql(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     monkeypatch.setenv("CRM_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/whatever")
     refused = CliRunner().invoke(cli, ["backup", str(tmp_path / "b")], env={"COLUMNS": "200"})
     assert refused.exit_code == 2 and "pg_dump" in refused.output
+
+
+def test_backup_of_a_missing_store_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("CRM_DATABASE_URL", f"sqlite:///{tmp_path}/none/crm.db")
+    refused = CliRunner().invoke(cli, ["backup", str(tmp_path / "b")], env={"COLUMNS": "200"})
+    assert refused.exit_code == 2 and "does not exist" in refused.output
+    assert not (tmp_path / "none" / "crm.db").exists()

@@ -3,13 +3,21 @@ data set that `make run` creates is complete and signs in."""
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
+import pytest
+from eventsourcing.utils import get_topic
 from fastapi.testclient import TestClient
-from sqlalchemy import inspect
+from sqlalchemy import func, inspect, select, text, update
 
 from api.demo import DEMO_PASSWORD, seed_demo
 from api.main import create_app
 from commands.bootstrap import Service
-from tests.conftest import read_model_snapshot
+from commands.clock import ManualClock
+from projections.base import LEASE_SECONDS, ProjectionBusy, Projector
+from readmodels.tables import inbox_customers, projection_builds
+from tests.conftest import make_service, read_model_snapshot
 
 
 def test_rebuild_equals_incremental(service: Service) -> None:
@@ -56,3 +64,65 @@ def test_demo_data_set(service: Service) -> None:
         assert manager_view["total"] == 200
         shared = client.get("/api/v1/customers", headers=login("sales2"), params={"scope": "shared_with_me"})
         assert shared.json()["total"] > 0
+
+
+def test_a_failing_projection_waits_while_the_others_go_on(service: Service,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """One handler's fault stops its own read model at the event, not every read model."""
+    from aggregates.customer import Customer
+    from projections.stats import stats
+
+    topic = get_topic(Customer.VisitRecorded)
+    healthy = stats.handlers[topic]
+
+    def broken(w: Any, e: Any) -> None:
+        raise RuntimeError("a bug in a handler")
+
+    monkeypatch.setitem(stats.handlers, topic, broken)
+    assert seed_demo(service)  # the commands still answer: their events are stored
+    head = service.store.head()
+    positions = service.projector.positions()
+    assert positions["stats"] < head
+    assert {p for name, p in positions.items() if name != "stats"} == {head}
+    # Once the cause is gone, the projection catches up by itself, to what a rebuild gives.
+    monkeypatch.setitem(stats.handlers, topic, healthy)
+    service.projector.catch_up()
+    assert set(service.projector.positions().values()) == {head}
+    incremental = read_model_snapshot(service)
+    service.projector.rebuild("stats")
+    assert read_model_snapshot(service) == incremental
+
+
+def test_one_build_at_a_time(service: Service, http: Any) -> None:
+    other = Projector(service.store, service.projector.projections.values())
+    other._take_lease(["customers"])
+    with pytest.raises(ProjectionBusy):
+        service.projector.rebuild("customers")
+    refused = http.post("/admin/projections/customers/rebuild", "root")
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "rebuild_running"
+    other._release_lease(["customers"])
+    assert service.projector.rebuild("customers") == 2
+    # A lease its holder stopped renewing is taken over.
+    other._take_lease(["customers"])
+    with service.store.engine.begin() as conn:
+        conn.execute(update(projection_builds).values(heartbeat=time.time() - LEASE_SECONDS - 1))
+    assert service.projector.rebuild("customers") == 3
+
+
+def test_a_table_added_to_a_projection_is_filled_from_the_events(service: Service, clock: ManualClock) -> None:
+    """An upgraded store whose live version lacks a table the code now has: start-up builds
+    the projection again, so the new table holds the past too."""
+    assert seed_demo(service)
+    version = service.projector.versions()["inbox"]
+    with service.store.engine.begin() as conn:
+        conn.execute(text("DROP VIEW rm_inbox_customers"))
+        conn.execute(text(f"DROP TABLE rm_inbox_customers_v{version}"))
+    url = service.config.database_url
+    service.close()
+    upgraded = make_service(url, clock)
+    try:
+        assert upgraded.projector.versions()["inbox"] == version + 1
+        with upgraded.store.engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(inbox_customers)).scalar_one() == 200
+    finally:
+        upgraded.close()

@@ -7,17 +7,21 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from eventsourcing.utils import get_topic
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from aggregates.customer import Customer
 from api.demo import seed_demo
 from api.main import create_app
+from commands import customers as cc
 from commands.bootstrap import Service, bootstrap
 from commands.clock import ManualClock
 from commands.config import Config
 from commands.organisation import CreatePerson, create_person
+from readmodels.org import Viewer
 from readmodels.tables import customers, people
-from tests.conftest import SYSTEM
+from tests.conftest import SYSTEM, read_model_snapshot
 from workers.projector import run_projection_worker
 
 
@@ -56,36 +60,45 @@ def test_reads_wait_for_the_worker_with_min_position(api_and_worker: tuple[Servi
         thread.join()
 
 
-@pytest.mark.postgres
-def test_two_workers_never_double_apply(pg_url: str, clock: ManualClock) -> None:
-    writer = distributed(pg_url, clock)
+def test_two_workers_never_double_apply(database_url: str, clock: ManualClock) -> None:
+    """Two runners catch up one backlog at once, on SQLite (no row locks) as on PostgreSQL:
+    every event is applied once — also batches that only move counters, which no key clash
+    would reveal."""
+    writer = distributed(database_url, clock)
     seed_demo(writer)  # a backlog of a few thousand events, nothing projected yet
-    assert set(writer.projector.positions().values()) == {0}
-    workers = [distributed(pg_url, clock) for _ in range(2)]
+    with writer.store.engine.connect() as conn:
+        owned = list(conn.execute(select(people.c.id, people.c.username)).all())
+    sellers = {row.username: Viewer(row.id, row.username, frozenset({"sales"}), None) for row in owned}
+    customer_ids = [e.originator_id for e in writer.store.recorder.select_notifications(
+        start=1, limit=100_000, topics=[get_topic(Customer.Registered)])]
+    released = 0
+    for customer_id in customer_ids:
+        found = cc.load_customer(writer.deps, str(customer_id))
+        holder = next((v for v in sellers.values() if v.person_id == found.owner_id), None)
+        if holder is not None and found.status != "dealt" and released < 40:
+            cc.return_to_pool(str(customer_id), "released", "", holder, writer.deps)
+            released += 1
+    assert released == 40 and set(writer.projector.positions().values()) == {0}
+    workers = [distributed(database_url, clock) for _ in range(2)]
     for w in workers:
         w.projector.batch = 50
-    errors: list[BaseException] = []
 
-    def run(worker: Service) -> None:
-        try:
-            worker.projector.catch_up()
-        except BaseException as error:  # a double apply shows up as a duplicate-key error
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=(w,)) for w in workers]
+    threads = [threading.Thread(target=w.projector.catch_up) for w in workers]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert errors == []
     head = writer.store.head()
     assert set(writer.projector.positions().values()) == {head}
     with writer.store.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(customers)).scalar_one() == 200
         held = conn.execute(select(func.sum(people.c.held_customers))).scalar_one()
-        owned = conn.execute(select(func.count()).select_from(customers).where(
+        undealt = conn.execute(select(func.count()).select_from(customers).where(
             customers.c.owner_id.isnot(None), customers.c.status != "dealt"))  # P-3: dealt ones do not count
-        assert held == owned.scalar_one()
+        assert held == undealt.scalar_one()
+    incremental = read_model_snapshot(writer)
+    writer.projector.rebuild_all()
+    assert read_model_snapshot(writer) == incremental
     for service in (writer, *workers):
         service.close()
 
