@@ -134,6 +134,9 @@ class Projector:
                 missing = [t for t in projection.tables_of(version).values() if t.name not in existing]
                 for table in missing:
                     table.create(conn)
+                for table in projection.tables_of(version).values():
+                    for index in table.indexes:  # indexes a release added
+                        index.create(conn, checkfirst=True)
                 self._point_views(conn, projection, version, replace=bool(missing) and not new)
             # A table the live version lacked (added in a release), or columns that differ:
             # build the new shape from the events.

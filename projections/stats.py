@@ -22,6 +22,7 @@ from readmodels.tables import (
     agg_product_month,
     agg_returns_region,
     agg_visits_customer,
+    agg_visits_customer_total,
     agg_visits_region,
     fact_claims,
     fact_deals,
@@ -41,8 +42,8 @@ from readmodels.tables import (
 stats = Projection("stats", [
     stat_settings, stat_customers, stat_contracts, fact_new_customers, fact_visits, fact_deals, fact_payments,
     fact_claims, fact_transfers, fact_info_changes, fact_deliveries, fact_exchanges, stat_person_day,
-    agg_person_month, agg_visits_customer, agg_visits_region, agg_new_customers, agg_deals_region,
-    agg_customers_now, agg_product_month, agg_returns_region,
+    agg_person_month, agg_visits_customer, agg_visits_customer_total, agg_visits_region, agg_new_customers,
+    agg_deals_region, agg_customers_now, agg_product_month, agg_returns_region,
 ])
 on = stats.on
 
@@ -211,6 +212,8 @@ def visit_recorded(w: Writer, e: Customer.VisitRecorded) -> None:
     _count(w, e.actor_id, day, visits=1)
     w.add(w.agg_visits_customer, {"customer_id": cid, "person_id": e.actor_id, "year": day.year},
           latest={"last_visit_on": day}, visits=1)
+    w.add(w.agg_visits_customer_total, {"customer_id": cid, "year": day.year}, latest={"last_visit_on": day},
+          visits=1)
     w.add(w.agg_visits_region, {"region": _key(current["region"]), "person_id": e.actor_id, "year": day.year,
                                 "month": day.month}, latest={"last_visit_on": day}, visits=1)
     changes: dict[str, Any] = {"status": "following"} if current["status"] == "potential" else {}

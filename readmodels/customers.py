@@ -41,8 +41,10 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def access(conn: Connection, viewer: Viewer, row: RowMapping) -> str | None:
-    """'full', 'public' (pool fields only) or None (hidden) for one customer row."""
+def access(conn: Connection, viewer: Viewer, row: RowMapping, team: set[str] | None = None,
+           shared: set[str] | None = None) -> str | None:
+    """'full', 'public' (pool fields only) or None (hidden) for one customer row. A list
+    passes the manager's `team` and the ids `shared` with the viewer, worked out once."""
     if row["deleted"]:
         return "full" if viewer.sees_everything else None
     if viewer.sees_everything:
@@ -52,15 +54,17 @@ def access(conn: Connection, viewer: Viewer, row: RowMapping) -> str | None:
         return "full"
     if owner is None:
         return "full" if viewer.is_manager else "public"
-    if viewer.is_manager and owner in managed_people(conn, viewer):
+    if viewer.is_manager and owner in (team if team is not None else managed_people(conn, viewer)):
         return "full"
-    shared = conn.execute(
+    if shared is not None:
+        return "full" if row["id"] in shared else None
+    found = conn.execute(
         select(customer_shares.c.person_id).where(
             customer_shares.c.customer_id == row["id"],
             customer_shares.c.person_id == viewer.person_id,
         )
     ).first()
-    return "full" if shared else None
+    return "full" if found else None
 
 
 def _scope_condition(conn: Connection, viewer: Viewer, scope: str) -> ColumnElement[bool]:
@@ -145,9 +149,14 @@ def list_customers(
         .limit(page_size)
         .offset((page - 1) * page_size)
     ).mappings()
+    found = list(rows)
+    team = managed_people(conn, viewer) if viewer.is_manager and not viewer.sees_everything else None
+    shared = {str(c) for c in conn.execute(select(customer_shares.c.customer_id).where(
+        customer_shares.c.person_id == viewer.person_id,
+        customer_shares.c.customer_id.in_([r["id"] for r in found]))).scalars()}
     items = []
-    for row in rows:
-        level = access(conn, viewer, row)
+    for row in found:
+        level = access(conn, viewer, row, team, shared)
         item = customer_item(row, now, default_follow_days)
         items.append(public_only(item) if level != "full" else item)
     return items, int(total)

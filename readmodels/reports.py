@@ -33,6 +33,7 @@ from readmodels.tables import (
     agg_product_month,
     agg_returns_region,
     agg_visits_customer,
+    agg_visits_customer_total,
     agg_visits_region,
     customer_shares,
     customers,
@@ -387,7 +388,14 @@ def q12(q: Query) -> Select[Any]:
 # ---- statistical reports (统计报表) -------------------------------------------------------------
 
 def _visits_per_customer(q: Query) -> Select[Any]:
-    a, c = agg_visits_customer, stat_customers
+    c = stat_customers
+    if q.people is None and not q.params.get("person_id"):
+        # Everybody's visits: the per-customer totals, no grouping at request time.
+        t = agg_visits_customer_total
+        statement = (select(t.c.customer_id, c.c.name.label("customer_name"), t.c.visits, t.c.last_visit_on)
+                     .select_from(t.join(c, c.c.id == t.c.customer_id)).where(t.c.year == _year(q)))
+        return q.filtered(statement, q=c.c.name, region=c.c.region)
+    a = agg_visits_customer
     statement = (select(a.c.customer_id, c.c.name.label("customer_name"), func.sum(a.c.visits).label("visits"),
                         func.max(a.c.last_visit_on).label("last_visit_on"))
                  .select_from(a.join(c, c.c.id == a.c.customer_id))

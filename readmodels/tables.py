@@ -89,8 +89,8 @@ customers = Table(
     # The holding (owner_since) whose owner has been warned of the pool return.
     Column("warned_for", DateTime(timezone=True)),
     Column("version", Integer, nullable=False),
-    Index("rm_customers_owner_idx", "owner_id"),
-    Index("rm_customers_pool_idx", "in_pool"),
+    Index("rm_customers_owner_idx", "owner_id", "created_at"),
+    Index("rm_customers_pool_idx", "in_pool", "created_at"),
     Index("rm_customers_created_idx", "created_at"),
 )
 
@@ -440,6 +440,17 @@ agg_visits_customer = Table(
     Column("visits", Integer, nullable=False),
     Column("last_visit_on", Date, nullable=False),
     Index("rm_agg_visits_customer_year_idx", "year", "person_id"),
+)
+
+# The same, all visitors together: what admins and auditors read (S-1) without grouping.
+agg_visits_customer_total = Table(
+    "rm_agg_visits_customer_total",
+    metadata,
+    Column("customer_id", String(36), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("visits", Integer, nullable=False),
+    Column("last_visit_on", Date, nullable=False),
+    Index("rm_agg_visits_customer_total_idx", "year", "visits"),
 )
 
 agg_visits_region = Table(
