@@ -21,6 +21,7 @@ import asyncio
 import bisect
 import os
 import random
+import re
 import secrets
 import signal
 import socket
@@ -29,6 +30,7 @@ import sys
 import threading
 import time
 import urllib.request
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -235,6 +237,7 @@ class LagMonitor(threading.Thread):
         self.engine = create_engine(database_url, pool_size=1)
         self.samples: list[tuple[float, int]] = []
         self.activity: list[tuple[float, int, int]] = []  # (moment, active, waiting for a lock)
+        self.statements: list[tuple[float, str]] = []  # (moment, kind of a running statement)
         self.stopping = threading.Event()
         self.failures = 0
 
@@ -244,11 +247,12 @@ class LagMonitor(threading.Thread):
             found = conn.execute(select(func.min(projection_state.c.position))
                                  .where(projection_state.c.live.is_(True))).scalar()
             self.samples.append((moment, int(found or 0)))
-            active, waiting = conn.execute(text(
-                "SELECT count(*) FILTER (WHERE state = 'active'), "
-                "count(*) FILTER (WHERE wait_event_type = 'Lock') FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()")).one()
-            self.activity.append((moment, int(active), int(waiting)))
+            running = conn.execute(text(
+                "SELECT wait_event_type, query FROM pg_stat_activity WHERE state = 'active' "
+                "AND datname = current_database() AND pid <> pg_backend_pid()")).all()
+            waiting = sum(1 for wait, _ in running if wait == "Lock")
+            self.activity.append((moment, len(running), waiting))
+            self.statements += [(moment, statement_kind(query, wait == "Lock")) for wait, query in running]
 
     def run(self) -> None:
         while not self.stopping.is_set():
@@ -265,6 +269,21 @@ class LagMonitor(threading.Thread):
         self.stopping.set()
         self.join(timeout=5)
         self.engine.dispose()
+
+
+TABLE_NAME = re.compile(r'\b(?:FROM|JOIN|INTO|UPDATE|LOCK TABLE)\s+"?(\w+)"?', re.IGNORECASE)
+
+
+def statement_kind(query: str, waiting: bool) -> str:
+    """A running statement reduced to what it does: its verb, the tables it names and the
+    costly shapes in it (count, LIKE), so the samples add up to a profile of the database."""
+    words = query.split()
+    verb = words[0].upper() if words else "?"
+    tables = list(dict.fromkeys(TABLE_NAME.findall(query)))
+    marks = [mark for mark, found in (("count", "count(" in query.lower()), ("LIKE", " LIKE " in query.upper()))
+             if found]
+    kind = f"{verb} {', '.join(tables[:3]) or '-'}" + (f" ({', '.join(marks)})" if marks else "")
+    return kind + (" [lock wait]" if waiting else "")
 
 
 def lags(samples: list[tuple[float, int]], writes: list[tuple[int, float]]) -> tuple[list[float], int]:
@@ -658,6 +677,11 @@ def figures(load: Load, started: float, ended: float, settle: float, monitor: La
                         f"running a statement: mean {sum(a for a, _ in during) / len(during):.1f}, "
                         f"max {max(a for a, _ in during)} · waiting for a lock: mean "
                         f"{sum(w for _, w in during) / len(during):.1f}, max {max(w for _, w in during)}"))
+    kinds = Counter(kind for moment, kind in monitor.statements if started <= moment <= ended)
+    if kinds:
+        seen = sum(kinds.values())
+        rows.append(Row(B3, "what the backends were running (share of sampled running statements)", " · ".join(
+            f"{kind} {count / seen:.0%}" for kind, count in kinds.most_common(10))))
     if failed or load.client_errors or tracebacks:
         rows.append(Row(B3, "other errors", f"no response {len(failed)}; "
                         f"client exceptions {load.client_errors or 0}; "

@@ -49,6 +49,10 @@ SCALES: dict[str, Scale] = {
     "small": Scale("small", customers=2_000, events=20_000, b1_commands=1_500, b1_salespeople=10,
                    b1_history_commands=500,
                    b3_seconds=20, b3_clients=32, b4_calls=20, b6_rows=1_000),
+    # Big enough for the per-event costs of the full scale, small enough to profile.
+    "medium": Scale("medium", customers=20_000, events=200_000, b1_commands=3_000, b1_salespeople=50,
+                    b1_history_commands=1_000,
+                    b3_seconds=30, b3_clients=32, b4_calls=20, b6_rows=5_000),
     "full": Scale("full", customers=100_000, events=1_000_000, b1_commands=10_000, b1_salespeople=100,
                   b1_history_commands=2_000,
                   b3_seconds=60, b3_clients=32, b4_calls=20, b6_rows=10_000),
