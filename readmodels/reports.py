@@ -17,7 +17,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, case, exists, false, func, literal, or_, select, true
+from sqlalchemy import Select, and_, case, false, func, literal, or_, select, true
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
@@ -225,9 +225,12 @@ def _visible_customers(q: Query) -> ColumnElement[bool]:
     if viewer.sees_everything:
         return customers.c.deleted == false()
     team = {viewer.person_id} | (managed_people(q.conn, viewer) if viewer.is_manager else set())
-    shared = exists().where(customer_shares.c.customer_id == customers.c.id,
-                            customer_shares.c.person_id == viewer.person_id)
-    return and_(customers.c.deleted == false(), or_(customers.c.owner_id.in_(team), shared))
+    # The ids shared with the viewer, looked up once: a per-row EXISTS beside the owner
+    # test made the database probe the shares for every customer it scanned.
+    shared = sorted({str(c) for c in q.conn.execute(
+        select(customer_shares.c.customer_id).where(customer_shares.c.person_id == viewer.person_id)).scalars()})
+    seen = customers.c.owner_id.in_(team)
+    return and_(customers.c.deleted == false(), or_(seen, customers.c.id.in_(shared)) if shared else seen)
 
 
 @report("Q-4", "客户位置信息", "query", (*CUSTOMER, ("address", "地址"), ("building", "楼栋门牌"),

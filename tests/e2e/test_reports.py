@@ -271,6 +271,18 @@ def test_visibility_and_periods(http: Http, world: dict[str, str], clock: Manual
     assert second["rows"][0]["customer_name"] == "丁公司"
 
 
+def test_customer_reports_hold_what_is_shared_with_the_viewer(http: Http, world: dict[str, str]) -> None:
+    # a customer shared with a salesperson is theirs to read in full, in too.
+    ids = world
+    before = rows(http, "Q-11", ("customer_name",), "ann", sort="customer_name")
+    ok(http.post(f"/customers/{ids['C2']}/share", "cat", json={"add": [ids["ann"]]}), 200)
+    assert rows(http, "Q-11", ("customer_name",), "ann", sort="customer_name") == sorted(before + [("乙公司",)])
+    assert ("乙公司", "广州市天河区2号") in rows(http, "Q-4", ("customer_name", "address"), "ann")
+    assert ("乙公司",) not in rows(http, "Q-11", ("customer_name",), "ben")
+    ok(http.post(f"/customers/{ids['C2']}/share", "cat", json={"remove": [ids["ann"]]}), 200)
+    assert rows(http, "Q-11", ("customer_name",), "ann", sort="customer_name") == before
+
+
 def test_every_report_answers_in_json_csv_and_xlsx(http: Http, world: dict[str, str]) -> None:
     catalogue = http.get("/reports", "ann").json()
     assert len(catalogue) == 31
