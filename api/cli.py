@@ -10,7 +10,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from commands.bootstrap import Service, bootstrap
@@ -169,19 +169,20 @@ def projections_rebuild(
         raise typer.Exit(2)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
-        for projection in names:
-            task = progress.add_task(projection, total=max(1, service.store.head()))
+        # One pass over the events builds them all (each event read and decoded once).
+        task = progress.add_task(", ".join(names), total=max(1, service.store.head()))
 
-            def report(position: int, head: int, task: TaskID = task) -> None:
-                progress.update(task, completed=position, total=max(1, head))
+        def report(position: int, head: int) -> None:
+            progress.update(task, completed=position, total=max(1, head))
 
-            try:
-                version = service.projector.rebuild(projection, progress=report)
-            except ProjectionBusy:
-                console.print(f"[red]a build of {projection} is running elsewhere; try again later[/red]")
-                raise typer.Exit(2) from None
-            progress.update(task, description=f"{projection} → version {version}")
-    service.close()
+        try:
+            versions = service.projector.rebuild_all(names, progress=report)
+        except ProjectionBusy:
+            console.print(f"[red]a build of {', '.join(names)} is running elsewhere; try again later[/red]")
+            raise typer.Exit(2) from None
+        finally:
+            service.close()
+        progress.update(task, description=", ".join(f"{n} → version {v}" for n, v in versions.items()))
 
 
 def _read_service() -> Service:

@@ -91,7 +91,7 @@ def bootstrap(
     url = make_url(config.database_url)
     if url.drivername.startswith("sqlite") and url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    store = open_store(config.database_url)
+    store = open_store(config.database_url, config.db_pool_size, config.db_max_overflow)
     infra_metadata.create_all(store.engine)
     projector = Projector(store, PROJECTIONS, batch=config.projection_batch)
     projector.setup()

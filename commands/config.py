@@ -17,6 +17,10 @@ class Config(BaseSettings):
     token_minutes: int = 12 * 60
     redis_url: str = "redis://127.0.0.1:6379/0"
     projection_batch: int = 1000
+    # PostgreSQL connections each process keeps open, and how many more it may open at busy
+    # moments (closed after use). Keep at least the requests a process serves at once.
+    db_pool_size: int = 12
+    db_max_overflow: int = 4
     # Seconds between catch-up polls of the in-process background projector.
     poll_seconds: float = 1.0
     # Minutes between scheduled pool sweeps; 0 turns the schedule off.

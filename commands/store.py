@@ -9,8 +9,10 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import JSONTranscoder, Transcoding
+from sqlalchemy import create_engine
 from sqlalchemy import event as sa_event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
 
 from aggregates.organisation import Salesperson
 from aggregates.product import ProductStock
@@ -68,7 +70,20 @@ class EventStore(Application):
         return self.recorder.max_notification_id() or 0
 
 
-def open_store(database_url: str) -> EventStore:
+def _pooled(store: EventStore, pool_size: int, max_overflow: int) -> None:
+    """Give the store a PostgreSQL engine whose pool holds `pool_size` connections open.
+    The persistence module makes its engine with SQLAlchemy's default pool (5 kept, 10
+    more opened and closed per use), so a process serving more requests at once than that
+    opened a new server connection for each of them: a backend fork and cold catalog
+    caches per request. The datastore reads its engine and session maker on every use."""
+    datastore: Any = store.recorder.datastore  # type: ignore[attr-defined]
+    default = datastore.engine
+    engine = create_engine(default.url, pool_size=pool_size, max_overflow=max_overflow)
+    datastore.engine, datastore.session_maker = engine, sessionmaker(bind=engine, autoflush=True)
+    default.dispose()
+
+
+def open_store(database_url: str, pool_size: int = 5, max_overflow: int = 10) -> EventStore:
     env: dict[str, Any] = {
         "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
         "SQLALCHEMY_URL": database_url,
@@ -90,6 +105,7 @@ def open_store(database_url: str) -> EventStore:
 
         store.engine.dispose()
     elif store.engine.dialect.name == "postgresql":
+        _pooled(store, pool_size, max_overflow)
         # The engine is made by the persistence module, which takes no engine options. Batch
         # the executemany statements that SQLAlchemy does not send as one multi-row INSERT
         # (the projections' upserts): pages of rows per round trip instead of one row each.

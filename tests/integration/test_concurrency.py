@@ -128,3 +128,29 @@ def test_simultaneous_overlapping_targets_leave_exactly_one(service: Service) ->
     service.projector.catch_up()
     with service.store.engine.connect() as conn:
         assert len(conn.execute(select(targets.c.id)).all()) == 1
+
+
+@pytest.mark.postgres
+def test_each_process_keeps_its_configured_connections_open(pg_url: str, clock: ManualClock) -> None:
+    # The persistence module's engine kept 5 connections and opened one per use beyond that;
+    # the store's engine keeps CRM_DB_POOL_SIZE open and closes only the overflow.
+    svc = bootstrap(Config(database_url=pg_url, mode="distributed", db_pool_size=3, db_max_overflow=2),
+                    clock=clock)
+    try:
+        engine = svc.store.engine
+        held = [engine.connect() for _ in range(5)]
+        assert engine.pool.checkedout() == 5
+        for conn in held:
+            conn.close()
+        assert engine.pool.checkedin() == 3
+        # Writes and reads of the event store go through the resized engine.
+        [person] = salespeople(svc, 1, max_customers=10)
+        made = run_together(4, lambda i: cc.register_customer(cc.RegisterCustomer(name=f"连接{i}"), person,
+                                                              svc.deps).ids["id"])
+        assert all(isinstance(m, str) for m in made)
+        svc.projector.catch_up()
+        with engine.connect() as conn:
+            names = set(conn.execute(select(customers.c.name).where(customers.c.id.in_(made))).scalars())
+        assert names == {f"连接{i}" for i in range(4)}
+    finally:
+        svc.close()
