@@ -94,6 +94,8 @@ class MovedOn(Exception):
 
 
 LEASE_SECONDS = 120.0
+# Events after which a catch-up refreshes the planner's statistics (PostgreSQL).
+ANALYZE_AFTER = 100_000
 
 
 class Projector:
@@ -190,11 +192,13 @@ class Projector:
         go on."""
         with self._lock:
             failed: set[str] = set()
+            first: int | None = None
             while True:
                 live = {n: v for n, v in self._live().items() if n not in failed}
                 if not live:
                     break
                 start = min(position for _, position in live.values())
+                first = start if first is None else first
                 notifications, events = self._read(start, self.batch, live)
                 if not notifications:
                     break
@@ -214,7 +218,13 @@ class Projector:
                         failed.add(name)
                 if len(notifications) < self.batch or not progressed:
                     break
-            return min(self.positions().values(), default=0)
+            reached = min(self.positions().values(), default=0)
+            if first is not None and reached - first >= ANALYZE_AFTER:
+                # A long catch-up (a restored or imported store) grew the tables by orders of
+                # magnitude; the planner needs to know before the next request.
+                for name, (version, _) in self._live().items():
+                    self._analyze(self.projections[name], version)
+            return reached
 
     def _read(self, start: int, limit: int, targets: dict[str, tuple[int, int]],
               stop: int | None = None) -> tuple[list[Any], list[tuple[Any, Any]]]:
@@ -305,6 +315,7 @@ class Projector:
             position = self._build(versions, None, report)
             for name in chosen:
                 self._create_indexes(self.projections[name], versions[name])
+                self._analyze(self.projections[name], versions[name])
                 old = self._switch(self.projections[name], versions[name], position)
                 if old is not None:
                     with self.store.engine.begin() as conn:
@@ -427,6 +438,19 @@ class Projector:
             for table in projection.tables_of(version).values():
                 for index in table.indexes:
                     index.create(conn, checkfirst=True)
+
+    def _analyze(self, projection: Projection, version: int) -> None:
+        """Statistics for tables just built or filled, on PostgreSQL: without them the planner takes
+        100,000 customers for a few hundred and scans where an index would serve (seen in
+        B3: the pool page 37 ms instead of 2.5 ms). Autovacuum would get there in its own
+        time, if it is on. VACUUM also marks the pages all-visible for index-only scans."""
+        engine = self.store.engine
+        if engine.dialect.name != "postgresql":
+            return
+        with engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")  # VACUUM runs outside a transaction
+            for table in projection.tables_of(version).values():
+                conn.execute(text(f'VACUUM (ANALYZE) "{table.name}"'))
 
     def _switch(self, projection: Projection, version: int, position: int) -> int | None:
         with self._lock, self.store.engine.begin() as conn:

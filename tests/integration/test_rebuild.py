@@ -4,14 +4,18 @@ during the rebuild are in the new version."""
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
 
 from api.demo import seed_demo
 from commands import customers as cc
 from commands.bootstrap import Service
+from commands.clock import ManualClock
 from readmodels.org import Viewer
 from readmodels.tables import customers, people, visits
+from tests.conftest import make_service
 
 
 def counts(service: Service) -> tuple[int, int, int]:
@@ -71,3 +75,21 @@ def test_writes_during_a_rebuild_land_in_the_new_version(service: Service) -> No
         ids = set(conn.execute(select(customers.c.id)).scalars())
     assert len(written) == 3 and set(written) <= ids and len(ids) == 203
     assert service.projector.positions()["customers"] == service.store.head()
+
+
+@pytest.mark.postgres
+def test_a_rebuild_leaves_planner_statistics_for_its_tables(pg_url: str, clock: ManualClock, tmp_path: Path) -> None:
+    # PostgreSQL plans with table statistics; a table filled by a rebuild has none until
+    # autovacuum comes round (if it is on), and list queries then scan 100,000 rows.
+    service = make_service(pg_url, clock, tmp_path / "blobs")
+    try:
+        seed_demo(service)
+        version = service.projector.rebuild("customers")
+        with service.store.engine.connect() as conn:
+            analysed = dict(conn.execute(text(
+                "SELECT relname, last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname LIKE :pattern"),
+                {"pattern": f"rm_%_v{version}"}).all())
+        assert analysed and all(analysed.values()), analysed
+        assert f"rm_customers_v{version}" in analysed
+    finally:
+        service.close()
