@@ -23,7 +23,7 @@ from commands.clock import ManualClock
 from commands.config import Config
 from readmodels.org import Viewer
 from readmodels.tables import customers, people
-from tests.conftest import read_model_snapshot
+from tests.conftest import REQUIRED, read_model_snapshot
 from workers.tasks import Kicker, start_worker
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -109,6 +109,8 @@ class RedisServer:
 @pytest.fixture
 def own_redis() -> Iterator[RedisServer]:
     if subprocess.run(["which", "redis-server"], capture_output=True).returncode != 0:
+        if REQUIRED:
+            pytest.fail("CRM_REQUIRE_SERVICES=1 but redis-server is not installed for a private Redis")
         pytest.skip("redis-server is not installed")
     server = RedisServer(free_port())
     server.start()
