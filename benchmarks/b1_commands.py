@@ -25,7 +25,7 @@ from sqlalchemy import select
 from aggregates.base import DomainError
 from aggregates.organisation import Salesperson
 from benchmarks.baseline import Bare, SaveRecorder, Shape
-from benchmarks.common import Env, Outcome, Row, num, rate, skipped
+from benchmarks.common import Env, Outcome, Row, num, rate, run_only, skipped
 from benchmarks.org import build_org
 from commands import customers as cc
 from commands import sales as sc
@@ -247,9 +247,7 @@ def run(env: Env) -> list[Row]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from benchmarks.run import main as run_main
-
-    return run_main(["--only", BENCH, *(argv if argv is not None else sys.argv[1:])])
+    return run_only(BENCH, argv)
 
 
 if __name__ == "__main__":

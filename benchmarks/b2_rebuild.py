@@ -9,7 +9,7 @@ import sys
 import time
 from typing import Any
 
-from benchmarks.common import Env, GeneratedStore, Row, num, rate, skipped
+from benchmarks.common import Env, GeneratedStore, Row, every_15_seconds, num, rate, run_only, skipped
 from commands.bootstrap import Service, bootstrap
 from commands.config import Config
 
@@ -75,14 +75,7 @@ def rebuild_everything(env: Env, service: Service, label: str) -> tuple[float, d
     (seconds, seconds per projection when rebuilt one by one, how)."""
     projector: Any = service.projector
     started = time.perf_counter()
-    last = [started]
-
-    def progress(position: int, head: int) -> None:
-        now = time.perf_counter()
-        if now - last[0] >= 15:
-            last[0] = now
-            env.console.print(f"    {label}: {position:>10,} / {head:,}  {now - started:6.0f} s")
-
+    progress = every_15_seconds(env.console, f"    {label}: {{done:>10,}} / {{total:,}}")
     each: dict[str, float] = {}
     rebuild_all = getattr(projector, "rebuild_all", None)
     if callable(rebuild_all):
@@ -156,9 +149,7 @@ def run(env: Env) -> list[Row]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from benchmarks.run import main as run_main
-
-    return run_main(["--only", BENCH, *(argv if argv is not None else sys.argv[1:])])
+    return run_only(BENCH, argv)
 
 
 if __name__ == "__main__":

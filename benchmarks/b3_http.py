@@ -39,7 +39,7 @@ from urllib.parse import urlparse
 from sqlalchemy import create_engine, func, select, text
 
 from aggregates.settings import DEFAULT_DICTIONARIES, type_names
-from benchmarks.common import Env, Row, ms, num, percentile, rate, skipped
+from benchmarks.common import Env, Row, ms, num, percentile, rate, run_only, skipped
 from benchmarks.org import PASSWORD, build_org
 from benchmarks.wire import Connection, HttpError
 from commands.bootstrap import bootstrap
@@ -704,9 +704,7 @@ def figures(load: Load, started: float, ended: float, settle: float, monitor: La
 
 
 def main(argv: list[str] | None = None) -> int:
-    from benchmarks.run import main as run_main
-
-    return run_main(["--only", "B3", *(argv if argv is not None else sys.argv[1:])])
+    return run_only("B3", argv)
 
 
 if __name__ == "__main__":

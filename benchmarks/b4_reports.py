@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from benchmarks.common import Env, GeneratedStore, Row, ms, percentile, skipped
+from benchmarks.common import Env, GeneratedStore, Row, ms, percentile, run_only, skipped
 from commands.bootstrap import bootstrap
 from commands.config import Config
 from readmodels.org import Viewer, current_settings
@@ -97,9 +97,7 @@ def run(env: Env) -> list[Row]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from benchmarks.run import main as run_main
-
-    return run_main(["--only", BENCH, *(argv if argv is not None else sys.argv[1:])])
+    return run_only(BENCH, argv)
 
 
 if __name__ == "__main__":

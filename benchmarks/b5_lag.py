@@ -9,7 +9,7 @@ import sys
 
 from benchmarks.b3_http import B5
 from benchmarks.b3_http import run as run_b3
-from benchmarks.common import Env, Row
+from benchmarks.common import Env, Row, run_only
 
 
 def run(env: Env) -> list[Row]:
@@ -18,9 +18,7 @@ def run(env: Env) -> list[Row]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from benchmarks.run import main as run_main
-
-    return run_main(["--only", "B5", *(argv if argv is not None else sys.argv[1:])])
+    return run_only("B5", argv)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import sys
 import time
 from datetime import UTC, datetime, timedelta
 
-from benchmarks.common import Env, Row, num, rate
+from benchmarks.common import Env, Row, num, rate, run_only
 from benchmarks.org import build_org
 from commands.bootstrap import bootstrap
 from commands.config import Config
@@ -115,9 +115,7 @@ def run(env: Env) -> list[Row]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from benchmarks.run import main as run_main
-
-    return run_main(["--only", BENCH, *(argv if argv is not None else sys.argv[1:])])
+    return run_only(BENCH, argv)
 
 
 if __name__ == "__main__":

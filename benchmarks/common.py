@@ -12,6 +12,7 @@ import io
 import math
 import pstats
 import shutil
+import sys
 import tempfile
 import time
 import uuid
@@ -249,14 +250,7 @@ class Env:
         scale = self.scale
         self.console.print(f"  generating {scale.customers:,} customers / {scale.events:,} events on {kind} …")
         started = time.perf_counter()
-        last = [started]
-
-        def progress(written: int, wanted: int) -> None:
-            now = time.perf_counter()
-            if now - last[0] >= 15:
-                last[0] = now
-                self.console.print(f"    {written:>10,} / {wanted:,} events  {now - started:6.0f} s")
-
+        progress = every_15_seconds(self.console, "    {done:>10,} / {total:,} events")
         summary = generate(url, scale.customers, scale.events, SEED, progress)
         seconds = time.perf_counter() - started
         self.console.print(f"  generated {summary['events']:,} events in {seconds:.1f} s")
@@ -308,6 +302,28 @@ class Env:
             if failed:
                 self.console.print(f"[red]could not drop {', '.join(failed)}; drop them by hand[/red]")
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def every_15_seconds(console: Console, line: str) -> Callable[[int, int], None]:
+    """A progress callback (done, total) that prints `line` (with {done} and {total}) and the
+    seconds since it was made, at most every 15 seconds."""
+    started = time.perf_counter()
+    last = [started]
+
+    def progress(done: int, total: int) -> None:
+        now = time.perf_counter()
+        if now - last[0] >= 15:
+            last[0] = now
+            console.print(line.format(done=done, total=total) + f"  {now - started:6.0f} s")
+
+    return progress
+
+
+def run_only(bench: str, argv: list[str] | None) -> int:
+    """`python -m benchmarks.bN_…`: benchmarks/run.py with only that benchmark."""
+    from benchmarks.run import main as run_main
+
+    return run_main(["--only", bench, *(argv if argv is not None else sys.argv[1:])])
 
 
 def _trim_profile(text: str) -> str:

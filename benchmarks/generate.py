@@ -496,6 +496,15 @@ class Simulation:
         n = self.rng.randrange(total)
         return self.held.at(n) if n < len(self.held) else self.dealt.at(n - len(self.held))
 
+    def holding(self) -> tuple[str, Customer, str] | None:
+        """A held customer (see `owned`), with its state and its owner."""
+        customer_id = self.owned()
+        if customer_id is None:
+            return None
+        customer = self.customers[customer_id]
+        assert customer.owner_id is not None
+        return customer_id, customer, customer.owner_id
+
     # ---- customers -----------------------------------------------------------------------
 
     def register(self) -> None:
@@ -571,12 +580,10 @@ class Simulation:
 
     def transfer(self) -> bool:
         """C-7: the owner (sometimes the manager) hands a customer to a colleague with room."""
-        customer_id = self.owned()
-        if customer_id is None:
+        found = self.holding()
+        if found is None:
             return False
-        customer = self.customers[customer_id]
-        giver_id = customer.owner_id
-        assert giver_id is not None
+        customer_id, customer, giver_id = found
         receiver_id = self.colleague(giver_id) if self.rng.random() < 0.7 else self.rng.choice(self.salespeople)
         dealt = customer.status == "dealt"
         if receiver_id is None or receiver_id == giver_id or (not dealt and not self.has_room(receiver_id)):
@@ -608,12 +615,10 @@ class Simulation:
 
     def share(self) -> bool:
         """C-4: the owner shares with a colleague, or stops sharing."""
-        customer_id = self.owned()
-        if customer_id is None:
+        found = self.holding()
+        if found is None:
             return False
-        customer = self.customers[customer_id]
-        owner = customer.owner_id
-        assert owner is not None
+        customer_id, customer, owner = found
         if customer.shared_with and self.rng.random() < 0.3:
             add, remove = [], [self.rng.choice(customer.shared_with)]
         else:
@@ -627,12 +632,11 @@ class Simulation:
 
     def contact(self) -> bool:
         """C-9: a new contact, or a contact's new phone number."""
-        customer_id = self.owned()
-        if customer_id is None:
+        found = self.holding()
+        if found is None:
             return False
-        customer = self.customers[customer_id]
-        assert customer.owner_id is not None
-        ctx = self.context(customer.owner_id)
+        customer_id, customer, owner = found
+        ctx = self.context(owner)
         if customer.contacts and self.rng.random() < 0.4:
             contact = self.rng.choice(customer.contacts)
             customer.edit_contact(ctx, contact["id"], {"phone": self.phone()})
@@ -643,13 +647,11 @@ class Simulation:
 
     def visit(self) -> bool:
         """C-10: mostly by the owner, sometimes by a sharee or the manager; a few late entries."""
-        customer_id = self.owned()
-        if customer_id is None:
-            return False
         rng = self.rng
-        customer = self.customers[customer_id]
-        owner = customer.owner_id
-        assert owner is not None
+        found = self.holding()
+        if found is None:
+            return False
+        customer_id, customer, owner = found
         roll = rng.random()
         if roll < 0.05 and customer.shared_with:
             visitor = rng.choice(customer.shared_with)
@@ -726,12 +728,10 @@ class Simulation:
 
     def request_change(self) -> bool:
         """AP-1: the owner asks for an info change; the policy sends it for approval."""
-        customer_id = self.owned()
-        if customer_id is None:
+        found = self.holding()
+        if found is None:
             return False
-        customer = self.customers[customer_id]
-        requester = customer.owner_id
-        assert requester is not None
+        customer_id, customer, requester = found
         move = customer.status == "dealt" and self.rng.random() < 0.3
         changes = self.info_changes(customer, move=move, rename=False, lose=False)
         if not changes:
@@ -888,12 +888,10 @@ class Simulation:
         return True
 
     def prepayment(self) -> bool:
-        customer_id = self.owned()
-        if customer_id is None:
+        found = self.holding()
+        if found is None:
             return False
-        customer = self.customers[customer_id]
-        owner = customer.owner_id
-        assert owner is not None
+        customer_id, customer, owner = found
         ctx = self.context(owner)
         customer.record_payment(ctx, self.ids.hex(), None, money(self.rng.randint(10, 500) * 100),
                                 self.day(ctx), owner)
