@@ -8,5 +8,13 @@ COPY readmodels readmodels
 COPY api api
 COPY workers workers
 RUN pip install --no-cache-dir .
+# An unprivileged user owns the data folder. The default command is the embedded mode on
+# SQLite: its first start makes a random signing key, /app/data/crm.db.key (mode 0600), beside
+# the database; keep /app/data on a volume so the key and the data outlive the container.
+# Other modes and stores need CRM_SECRET_KEY (compose.yaml sets it for the distributed mode).
+RUN useradd --system --home-dir /app --shell /usr/sbin/nologin crm \
+    && mkdir -p /app/data && chown crm /app/data && chmod 700 /app/data
+USER crm
+VOLUME ["/app/data"]
 EXPOSE 8000
 CMD ["crm", "api", "--host", "0.0.0.0"]

@@ -3,9 +3,10 @@ or rejects it, never their own (R-6); the requester may withdraw it while it wai
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
+from aggregates import bounds
 from aggregates.base import Conflict, Context, CrmAggregate, Forbidden
 
 KINDS = {
@@ -16,6 +17,8 @@ KINDS = {
 
 
 class Approval(CrmAggregate):
+
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"summary": bounds.REASON, "kind": 40}
     kind: str
     target_id: str
     payload: dict[str, Any]

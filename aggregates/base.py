@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
@@ -73,6 +73,10 @@ class CrmAggregate(Aggregate):
     """Base aggregate: every event carries the actor and the command id, and its
     timestamp is the command's clock time, so tests can travel in time."""
 
+    # Text limits of this aggregate's event data by key or dotted path (see aggregates.bounds);
+    # every event's data is checked against them and the other bounds before it is recorded.
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {}
+
     class Event(Aggregate.Event):
         actor_id: str
         command_id: str
@@ -84,6 +88,9 @@ class CrmAggregate(Aggregate):
     def _create_by(
         cls, ctx: Context, event_class: type[Any], *, id: UUID, **data: Any
     ) -> Any:
+        from aggregates.bounds import check_event_data
+
+        check_event_data(data, cls.TEXT_LIMITS)
         return cls._create(
             event_class,
             id=id,
@@ -94,6 +101,9 @@ class CrmAggregate(Aggregate):
         )
 
     def _record(self, ctx: Context, event_class: type[Any], **data: Any) -> None:
+        from aggregates.bounds import check_event_data
+
+        check_event_data(data, self.TEXT_LIMITS)
         self.trigger_event(
             event_class,
             timestamp=ctx.at,

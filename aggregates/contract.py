@@ -8,9 +8,10 @@ import re
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
+from aggregates import bounds
 from aggregates.base import Conflict, Context, CrmAggregate, Invalid, derived_id
 from aggregates.money import money
 
@@ -19,6 +20,8 @@ ZERO = Decimal("0")
 
 class ContractNumber(CrmAggregate):
     """Index aggregate: one per contract number, saved with the contract that takes it."""
+
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"number": bounds.CONTRACT_NUMBER}
 
     contract_id: str
 
@@ -42,6 +45,11 @@ class ContractNumber(CrmAggregate):
 
 
 class Contract(CrmAggregate):
+
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {
+        "number": bounds.CONTRACT_NUMBER, "name": bounds.CONTRACT_NAME, "warehouse": bounds.SHORT_TEXT,
+        "back_warehouse": bounds.SHORT_TEXT, "out_warehouse": bounds.SHORT_TEXT,
+    }
     customer_id: str
     number: str
     name: str
@@ -175,11 +183,14 @@ class Contract(CrmAggregate):
         """D-1: amount = sum of the lines when lines are given."""
         if not number.strip():
             raise Invalid("validation_error", "the contract number is required", field="number")
+        bounds.text(name, "name", bounds.CONTRACT_NAME, required=True)
+        bounds.day(signed_on, "signed_on")
         priced = []
         for line in lines:
-            qty, price = line["quantity"], line["unit_price"]
+            qty = bounds.amount(line["quantity"], "quantity", bounds.QUANTITY_MAX)
+            price = bounds.amount(line["unit_price"], "unit_price", bounds.MONEY_MAX)
             priced.append({"product_id": line["product_id"], "quantity": qty, "unit_price": price,
-                           "amount": money(qty * price)})
+                           "amount": bounds.amount(money(qty * price), "amount", bounds.MONEY_MAX)})
         if len({line["product_id"] for line in priced}) != len(priced):
             raise Invalid("validation_error", "one line per product", field="lines")
         if priced:
@@ -190,6 +201,7 @@ class Contract(CrmAggregate):
             amount = total
         if amount is None or amount <= 0:
             raise Invalid("validation_error", "the amount must be greater than 0", field="amount")
+        bounds.amount(amount, "amount", bounds.MONEY_MAX)
         return cls._create_by(
             ctx, cls.Signed, id=id, customer_id=customer_id, number=number.strip(), name=name,
             signed_on=signed_on, amount=money(amount), salesperson_id=salesperson_id, lines=priced,

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from uuid import UUID, uuid4
 
+from aggregates import bounds
 from aggregates.base import Conflict, Context, CrmAggregate, Forbidden, Invalid
 
 STATUSES = ("potential", "following", "dealt", "lost")
@@ -18,6 +19,14 @@ POOL_REASONS = ("released", "recalled", "overdue")
 
 class Customer(CrmAggregate):
     """A customer and its whole life: who holds it, who it is shared with, what was seen."""
+
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {
+        "number": 32, "name": bounds.CUSTOMER_NAME, "type": bounds.SHORT_TEXT, "source": bounds.SHORT_TEXT,
+        "region": bounds.SHORT_TEXT, "stage": bounds.SHORT_TEXT, "address": bounds.ADDRESS,
+        "building": bounds.BUILDING, "contact": bounds.SHORT_TEXT, "contacts.name": bounds.SHORT_TEXT,
+        "contact.name": bounds.SHORT_TEXT, "changes.name": bounds.SHORT_TEXT, "phone": bounds.PHONE,
+        "title": bounds.SHORT_TEXT, "reason": bounds.REASON, "note": bounds.REASON, "notes": bounds.NOTES,
+    }
 
     number: str
     name: str
@@ -586,6 +595,7 @@ class Customer(CrmAggregate):
         if self.owner_id is None:
             raise Conflict("in_pool", "claim the customer before recording a deal")
         first = self.status != "dealt"
+        bounds.within(self.deal_total + amount, "amount")
         self._record(ctx, self.DealRecorded, contract_id=contract_id, number=number, amount=amount,
                      signed_on=signed_on, salesperson_id=self.owner_id)
         return first
@@ -593,12 +603,15 @@ class Customer(CrmAggregate):
     def record_invoice(self, ctx: Context, contract_id: str, invoice_id: str, amount: Decimal,
                        invoiced_on: date) -> None:
         self._check_live()
+        bounds.within(self.invoiced_total + amount, "amount")
         self._record(ctx, self.InvoiceRecorded, contract_id=contract_id, invoice_id=invoice_id,
                      amount=amount, invoiced_on=invoiced_on)
 
     def record_payment(self, ctx: Context, payment_id: str, contract_id: str | None, amount: Decimal,
                        received_on: date, salesperson_id: str | None) -> None:
         self._check_live()
+        bounds.amount(amount, "amount", bounds.MONEY_MAX)
+        bounds.within(self.collected_total + amount, "amount")
         self._record(ctx, self.PaymentRecorded, payment_id=payment_id, contract_id=contract_id,
                      amount=amount, received_on=received_on, salesperson_id=salesperson_id)
 

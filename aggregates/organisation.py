@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
+from aggregates import bounds
 from aggregates.base import Conflict, Context, CrmAggregate, Invalid, derived_id
 
 ROLES = ("sales", "manager", "warehouse", "admin", "auditor")
@@ -13,6 +14,8 @@ PERSON_FIELDS = ("name", "department_id", "roles", "position", "mobile", "gender
 
 class Department(CrmAggregate):
     """A node of the department tree, with the managers who manage it."""
+
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"name": bounds.SHORT_TEXT}
 
     name: str
     parent_id: str | None
@@ -63,6 +66,11 @@ class Department(CrmAggregate):
 
 class Person(CrmAggregate):
     """A person in the directory. Credentials are not here (P-4)."""
+
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {
+        "name": bounds.SHORT_TEXT, "username": bounds.USERNAME, "position": bounds.SHORT_TEXT,
+        "mobile": bounds.PHONE, "gender": bounds.GENDER,
+    }
 
     name: str
     username: str
@@ -152,6 +160,8 @@ def check_roles(roles: list[str] | None) -> None:
 
 class Username(CrmAggregate):
     """Index aggregate: one per lower-cased username, created with its person."""
+
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"username": bounds.USERNAME}
 
     person_id: str
 

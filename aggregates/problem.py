@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
 from uuid import UUID
 
+from aggregates import bounds
 from aggregates.base import Conflict, Context, CrmAggregate, Invalid
 
 
 class ProblemReport(CrmAggregate):
+
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"kind": bounds.SHORT_TEXT}
     customer_id: str
     kind: str
     description: str

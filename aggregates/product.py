@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
+from aggregates import bounds
 from aggregates.base import Conflict, Context, CrmAggregate, Invalid, derived_id
 from aggregates.money import CENT, money, unit_cost
 
 
 class Product(CrmAggregate):
     """A product with its code, description and tax-inclusive price history."""
+
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {
+        "name": bounds.PRODUCT_NAME, "spec": bounds.PRODUCT_SPEC, "unit": bounds.PRODUCT_UNIT,
+        "changes.name": bounds.PRODUCT_NAME, "changes.spec": bounds.PRODUCT_SPEC,
+        "changes.unit": bounds.PRODUCT_UNIT, "reason": bounds.REASON,
+    }
 
     code: str
     name: str
@@ -79,6 +86,7 @@ class Product(CrmAggregate):
             raise Invalid("validation_error", "the price must be greater than 0", field="price")
         if new == self.price:
             raise Invalid("no_change", "that is the current price", field="price")
+        bounds.amount(new, "price", bounds.MONEY_MAX)
         self._record(ctx, self.PriceChanged, old_price=self.price, price=new, priced_on=priced_on,
                      reason=reason, approved_by=approved_by)
 
@@ -86,6 +94,8 @@ class Product(CrmAggregate):
 class ProductStock(CrmAggregate):
     """Stock of one product in one warehouse, accounted on its own (按仓库独立核算):
     quantity, moving-average unit cost and inventory value."""
+
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"warehouse": bounds.SHORT_TEXT, "kind": 20}
 
     product_id: str
     warehouse: str
@@ -141,7 +151,12 @@ class ProductStock(CrmAggregate):
                               product_id=product_id, warehouse=warehouse)
 
     def receive(self, ctx: Context, qty: Decimal, cost: Decimal, kind: str, ref: dict[str, Any]) -> None:
+        bounds.amount(qty, "quantity", bounds.QUANTITY_MAX)
+        bounds.amount(cost, "unit_cost", bounds.UNIT_COST_MAX)
         value = money(qty * cost)
+        bounds.within(self.quantity + qty, "quantity", bounds.STOCK_QUANTITY_MAX)
+        # The warehouse's stock value, which the unit cost raises by quantity × cost.
+        bounds.within(self.value + value, "unit_cost", bounds.TOTAL_MAX)
         self._record(ctx, self.Received, quantity=qty, unit_cost=unit_cost(cost), value=value,
                      kind=kind, ref=ref)
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from aggregates import bounds
 from aggregates.base import Context, CrmAggregate, Invalid, derived_id
 
 DEFAULT_RULES: dict[str, Any] = {
@@ -70,6 +71,12 @@ def type_with_subtypes(tree: list[dict[str, Any]], name: str) -> list[str]:
 
 
 class Settings(CrmAggregate):
+
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {
+        "name": bounds.SHORT_TEXT, "sources": bounds.SHORT_TEXT, "regions": bounds.SHORT_TEXT,
+        "stages": bounds.SHORT_TEXT, "warehouses": bounds.SHORT_TEXT, "problem_types": bounds.SHORT_TEXT,
+        "timezone": 64,
+    }
     rules: dict[str, Any]
     dictionaries: dict[str, Any]
 

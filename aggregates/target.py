@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 from uuid import UUID
 
+from aggregates import bounds
 from aggregates.base import Conflict, Context, CrmAggregate, Invalid, derived_id
 
 FIGURES = ("new_customers", "visits", "deal_amount", "collected_amount")
@@ -44,6 +45,8 @@ def check_figures(figures: dict[str, Any]) -> dict[str, Any]:
 
 class SalesTarget(CrmAggregate):
     """T-1: a person's targets for a named period."""
+
+    TEXT_LIMITS: ClassVar[dict[str, int]] = {"period": bounds.PERIOD_NAME}
 
     person_id: str
     period: str

@@ -7,14 +7,16 @@ import signal
 import threading
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from commands.bootstrap import Service, bootstrap
-from commands.config import DEV_SECRET, Config
+from commands.config import Config, ConfigError, check_settings, key_file
 from projections.base import ProjectionBusy
 from readmodels.org import Viewer
 
@@ -37,9 +39,11 @@ def checked_config() -> Config:
     if config.mode not in ("embedded", "distributed"):
         console.print(f"[red]CRM_MODE must be embedded or distributed, not {config.mode}[/red]")
         raise typer.Exit(2)
-    if config.mode == "distributed" and config.secret_key == DEV_SECRET:
-        console.print("[red]the distributed mode needs its own CRM_SECRET_KEY[/red]")
-        raise typer.Exit(2)
+    try:
+        check_settings(config)  # the signing key (CRM_SECRET_KEY), trusted proxies
+    except ConfigError as error:
+        console.print(str(error), style="red", markup=False)
+        raise typer.Exit(2) from None
     return config
 
 
@@ -140,18 +144,62 @@ def pool_sweep(
 @projections_app.command("status")
 def projections_status() -> None:
     """Each projection's version, position, the event store head and the lag."""
-    service = bootstrap(Config())
+    service = bootstrap(checked_config())
     head = service.store.head()
     versions = service.projector.versions()
+    parked = service.projector.parked()
     table = Table(title=f"Projections (event store head: {head})")
-    for column in ("projection", "version", "position", "head", "lag"):
+    for column in ("projection", "version", "position", "head", "lag", "parked"):
         table.add_column(column, justify="right" if column != "projection" else "left")
     for name, position in service.projector.positions().items():
         lag = max(0, head - position)
         table.add_row(name, str(versions[name]), str(position), str(head),
-                      f"[green]{lag}[/green]" if lag == 0 else f"[yellow]{lag}[/yellow]")
+                      f"[green]{lag}[/green]" if lag == 0 else f"[yellow]{lag}[/yellow]",
+                      f"[red]{len(parked[name])}[/red]" if parked[name] else "0")
     console.print(table)
+    _print_parked(parked)
     service.close()
+
+
+def _print_parked(parked: dict[str, list[dict[str, Any]]]) -> None:
+    rows = [(name, row) for name, found in parked.items() for row in found]
+    if not rows:
+        return
+    table = Table(title="Parked events (fix the cause, then: crm projections retry NAME)")
+    for column in ("projection", "position", "event", "originator", "error"):
+        table.add_column(column)
+    for name, row in rows[:200]:
+        table.add_row(name, str(row["position"]), row["topic"].rsplit(":", 1)[-1],
+                      f"{row['originator_id']} v{row['originator_version']}", escape(row["error"][:300]))
+    console.print(table)
+    if len(rows) > 200:
+        console.print(f"… and {len(rows) - 200} more")
+
+
+@projections_app.command("retry")
+def projections_retry(name: str = typer.Argument(..., help="projection whose parked events to apply")) -> None:
+    """Rebuild a projection whose events were parked, once their cause is fixed: every event is
+    applied again in order into a new version (readers keep the current one), then it switches.
+    Events that still fail stay parked, and are listed."""
+    service = bootstrap(checked_config())
+    try:
+        if name not in service.projector.names:
+            console.print(f"[red]name one of {', '.join(service.projector.names)}[/red]")
+            raise typer.Exit(2)
+        before = len(service.projector.parked()[name])
+        try:
+            version = service.projector.rebuild(name)
+        except ProjectionBusy:
+            console.print(f"[red]a build of {name} is running elsewhere; try again later[/red]")
+            raise typer.Exit(2) from None
+        still = service.projector.parked()[name]
+        console.print(f"{name} rebuilt as version {version}: {max(0, before - len(still))} of {before} "
+                      f"parked events now apply, {len(still)} still parked")
+        _print_parked({name: still})
+        if still:
+            raise typer.Exit(1)
+    finally:
+        service.close()
 
 
 @projections_app.command("rebuild")
@@ -161,7 +209,7 @@ def projections_rebuild(
 ) -> None:
     """Rebuild read models from position 0 into a new version, then switch; readers keep
     reading the current version meanwhile."""
-    service = bootstrap(Config())
+    service = bootstrap(checked_config())
     names = service.projector.names if all_ else [name]
     unknown = [n for n in names if n not in service.projector.names]
     if not names or unknown or (all_ and name):
@@ -310,11 +358,16 @@ def check() -> None:
         problems = store.problems + ([f"… and {store.more_problems} more"] if store.more_problems else [])
         table.add_row("event store", "[green]ok[/green]" if not problems
                       else "[red]" + "\n".join(problems) + "[/red]")
+        parked = service.projector.parked()
         for name, found in models.items():
             table.add_row(f"read model {name}", "[green]equals a rebuild[/green]" if not found
                           else "[red]" + "\n".join(found) + "[/red]")
+            if parked.get(name):
+                table.add_row(f"parked in {name}", f"[red]{len(parked[name])} events could not be applied "
+                              f"(first at position {parked[name][0]['position']})[/red]")
         console.print(table)
-        if problems or any(models.values()):
+        _print_parked(parked)
+        if problems or any(models.values()) or any(parked.values()):
             raise typer.Exit(1)
     finally:
         service.close()
@@ -332,8 +385,9 @@ def _sqlite_file(config: Config) -> Path:
 
 
 @app.command()
-def backup(target: Path = typer.Argument(..., help="a folder to create, for crm.db and the photos")) -> None:
-    """Back up the embedded store while it runs (SQLite online backup) with its photos."""
+def backup(target: Path = typer.Argument(..., help="a folder to create: crm.db, photos, key")) -> None:
+    """Back up the embedded store while it runs (SQLite online backup) with its photos and
+    its signing key file."""
     import shutil
     import sqlite3
 
@@ -351,12 +405,18 @@ def backup(target: Path = typer.Argument(..., help="a folder to create, for crm.
     blobs = Path(config.blob_dir)
     if blobs.exists():
         shutil.copytree(blobs, target / "blobs")
+    # The signing key goes along: restored with it, the sessions signed before stay valid.
+    key = key_file(config)
+    if key is not None and key.exists():
+        _write_private(target / BACKUP_KEY, key.read_bytes())
+        console.print(f"backed up the signing key {key} (keep the backup private)")
     console.print(f"backed up {source} and {blobs} to {target}")
 
 
 @app.command()
 def restore(source: Path = typer.Argument(..., help="a folder made by crm backup")) -> None:
-    """Put a backup in place of the embedded store and its photos. Stop the service first."""
+    """Put a backup in place of the embedded store, its photos and its signing key. Stop the
+    service first."""
     import shutil
     import sqlite3
 
@@ -371,7 +431,31 @@ def restore(source: Path = typer.Argument(..., help="a folder made by crm backup
     blobs = Path(config.blob_dir)
     if (source / "blobs").exists():
         shutil.copytree(source / "blobs", blobs, dirs_exist_ok=True)
+    key = key_file(config)
+    if key is not None and (source / BACKUP_KEY).exists():
+        _write_private(key, (source / BACKUP_KEY).read_bytes())
+        console.print(f"restored the signing key {key}")
+    elif key is not None:
+        console.print(f"[yellow]{source} holds no signing key: {key} is kept, or made afresh on start "
+                      "(everybody signs in again)[/yellow]")
     console.print(f"restored {target} and {blobs} from {source}")
+
+
+# The signing key's name in a backup folder (beside crm.db).
+BACKUP_KEY = "crm.db.key"
+
+
+def _write_private(path: Path, content: bytes) -> None:
+    """Write a file only its owner may read (0600), in place of any earlier one at once."""
+    import os
+
+    draft = path.with_name(f".{path.name}.tmp")
+    draft.unlink(missing_ok=True)
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(content)
+    os.chmod(draft, 0o600)
+    os.replace(draft, path)
 
 
 @app.command()

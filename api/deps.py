@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import jwt
 from fastapi import Depends, Header, Request
@@ -14,6 +16,7 @@ from fastapi.security import OAuth2PasswordBearer
 from aggregates.organisation import Person
 from api.errors import ApiError
 from commands.bootstrap import Service
+from commands.config import trusted_networks
 from readmodels.org import Viewer, get_person
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
@@ -28,36 +31,108 @@ ServiceDep = Annotated[Service, Depends(get_service)]
 
 
 def issue_token(service: Service, person_id: str) -> tuple[str, int]:
+    """A bearer token for the person: signed with the service's key, with its expiry, its
+    moment of issue, its own id (`jti`, for signing out) and the person's session version
+    (`sv`: a password change, a deactivation or a lost role moves it on and ends it)."""
     lifetime = service.config.token_minutes * 60
     now = datetime.now(UTC)
-    claims = {"sub": person_id, "iat": now, "exp": now + timedelta(seconds=lifetime)}
+    with service.store.engine.connect() as conn:
+        version = service.deps.credentials.session_version(conn, person_id)
+    claims = {"sub": person_id, "iat": now, "exp": now + timedelta(seconds=lifetime),
+              "jti": uuid4().hex, "sv": version}
     return jwt.encode(claims, service.config.secret_key, algorithm="HS256"), lifetime
 
 
-def current_user(service: ServiceDep, token: Annotated[str | None, Depends(oauth2)]) -> Viewer:
-    unauthenticated = {"WWW-Authenticate": "Bearer"}
+@dataclass(frozen=True)
+class Session:
+    """The signed-in person and the token they came with."""
+
+    viewer: Viewer
+    token_id: str
+    expires_at: datetime
+
+
+UNAUTHENTICATED = {"WWW-Authenticate": "Bearer"}
+
+
+def current_session(service: ServiceDep, token: Annotated[str | None, Depends(oauth2)]) -> Session:
     if not token:
-        raise ApiError(401, "not_authenticated", "sign in first", headers=unauthenticated)
+        raise ApiError(401, "not_authenticated", "sign in first", headers=UNAUTHENTICATED)
     try:
-        claims = jwt.decode(token, service.config.secret_key, algorithms=["HS256"])
+        # HS256 only (never `none`); a token without an expiry is not valid.
+        claims = jwt.decode(token, service.config.secret_key, algorithms=["HS256"],
+                            options={"require": ["exp"]})
     except jwt.ExpiredSignatureError:
-        raise ApiError(401, "token_expired", "the token has expired", headers=unauthenticated) from None
+        raise ApiError(401, "token_expired", "the token has expired", headers=UNAUTHENTICATED) from None
     except jwt.PyJWTError:
-        raise ApiError(401, "invalid_token", "the token is not valid", headers=unauthenticated) from None
-    person_id = str(claims.get("sub"))
+        raise ApiError(401, "invalid_token", "the token is not valid", headers=UNAUTHENTICATED) from None
+    person_id, token_id, version = claims.get("sub"), claims.get("jti"), claims.get("sv")
+    if (not isinstance(claims.get("iat"), int | float) or not isinstance(person_id, str)
+            or not isinstance(token_id, str) or not isinstance(version, int) or isinstance(version, bool)):
+        raise ApiError(401, "invalid_token", "the token is not valid", headers=UNAUTHENTICATED)
     with service.store.engine.connect() as conn:
         row = get_person(conn, person_id)
+        current_version, revoked = service.deps.credentials.session_state(conn, person_id, token_id)
     person = dict(row) if row is not None else None
     if person is None:
         # A person created a moment ago may not be projected yet (distributed mode).
         person = person_from_events(service, person_id)
     if person is None or not person["active"]:
         raise ApiError(401, "invalid_token", "the token's person is unknown or inactive",
-                       headers=unauthenticated)
-    return Viewer(
+                       headers=UNAUTHENTICATED)
+    if revoked or version != current_version:
+        raise ApiError(401, "session_ended", "this session has ended (signed out, or the password or "
+                       "roles changed); sign in again", headers=UNAUTHENTICATED)
+    viewer = Viewer(
         person_id=person["id"], name=person["name"], roles=frozenset(person["roles"] or []),
         department_id=person["department_id"],
     )
+    return Session(viewer, token_id, datetime.fromtimestamp(claims["exp"], UTC))
+
+
+CurrentSession = Annotated[Session, Depends(current_session)]
+
+
+def current_user(session: CurrentSession) -> Viewer:
+    return session.viewer
+
+
+def client_address(request: Request) -> str:
+    """The client's address: the peer's, or, when the peer is a trusted proxy
+    (CRM_TRUSTED_PROXIES), the nearest address in X-Forwarded-For that is not a trusted proxy."""
+    peer = request.client.host if request.client else ""
+    service: Service = request.app.state.service
+    networks = trusted_networks(service.config.trusted_proxies)
+    if not networks:
+        return peer
+
+    def trusted(address: ipaddress.IPv4Address | ipaddress.IPv6Address | None) -> bool:
+        return address is not None and any(address in network for network in networks)
+
+    if not trusted(_ip(peer)):
+        return peer
+    # Each proxy appends the address it got the request from: read from the right, past the
+    # trusted proxies, to the first address none of them is.
+    client = peer
+    hops = [hop.strip() for value in request.headers.getlist("x-forwarded-for") for hop in value.split(",")]
+    for hop in reversed([hop for hop in hops if hop]):
+        address = _ip(hop)
+        if address is None:  # not an address: believe nothing further out
+            break
+        client = str(address)
+        if not trusted(address):
+            break
+    return client
+
+
+def _ip(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return None
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
+        return parsed.ipv4_mapped
+    return parsed
 
 
 def person_from_events(service: Service, person_id: str) -> dict[str, Any] | None:

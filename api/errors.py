@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 from typing import Any
+from urllib.parse import parse_qsl
 
 from eventsourcing.persistence import InterfaceError as StoreInterfaceError
 from eventsourcing.persistence import OperationalError as StoreOperationalError
@@ -14,6 +16,7 @@ from sqlalchemy.exc import DBAPIError as SqlDBAPIError
 from sqlalchemy.exc import InterfaceError as SqlInterfaceError
 from sqlalchemy.exc import OperationalError as SqlOperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from aggregates.base import DomainError
 
@@ -94,3 +97,42 @@ def install(app: FastAPI) -> None:
 def _unavailable() -> JSONResponse:
     return error_response(503, "unavailable", "the database is not available; try again",
                           headers={"Retry-After": "1"})
+
+
+def _control(text: str) -> str | None:
+    """The first control character (Cc: NUL, C0 and C1 controls; Cs: a lone surrogate) in the text."""
+    return next((ch for ch in text if unicodedata.category(ch) in ("Cc", "Cs")), None)
+
+
+def control_character(scope: Scope) -> tuple[str, str] | None:
+    """(the parameter, the character) of the first control character in the request's path or
+    query parameters, decoded as the routes read them; None when there is none."""
+    found = _control(scope.get("path", ""))
+    if found is not None:
+        return "path", found
+    query = scope.get("query_string", b"").decode("latin-1")
+    for key, value in parse_qsl(query, keep_blank_values=True):
+        found = _control(key) or _control(value)
+        if found is not None:
+            return (key if _control(key) is None else "query"), found
+    return None
+
+
+class PlainParametersMiddleware:
+    """One check for every query parameter and path segment of every route: no control
+    characters. They mean nothing in a search, a filter or an id, and PostgreSQL cannot take
+    a NUL in a text at all, so they are refused with 422 `control_character` naming the
+    parameter, before any route reads them. Bodies are the schemas' and aggregates' to check."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refused = control_character(scope) if scope["type"] == "http" else None
+        if refused is None:
+            await self.app(scope, receive, send)
+            return
+        field, ch = refused
+        response = error_response(422, "control_character", f"{field} contains a control character "
+                                  f"(U+{ord(ch):04X})", field)
+        await response(scope, receive, send)

@@ -55,6 +55,8 @@ def create_app(service: Service | None = None, *, background: bool = True) -> Fa
     errors.install(app)
     # An oversized body is refused before any route reads it; the log, outside it, records that too.
     app.add_middleware(BodyLimitMiddleware)
+    # Query parameters and paths with control characters are refused before the body is read.
+    app.add_middleware(errors.PlainParametersMiddleware)
     app.add_middleware(OperationLogMiddleware, service=service, prefix=API_PREFIX)
     for router in (identity.router, customers.router, imports.router, sales.router, targets.router,
                    reports.router, inbox.router, admin.router):

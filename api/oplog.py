@@ -1,12 +1,14 @@
 """The operation log (H-5, R-8): one ASGI middleware records every command that reaches the
 API — accepted, refused (401, 403, 404, 409, 413, 422) or failed — with the actor, the time,
-the operation, its target, the outcome and the error code; and every export, which the
-routes mark with `request.state.op_export`."""
+the operation, its target, the outcome and the error code; every export, which the routes
+mark with `request.state.op_export`; and every other request under the API that is refused
+or fails, reads and refused exports among them. Text is stored as the database can hold it."""
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from typing import Any
 
@@ -21,6 +23,16 @@ log = logging.getLogger("crm.oplog")
 COMMAND_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 BODY_LIMIT = 65536
 TARGET_KEYS = ("id", "approval_id", "visit_id", "delivery_id", "return_id", "exchange_id", "import_id")
+# What no text column stores: NUL (PostgreSQL refuses it) and lone surrogates (not UTF-8).
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(value: Any, limit: int) -> str | None:
+    """The text as the log's columns can hold it: unstorable characters become U+FFFD, and
+    at most `limit` characters are kept."""
+    if value is None:
+        return None
+    return UNSTORABLE.sub("\ufffd", str(value))[:limit]
 
 
 def outcome_of(status: int) -> str:
@@ -57,15 +69,15 @@ class OperationLogMiddleware:
         try:
             await self.app(scope, receive, capture)
         finally:
-            # Commands, and reads that take data out of the system (exports, which the routes
-            # mark), are recorded.
+            # Commands, reads that take data out of the system (exports, which the routes
+            # mark), and every request refused or failed (R-8) are recorded.
             exported = bool((scope.get("state") or {}).get("op_export"))
-            if scope["method"] in COMMAND_METHODS or exported:
+            if scope["method"] in COMMAND_METHODS or exported or status >= 400:
                 await self._record(scope, status, bytes(body) if json_body else b"", started)
 
     async def _record(self, scope: Scope, status: int, body: bytes, started: float) -> None:
-        entry = self._entry(scope, status, body, started)
         try:
+            entry = self._entry(scope, status, body, started)
             await run_in_threadpool(self._write, entry)
         except Exception:  # the log must never break the command it records
             log.exception("could not write the operation log")
@@ -84,15 +96,15 @@ class OperationLogMiddleware:
         target = state.get("op_target") or _target(scope.get("path_params") or {}, answer)
         return {
             "at": self.service.deps.clock.now(),
-            "actor_id": state.get("op_actor") or self._actor(scope),
-            "method": scope["method"],
-            "operation": f"{scope['method']} {template}"[:200],
-            "path": scope["path"][:500],
-            "target_id": target[:200] if target else None,
+            "actor_id": storable(state.get("op_actor") or self._actor(scope), 36),
+            "method": storable(scope["method"], 10),
+            "operation": storable(f"{scope['method']} {template}", 200),
+            "path": storable(scope["path"], 500),
+            "target_id": storable(target, 200) if target else None,
             "status": status,
             "outcome": outcome_of(status),
-            "error_code": error.get("code") if isinstance(error, dict) else None,
-            "message": str(error.get("message"))[:500] if isinstance(error, dict) else None,
+            "error_code": storable(error.get("code"), 64) if isinstance(error, dict) else None,
+            "message": storable(error.get("message"), 500) if isinstance(error, dict) else None,
             "position": answer.get("position") if isinstance(answer, dict) and
             isinstance(answer.get("position"), int) else None,
             "duration_ms": int((time.monotonic() - started) * 1000),

@@ -2,13 +2,40 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from aggregates import bounds
 
 T = TypeVar("T")
+
+_ASCII_DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)", re.ASCII)
+
+
+def ascii_decimal(value: Any) -> Any:
+    """Amounts are ASCII decimal strings (or JSON numbers): full-width or Arabic-Indic digits,
+    exponents, NaN and infinities are refused, though Python's Decimal would read them."""
+    if isinstance(value, str) and not _ASCII_DECIMAL.fullmatch(value):
+        raise ValueError("must be a decimal number written with the digits 0-9")
+    if isinstance(value, float) and value != value:
+        raise ValueError("must be a finite decimal number")
+    return value
+
+
+def _in_business_range(value: date) -> date:
+    as_date = value.date() if isinstance(value, datetime) else value
+    if not bounds.DATE_MIN <= as_date <= bounds.DATE_MAX:
+        raise ValueError(f"must lie between the years {bounds.DATE_MIN.year} and {bounds.DATE_MAX.year}")
+    return value
+
+
+# Dates and moments a request may carry (the domain's range: see aggregates/bounds.py).
+BizDate = Annotated[date, AfterValidator(_in_business_range)]
+BizDateTime = Annotated[datetime, AfterValidator(_in_business_range)]
 
 Name = Field(min_length=1, max_length=200)
 
@@ -54,13 +81,13 @@ class Token(BaseModel):
 
 
 class DepartmentCreate(Strict):
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=bounds.SHORT_TEXT)
     parent_id: str | None = None
     manager_ids: list[str] = []
 
 
 class DepartmentUpdate(Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: str | None = Field(default=None, min_length=1, max_length=bounds.SHORT_TEXT)
     parent_id: str | None = None
     manager_ids: list[str] | None = None
 
@@ -77,26 +104,26 @@ RoleName = Literal["sales", "manager", "warehouse", "admin", "auditor"]
 
 
 class PersonCreate(Strict):
-    name: str = Field(min_length=1, max_length=100)
-    username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
+    name: str = Field(min_length=1, max_length=bounds.SHORT_TEXT)
+    username: str = Field(min_length=1, max_length=bounds.USERNAME, pattern=r"^[A-Za-z0-9_.@-]+$")
     password: str = Field(min_length=1, max_length=200)
     department_id: str | None = None
     roles: list[RoleName] = Field(min_length=1)
-    position: str | None = Field(default=None, max_length=100)
-    mobile: str | None = Field(default=None, max_length=50)
-    gender: str | None = Field(default=None, max_length=20)
+    position: str | None = Field(default=None, max_length=bounds.SHORT_TEXT)
+    mobile: str | None = Field(default=None, max_length=bounds.PHONE)
+    gender: str | None = Field(default=None, max_length=bounds.GENDER)
     max_customers: int | None = Field(default=None, ge=0, le=100000)
     max_follow_days: int | None = Field(default=None, ge=1, le=3650)
 
 
 class PersonUpdate(Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    name: str | None = Field(default=None, min_length=1, max_length=bounds.SHORT_TEXT)
     password: str | None = Field(default=None, min_length=1, max_length=200)
     department_id: str | None = None
     roles: list[RoleName] | None = Field(default=None, min_length=1)
-    position: str | None = Field(default=None, max_length=100)
-    mobile: str | None = Field(default=None, max_length=50)
-    gender: str | None = Field(default=None, max_length=20)
+    position: str | None = Field(default=None, max_length=bounds.SHORT_TEXT)
+    mobile: str | None = Field(default=None, max_length=bounds.PHONE)
+    gender: str | None = Field(default=None, max_length=bounds.GENDER)
     active: bool | None = None
     max_customers: int | None = Field(default=None, ge=0, le=100000)
     max_follow_days: int | None = Field(default=None, ge=1, le=3650)
@@ -134,7 +161,7 @@ class Rules(BaseModel):
 
 
 class TypeNode(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=bounds.SHORT_TEXT)
     children: list[TypeNode] = []
 
 
@@ -181,16 +208,16 @@ class SettingsUpdate(Strict):
 
 
 class ContactIn(Strict):
-    name: str = Field(min_length=1, max_length=100)
-    phone: str | None = Field(default=None, max_length=50)
-    title: str | None = Field(default=None, max_length=100)
+    name: str = Field(min_length=1, max_length=bounds.SHORT_TEXT)
+    phone: str | None = Field(default=None, max_length=bounds.PHONE)
+    title: str | None = Field(default=None, max_length=bounds.SHORT_TEXT)
     primary: bool = False
 
 
 class ContactUpdate(Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    phone: str | None = Field(default=None, max_length=50)
-    title: str | None = Field(default=None, max_length=100)
+    name: str | None = Field(default=None, min_length=1, max_length=bounds.SHORT_TEXT)
+    phone: str | None = Field(default=None, max_length=bounds.PHONE)
+    title: str | None = Field(default=None, max_length=bounds.SHORT_TEXT)
     primary: bool | None = None
 
 
@@ -203,19 +230,19 @@ class ContactOut(BaseModel):
 
 
 class CustomerCreate(Strict):
-    name: str = Field(min_length=1, max_length=200)
-    type: str | None = Field(default=None, max_length=100)
-    source: str | None = Field(default=None, max_length=100)
-    region: str | None = Field(default=None, max_length=100)
-    address: str | None = Field(default=None, max_length=500)
-    building: str | None = Field(default=None, max_length=200)
+    name: str = Field(min_length=1, max_length=bounds.CUSTOMER_NAME)
+    type: str | None = Field(default=None, max_length=bounds.SHORT_TEXT)
+    source: str | None = Field(default=None, max_length=bounds.SHORT_TEXT)
+    region: str | None = Field(default=None, max_length=bounds.SHORT_TEXT)
+    address: str | None = Field(default=None, max_length=bounds.ADDRESS)
+    building: str | None = Field(default=None, max_length=bounds.BUILDING)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lng: float | None = Field(default=None, ge=-180, le=180)
-    stage: str | None = Field(default=None, max_length=100)
+    stage: str | None = Field(default=None, max_length=bounds.SHORT_TEXT)
     contacts: list[ContactIn] = Field(default=[], max_length=50)
     share_with: list[str] = Field(default=[], max_length=100)
     to_pool: bool = False
-    created_at: datetime | None = None
+    created_at: BizDateTime | None = None
 
 
 class CustomerCreated(BaseModel):
@@ -225,26 +252,26 @@ class CustomerCreated(BaseModel):
 
 
 class CustomerChanges(Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    type: str | None = Field(default=None, max_length=100)
-    source: str | None = Field(default=None, max_length=100)
-    region: str | None = Field(default=None, max_length=100)
-    address: str | None = Field(default=None, max_length=500)
-    building: str | None = Field(default=None, max_length=200)
+    name: str | None = Field(default=None, min_length=1, max_length=bounds.CUSTOMER_NAME)
+    type: str | None = Field(default=None, max_length=bounds.SHORT_TEXT)
+    source: str | None = Field(default=None, max_length=bounds.SHORT_TEXT)
+    region: str | None = Field(default=None, max_length=bounds.SHORT_TEXT)
+    address: str | None = Field(default=None, max_length=bounds.ADDRESS)
+    building: str | None = Field(default=None, max_length=bounds.BUILDING)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lng: float | None = Field(default=None, ge=-180, le=180)
     status: Literal["potential", "following", "lost"] | None = None
-    stage: str | None = Field(default=None, max_length=100)
+    stage: str | None = Field(default=None, max_length=bounds.SHORT_TEXT)
 
 
 class CustomerChange(Strict):
     changes: CustomerChanges
-    reason: str = Field(default="", max_length=500)
+    reason: str = Field(default="", max_length=bounds.REASON)
 
 
 class RestoreIn(Strict):
     version: int = Field(ge=1, description="the version whose fields come back")
-    reason: str = Field(default="", max_length=500)
+    reason: str = Field(default="", max_length=bounds.REASON)
 
 
 class ShareChange(Strict):
@@ -253,12 +280,12 @@ class ShareChange(Strict):
 
 
 class Reason(Strict):
-    reason: str = Field(default="", max_length=500)
+    reason: str = Field(default="", max_length=bounds.REASON)
 
 
 class Transfer(Strict):
     to_person_id: str
-    reason: str = Field(default="", max_length=500)
+    reason: str = Field(default="", max_length=bounds.REASON)
 
 
 class Assign(Strict):
@@ -278,13 +305,13 @@ class AssignResults(BaseModel):
 
 
 class VisitIn(Strict):
-    visited_at: datetime | None = None
+    visited_at: BizDateTime | None = None
     lat: float | None = Field(default=None, ge=-90, le=90)
     lng: float | None = Field(default=None, ge=-180, le=180)
-    address: str | None = Field(default=None, max_length=500)
-    contact: str | None = Field(default=None, max_length=100)
-    stage: str | None = Field(default=None, max_length=100)
-    notes: str | None = Field(default=None, max_length=5000)
+    address: str | None = Field(default=None, max_length=bounds.ADDRESS)
+    contact: str | None = Field(default=None, max_length=bounds.SHORT_TEXT)
+    stage: str | None = Field(default=None, max_length=bounds.SHORT_TEXT)
+    notes: str | None = Field(default=None, max_length=bounds.NOTES)
 
 
 class VisitForm(BaseModel):
@@ -405,15 +432,19 @@ class History(BaseModel):
 
 
 class Health(BaseModel):
-    status: str
+    status: str = Field(description="ok, or degraded when a projection has parked events")
     head: int
     positions: dict[str, int]
+    parked: dict[str, int] = Field({}, description="parked events per projection, where there are any")
 
 
 # ---- sales, stock, after-sales ---------------------------------------------------------------
 
-MoneyIn = Annotated[Decimal, Field(gt=0, max_digits=16, decimal_places=2)]
-QuantityIn = Annotated[Decimal, Field(gt=0, max_digits=16, decimal_places=4)]
+MoneyIn = Annotated[Decimal, BeforeValidator(ascii_decimal), Field(gt=0, le=bounds.MONEY_MAX, decimal_places=2)]
+QuantityIn = Annotated[
+    Decimal, BeforeValidator(ascii_decimal), Field(gt=0, le=bounds.QUANTITY_MAX, decimal_places=4)]
+UnitCostIn = Annotated[
+    Decimal, BeforeValidator(ascii_decimal), Field(gt=0, le=bounds.UNIT_COST_MAX, decimal_places=4)]
 Id = Annotated[str, Field(min_length=1, max_length=64)]
 
 
@@ -425,51 +456,51 @@ class ContractLineIn(Strict):
 
 class ContractCreate(Strict):
     customer_id: Id
-    number: str = Field(min_length=1, max_length=64)
-    name: str = Field(min_length=1, max_length=200)
-    signed_on: date | None = None
+    number: str = Field(min_length=1, max_length=bounds.CONTRACT_NUMBER)
+    name: str = Field(min_length=1, max_length=bounds.CONTRACT_NAME)
+    signed_on: BizDate | None = None
     amount: MoneyIn | None = None
     lines: list[ContractLineIn] = Field(default=[], max_length=200)
 
 
 class InvoiceIn(Strict):
     amount: MoneyIn
-    invoiced_on: date | None = None
+    invoiced_on: BizDate | None = None
 
 
 class PaymentIn(Strict):
     customer_id: Id
     contract_id: Id | None = None
     amount: MoneyIn
-    received_on: date | None = None
+    received_on: BizDate | None = None
 
 
 class DeliveryLineIn(Strict):
     product_id: Id
-    warehouse: str = Field(min_length=1, max_length=100)
+    warehouse: str = Field(min_length=1, max_length=bounds.SHORT_TEXT)
     quantity: QuantityIn
 
 
 class DeliveryIn(Strict):
-    delivered_on: date | None = None
+    delivered_on: BizDate | None = None
     lines: list[DeliveryLineIn] = Field(min_length=1, max_length=200)
 
 
 class ReturnLineIn(Strict):
     product_id: Id
     quantity: QuantityIn
-    warehouse: str | None = Field(default=None, max_length=100)
+    warehouse: str | None = Field(default=None, max_length=bounds.SHORT_TEXT)
 
 
 class ReturnIn(Strict):
     delivery_id: Id
-    returned_on: date | None = None
+    returned_on: BizDate | None = None
     lines: list[ReturnLineIn] = Field(min_length=1, max_length=200)
 
 
 class ExchangeIn(Strict):
     delivery_id: Id
-    exchanged_on: date | None = None
+    exchanged_on: BizDate | None = None
     lines: list[DeliveryLineIn] = Field(min_length=1, max_length=200)
 
 
@@ -552,15 +583,15 @@ class ContractView(ContractSummary):
 
 
 class ProductCreate(Strict):
-    name: str = Field(min_length=1, max_length=200)
-    spec: str | None = Field(default=None, max_length=200)
-    unit: str | None = Field(default=None, max_length=20)
+    name: str = Field(min_length=1, max_length=bounds.PRODUCT_NAME)
+    spec: str | None = Field(default=None, max_length=bounds.PRODUCT_SPEC)
+    unit: str | None = Field(default=None, max_length=bounds.PRODUCT_UNIT)
 
 
 class ProductUpdate(Strict):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    spec: str | None = Field(default=None, max_length=200)
-    unit: str | None = Field(default=None, max_length=20)
+    name: str | None = Field(default=None, min_length=1, max_length=bounds.PRODUCT_NAME)
+    spec: str | None = Field(default=None, max_length=bounds.PRODUCT_SPEC)
+    unit: str | None = Field(default=None, max_length=bounds.PRODUCT_UNIT)
     enabled: bool | None = None
 
 
@@ -571,15 +602,15 @@ class ProductCreated(BaseModel):
 
 
 class StockIn(Strict):
-    warehouse: str = Field(min_length=1, max_length=100)
+    warehouse: str = Field(min_length=1, max_length=bounds.SHORT_TEXT)
     quantity: QuantityIn
-    unit_cost: Annotated[Decimal, Field(gt=0, max_digits=16, decimal_places=4)]
-    received_on: date | None = None
+    unit_cost: UnitCostIn
+    received_on: BizDate | None = None
 
 
 class PriceChangeIn(Strict):
     price: MoneyIn
-    reason: str = Field(default="", max_length=500)
+    reason: str = Field(default="", max_length=bounds.REASON)
 
 
 class StockRow(BaseModel):
@@ -625,13 +656,13 @@ class ProductView(ProductOut):
 
 class ProblemIn(Strict):
     customer_id: Id
-    type: str = Field(min_length=1, max_length=100)
-    description: str = Field(min_length=1, max_length=5000)
+    type: str = Field(min_length=1, max_length=bounds.SHORT_TEXT)
+    description: str = Field(min_length=1, max_length=bounds.NOTES)
     responsible_id: Id
 
 
 class ProblemResolve(Strict):
-    resolution: str = Field(min_length=1, max_length=5000)
+    resolution: str = Field(min_length=1, max_length=bounds.NOTES)
 
 
 class ProblemOut(BaseModel):
@@ -674,7 +705,7 @@ class Pending(BaseModel):
 
 
 class Decision(Strict):
-    comment: str = Field(default="", max_length=1000)
+    comment: str = Field(default="", max_length=bounds.COMMENT)
 
 
 class ApprovalOut(BaseModel):
@@ -705,15 +736,15 @@ class NotificationOut(BaseModel):
 
 # ---- targets and work reports -------------------------------------------------------------------
 
-AmountIn = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2)]
+AmountIn = Annotated[Decimal, BeforeValidator(ascii_decimal), Field(ge=0, le=bounds.MONEY_MAX, decimal_places=2)]
 CountIn = Annotated[int, Field(ge=0, le=1_000_000)]
 
 
 class TargetIn(Strict):
     person_id: Id
-    period: str = Field(min_length=1, max_length=100, description="a name such as 2026年11月")
-    start: date
-    end: date
+    period: str = Field(min_length=1, max_length=bounds.PERIOD_NAME, description="a name such as 2026年11月")
+    start: BizDate
+    end: BizDate
     new_customers: CountIn = 0
     visits: CountIn = 0
     deal_amount: AmountIn = Decimal("0")
@@ -721,9 +752,9 @@ class TargetIn(Strict):
 
 
 class TargetUpdate(Strict):
-    period: str | None = Field(default=None, min_length=1, max_length=100)
-    start: date | None = None
-    end: date | None = None
+    period: str | None = Field(default=None, min_length=1, max_length=bounds.PERIOD_NAME)
+    start: BizDate | None = None
+    end: BizDate | None = None
     new_customers: CountIn | None = None
     visits: CountIn | None = None
     deal_amount: AmountIn | None = None
@@ -789,9 +820,9 @@ class DepartmentAttainment(BaseModel):
 
 class WorkReportIn(Strict):
     kind: Literal["daily", "weekly", "monthly"]
-    date: date
-    summary: str = Field(default="", max_length=5000)
-    plan: str = Field(default="", max_length=5000)
+    date: BizDate
+    summary: str = Field(default="", max_length=bounds.NOTES)
+    plan: str = Field(default="", max_length=bounds.NOTES)
 
 
 class WorkFigures(BaseModel):
@@ -840,7 +871,7 @@ class WorkReportView(WorkReportOut):
 
 
 class SweepIn(Strict):
-    now: datetime | None = Field(default=None, description="sweep as of this moment (default: now)")
+    now: BizDateTime | None = Field(default=None, description="sweep as of this moment (default: now)")
 
 
 class SweepOut(BaseModel):

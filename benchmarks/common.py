@@ -10,7 +10,9 @@ from __future__ import annotations
 import cProfile
 import io
 import math
+import os
 import pstats
+import secrets
 import shutil
 import sys
 import tempfile
@@ -27,6 +29,10 @@ from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 1
+
+# Benchmarks run the distributed configuration, which needs a signing key: one for this run
+# (and the processes it starts), unless one is given.
+os.environ.setdefault("CRM_SECRET_KEY", secrets.token_urlsafe(48))
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,9 @@ wired in the distributed mode and nothing is projected.
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import secrets
 import sys
 import time
 import uuid
@@ -140,6 +142,10 @@ CATALOGUE: list[tuple[str, list[str], str, int]] = [
     ("网络摄像机", ["DS-2CD", "DS-2DE"], "个", 750), ("软件授权", ["标准版", "企业版"], "套", 9800),
 ]
 ORDINALS = "一二三四五六七八九十"
+
+# Benchmarks run the distributed configuration, which needs a signing key: one for this run
+# (and the processes it starts), unless one is given.
+os.environ.setdefault("CRM_SECRET_KEY", secrets.token_urlsafe(48))
 
 
 def organisation_shape(customers: int) -> tuple[int, int]:

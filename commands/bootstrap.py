@@ -13,11 +13,12 @@ from sqlalchemy.engine import make_url
 
 from commands.base import Deps
 from commands.clock import Clock, SystemClock
-from commands.config import Config
+from commands.config import Config, signing_key
 from commands.infra import Credentials, LoginThrottle, Sequences
 from commands.infra import metadata as infra_metadata
 from commands.organisation import ensure_settings
 from commands.photos import BlobStore
+from commands.schema import schema_lock
 from commands.store import EventStore, open_store
 from projections.base import Projector
 from projections.customers import customers_projection
@@ -88,13 +89,18 @@ def bootstrap(
     """Wire the service. In the embedded mode commands catch the projections up before
     they answer; in the distributed mode they call `kick` (a message to the workers)."""
     config = config or Config()
+    # Refuses to start without an acceptable signing key; the embedded SQLite store makes its own.
+    config = config.model_copy(update={"secret_key": signing_key(config)})
     url = make_url(config.database_url)
     if url.drivername.startswith("sqlite") and url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    store = open_store(config.database_url, config.db_pool_size, config.db_max_overflow)
-    infra_metadata.create_all(store.engine)
-    projector = Projector(store, PROJECTIONS, batch=config.projection_batch)
-    projector.setup()
+    # Processes starting at once (on an empty database, or after a release) create the
+    # schema one at a time; see commands/schema.py.
+    with schema_lock(config.database_url):
+        store = open_store(config.database_url, config.db_pool_size, config.db_max_overflow)
+        infra_metadata.create_all(store.engine)
+        projector = Projector(store, PROJECTIONS, batch=config.projection_batch)
+        projector.setup()
     deps = Deps(
         store=store,
         clock=clock or SystemClock(),

@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+from aggregates import bounds
 from aggregates.base import Context, Forbidden, Invalid, NotFound
 from aggregates.customer import Customer
-from aggregates.names import CustomerName, clean_name, duplicate_name
+from aggregates.names import CustomerName, clean_name
 from aggregates.settings import Settings, type_names
 from commands.base import (
     Deps,
@@ -28,7 +29,9 @@ from commands.base import (
     retrying,
     save,
 )
+from commands.names import check_name_free, free_name, take_name
 from commands.photos import read_photo
+from readmodels.customers import sight
 from readmodels.org import Viewer, manages
 
 
@@ -83,6 +86,24 @@ def _may_change(deps: Deps, actor: Viewer, customer: Customer) -> None:
     customer.ensure_changeable_by(actor.person_id, manages(deps.store.engine, actor, customer.owner_id))
 
 
+def may_see(deps: Deps, actor: Viewer, customer: Customer) -> bool:
+    """R-2..R-4 on the customer's own state, as the read side decides them (`sight`): the
+    owner, sharees, managers of the owner, admins and auditors; the pool (its public fields)
+    everybody."""
+    return sight(actor, customer.owner_id, customer.deleted,
+                 lambda: manages(deps.store.engine, actor, customer.owner_id),
+                 lambda: actor.person_id in customer.shared_with) is not None
+
+
+def load_visible(deps: Deps, actor: Viewer, customer_id: str) -> Customer:
+    """The customer, when the actor may see it: one they may not see is as missing as one that
+    does not exist (404), so no refusal tells its existence or its state away."""
+    customer = load_customer(deps, customer_id)
+    if not may_see(deps, actor, customer):
+        raise NotFound("not_found", "no such customer")
+    return customer
+
+
 def register_customer(cmd: RegisterCustomer, actor: Viewer, deps: Deps) -> Result:
     """C-1, C-2: a unique name, a fresh number, into the registrant's hands or the pool."""
     settings = load_settings(deps)
@@ -103,9 +124,7 @@ def register_customer(cmd: RegisterCustomer, actor: Viewer, deps: Deps) -> Resul
 
     def attempt() -> Result:
         ctx = context(deps, actor)
-        index = deps.store.find(CustomerName.id_for(name), CustomerName)
-        if index is not None and index.customer_id is not None:
-            raise duplicate_name(index.number)
+        check_name_free(deps, name)
         profile = load_salesperson(deps, owner, "to_pool") if owner else None
         if not number:
             month = ctx.at.astimezone(business_tz(settings)).strftime("%Y%m")
@@ -115,16 +134,13 @@ def register_customer(cmd: RegisterCustomer, actor: Viewer, deps: Deps) -> Resul
             contacts=cmd.contacts, owner_id=owner, shared_with=cmd.share_with,
             created_at=as_utc(cmd.created_at, settings),
         )
-        if index is None:
-            index = CustomerName.reserve(ctx, name, str(customer_id), number[0])
-        else:
-            index.retake(ctx, str(customer_id), number[0])
+        names = take_name(deps, ctx, name, str(customer_id), number[0])
         if profile is not None:
             profile.take(
                 ctx, str(customer_id), how="register", cap=cap_of(profile, settings),
                 day=business_day(ctx.at, settings).isoformat(),
             )
-        position = save(deps, customer, index, profile)
+        position = save(deps, customer, *names, profile)
         return Result(position, {"id": str(customer_id), "number": number[0]})
 
     return retrying(attempt)
@@ -143,8 +159,11 @@ def change_customer_info(cmd: ChangeCustomerInfo, actor: Viewer, deps: Deps) -> 
 
 def prepare_info_change(cmd: ChangeCustomerInfo, changes: dict[str, Any], ctx: Context, actor: Viewer,
                         deps: Deps) -> list[Any]:
-    """Load, check and change: the aggregates to save (customer, and name reservations)."""
-    customer = load_customer(deps, cmd.customer_id)
+    """Load, check and change: the aggregates to save (customer, and name reservations). On
+    approval (`approved_by`) the approver sees the customer; the requester's rights are
+    checked, and one who lost them gets `not_owner`."""
+    customer = (load_customer(deps, cmd.customer_id) if cmd.approved_by
+                else load_visible(deps, actor, cmd.customer_id))
     _may_change(deps, actor, customer)
     old_name = customer.name
     customer.change_info(ctx, changes, cmd.reason, cmd.approved_by, cmd.requested_at)
@@ -155,15 +174,8 @@ def _move_name(deps: Deps, ctx: Context, customer: Customer, old_name: str) -> l
     """C-2 after a rename: take the new name's reservation (or refuse), free the old one."""
     if CustomerName.id_for(customer.name) == CustomerName.id_for(old_name):
         return []
-    new_index = deps.store.find(CustomerName.id_for(customer.name), CustomerName)
-    if new_index is None:
-        new_index = CustomerName.reserve(ctx, customer.name, str(customer.id), customer.number)
-    else:
-        new_index.retake(ctx, str(customer.id), customer.number)
-    old_index = deps.store.find(CustomerName.id_for(old_name), CustomerName)
-    if old_index is not None:
-        old_index.free(ctx)
-    return [new_index, old_index]
+    taken = take_name(deps, ctx, customer.name, str(customer.id), customer.number)
+    return [*taken, *free_name(deps, ctx, old_name, str(customer.id), keep=customer.name)]
 
 
 def restore_customer(customer_id: str, version: int, reason: str, actor: Viewer, deps: Deps) -> Result:
@@ -173,7 +185,7 @@ def restore_customer(customer_id: str, version: int, reason: str, actor: Viewer,
 
     def attempt() -> Result:
         ctx = context(deps, actor)
-        customer = load_customer(deps, customer_id)
+        customer = load_visible(deps, actor, customer_id)
         if not 1 <= version < customer.version:
             raise Invalid("invalid_version", f"choose a version from 1 to {customer.version - 1}",
                           field="version")
@@ -197,7 +209,7 @@ def clean_changes(changes: dict[str, Any], deps: Deps) -> dict[str, Any]:
 
 def add_contact(customer_id: str, contact: dict[str, Any], actor: Viewer, deps: Deps) -> Result:
     def attempt() -> Result:
-        customer = load_customer(deps, customer_id)
+        customer = load_visible(deps, actor, customer_id)
         _may_change(deps, actor, customer)
         contact_id = customer.add_contact(context(deps, actor), contact)
         return Result(save(deps, customer), {"id": contact_id})
@@ -209,7 +221,7 @@ def edit_contact(
     customer_id: str, contact_id: str, changes: dict[str, Any], actor: Viewer, deps: Deps
 ) -> Result:
     def attempt() -> Result:
-        customer = load_customer(deps, customer_id)
+        customer = load_visible(deps, actor, customer_id)
         _may_change(deps, actor, customer)
         customer.edit_contact(context(deps, actor), contact_id, changes)
         return Result(save(deps, customer), {"id": contact_id})
@@ -219,7 +231,7 @@ def edit_contact(
 
 def remove_contact(customer_id: str, contact_id: str, actor: Viewer, deps: Deps) -> Result:
     def attempt() -> Result:
-        customer = load_customer(deps, customer_id)
+        customer = load_visible(deps, actor, customer_id)
         _may_change(deps, actor, customer)
         customer.remove_contact(context(deps, actor), contact_id)
         return Result(save(deps, customer), {"id": contact_id})
@@ -234,7 +246,7 @@ def change_shares(
     check_people(deps, add, "add")
 
     def attempt() -> Result:
-        customer = load_customer(deps, customer_id)
+        customer = load_visible(deps, actor, customer_id)
         _may_change(deps, actor, customer)
         customer.change_shares(context(deps, actor), add, remove)
         return Result(save(deps, customer), {"id": customer_id})
@@ -249,7 +261,7 @@ def claim_customer(customer_id: str, actor: Viewer, deps: Deps) -> Result:
     def attempt() -> Result:
         settings = load_settings(deps)
         ctx = context(deps, actor)
-        customer = load_customer(deps, customer_id)
+        customer = load_visible(deps, actor, customer_id)
         profile = load_salesperson(deps, actor.person_id)
         customer.claim(ctx, actor.person_id, int(settings.rules["reclaim_cooldown_days"] or 0))
         # P-3: a dealt customer does not count against the cap; the daily limit still counts it.
@@ -270,7 +282,7 @@ def return_to_pool(
 
     def attempt() -> Result:
         ctx = context(deps, actor)
-        customer = load_customer(deps, customer_id)
+        customer = load_visible(deps, actor, customer_id)
         if reason == "released" and customer.owner_id != actor.person_id:
             raise Forbidden("not_owner", "only the owner releases a customer")
         if reason == "recalled" and not manages(deps.store.engine, actor, customer.owner_id):
@@ -292,7 +304,7 @@ def transfer_customer(
     def attempt() -> Result:
         settings = load_settings(deps)
         ctx = context(deps, actor)
-        customer = load_customer(deps, customer_id)
+        customer = load_visible(deps, actor, customer_id)
         _may_change(deps, actor, customer)
         receiver = load_salesperson(deps, to_person_id, "to_person_id")
         previous = customer.transfer(ctx, to_person_id, reason)
@@ -316,7 +328,7 @@ def assign_customer(customer_id: str, to_person_id: str, actor: Viewer, deps: De
     def attempt() -> Result:
         settings = load_settings(deps)
         ctx = context(deps, actor)
-        customer = load_customer(deps, customer_id)
+        customer = load_visible(deps, actor, customer_id)
         if customer.owner_id is not None and not manages(deps.store.engine, actor, customer.owner_id):
             raise Forbidden("forbidden", "the customer is held outside your departments")
         receiver = load_salesperson(deps, to_person_id, "to_person_id")
@@ -338,12 +350,9 @@ def delete_customer(customer_id: str, actor: Viewer, deps: Deps) -> Result:
 
     def attempt() -> Result:
         ctx = context(deps, actor)
-        customer = load_customer(deps, customer_id)
+        customer = load_visible(deps, actor, customer_id)
         customer.delete(ctx)
-        index = deps.store.find(CustomerName.id_for(customer.name), CustomerName)
-        if index is not None and index.customer_id == customer_id:
-            index.free(ctx)
-        return Result(save(deps, customer, index), {"id": customer_id})
+        return Result(save(deps, customer, *free_name(deps, ctx, customer.name, customer_id)), {"id": customer_id})
 
     return retrying(attempt)
 
@@ -354,13 +363,14 @@ def record_visit(cmd: RecordVisit, actor: Viewer, deps: Deps, photo: bytes | Non
     its sha256."""
     settings = load_settings(deps)
     check_in(cmd.stage, settings.dictionaries["stages"], "stage")
+    bounds.day(cmd.visited_at, "visited_at")  # before it is moved to UTC, which year 1 or 9999 cannot take
     info = read_photo(photo, business_tz(settings), deps.max_photo_bytes) if photo is not None else None
     visited_at = as_utc(info.taken_at if info and info.taken_at else cmd.visited_at, settings)
     lat, lng = (info.lat, info.lng) if info and info.lat is not None else (cmd.lat, cmd.lng)
 
     def attempt() -> Result:
         ctx = context(deps, actor)
-        customer = load_customer(deps, cmd.customer_id)
+        customer = load_visible(deps, actor, cmd.customer_id)
         allowed = (
             customer.owner_id == actor.person_id
             or actor.person_id in customer.shared_with
@@ -389,7 +399,7 @@ def change_logo(customer_id: str, photo: bytes, actor: Viewer, deps: Deps) -> Re
     info = read_photo(photo, business_tz(settings), deps.max_photo_bytes)
 
     def attempt() -> Result:
-        customer = load_customer(deps, customer_id)
+        customer = load_visible(deps, actor, customer_id)
         _may_change(deps, actor, customer)
         customer.change_logo(context(deps, actor), info.sha256)
         deps.blobs.put(photo)
@@ -420,4 +430,7 @@ def customer_at(deps: Deps, customer_id: str, *, version: int | None = None,
 
 
 def customer_events(deps: Deps, customer_id: UUID) -> list[Any]:
-    return list(deps.store.events.get(customer_id))
+    """The customer's events in order; none when the id is not a customer's (a person's, the
+    settings'), so such an id is as unknown as one without events."""
+    events = list(deps.store.events.get(customer_id))
+    return events if events and isinstance(events[0], Customer.Registered) else []

@@ -23,13 +23,15 @@ from eventsourcing.persistence import IntegrityError
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import select
 
-from aggregates.base import Context, DomainError, Invalid
+from aggregates import bounds
+from aggregates.base import Conflict, Context, DomainError, Invalid
 from aggregates.customer import Customer
-from aggregates.names import CustomerName, clean_name, normalise_name
+from aggregates.names import clean_name, normalise_name
 from aggregates.organisation import Salesperson, Username
 from aggregates.settings import Settings, type_names
 from commands.base import Deps, business_tz, cap_of, load_settings, save
 from commands.infra import imports
+from commands.names import check_name_free, take_name
 from readmodels.org import Viewer
 
 TEMPLATE = ("name", "type", "source", "region", "address", "building", "contact_name", "contact_phone",
@@ -167,6 +169,8 @@ def _parse_moment(text: str, settings: Settings, now: datetime) -> datetime:
             moment = datetime.fromisoformat(text.replace("/", "-"))
     except ValueError:
         raise ValueError("use YYYY-MM-DD or YYYY-MM-DD HH:MM") from None
+    if not bounds.DATE_MIN <= moment.date() <= bounds.DATE_MAX:
+        raise ValueError(f"must lie between the years {bounds.DATE_MIN.year} and {bounds.DATE_MAX.year}")
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=business_tz(settings))
     moment = moment.astimezone(UTC)
@@ -192,9 +196,13 @@ def check_rows(rows: list[Row], deps: Deps, settings: Settings, now: datetime) -
             row.refuse("name", "required", "the name is required")
         else:
             key = normalise_name(name)
-            index = deps.store.find(CustomerName.id_for(name), CustomerName)
-            if index is not None and index.customer_id is not None:
-                row.refuse("name", "duplicate_name", f"a customer with this name exists: {index.number}")
+            try:
+                check_name_free(deps, name)
+                taken = None
+            except Conflict as refusal:
+                taken = refusal
+            if taken is not None:
+                row.refuse("name", "duplicate_name", taken.message)
             elif key in seen:
                 row.refuse("name", "duplicate_in_file", f"the same name as row {seen[key]}")
             else:
@@ -294,12 +302,7 @@ def _save_rows(rows: list[tuple[Row, str]], import_id: str, settings: Settings, 
         customer = Customer.register(ctx, id=customer_id, number=number, name=name, fields=fields,
                                      contacts=contacts, owner_id=row.owner_id, shared_with=[],
                                      created_at=row.created_at, credited_to=row.owner_id)
-        index = deps.store.find(CustomerName.id_for(name), CustomerName)
-        if index is None:
-            index = CustomerName.reserve(ctx, name, str(customer_id), number)
-        else:
-            index.retake(ctx, str(customer_id), number)
-        changed += [customer, index]
+        changed += [customer, *take_name(deps, ctx, name, str(customer_id), number)]
         if row.owner_id:
             if row.owner_id not in profiles:
                 found = deps.store.find(Salesperson.id_for(row.owner_id), Salesperson)

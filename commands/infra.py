@@ -1,7 +1,9 @@
-"""Mutable stores beside the event store: credentials (P-4) and number sequences."""
+"""Mutable stores beside the event store: credentials (P-4) and sessions, the sign-in
+throttle, and number sequences."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from threading import Lock
 
@@ -11,11 +13,14 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Index,
     Integer,
     MetaData,
     String,
     Table,
     Text,
+    bindparam,
+    delete,
     select,
     text,
     update,
@@ -69,13 +74,38 @@ imports = Table(
 )
 
 
-# Failed sign-ins, for the lockout: shared by every API process through the database.
-login_failures = Table(
-    "crm_login_failures",
+# Sign-in attempts for the throttle, per username and client address: shared by every API
+# process through the database. A row is an attempt whose password is being checked
+# (`failed` 0) or was wrong (`failed` 1). (`crm_login_failures`, the per-username lockout of
+# earlier releases, is no longer read.)
+sign_in_attempts = Table(
+    "crm_sign_in_attempts",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("username", String(64), nullable=False, index=True),
-    Column("at", DateTime(timezone=True), nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("failed", Integer, nullable=False),
+    Index("ix_crm_sign_in_attempts_key", "username", "address"),
+)
+
+# Sessions. A token carries its person's session version; moving the version on (a password
+# change, a deactivation, a lost role) ends every session signed before. No row: version 0.
+session_versions = Table(
+    "crm_session_versions",
+    metadata,
+    Column("person_id", String(36), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+)
+
+# Tokens ended one by one (sign-out), by their id, kept until they would have expired anyway.
+revoked_tokens = Table(
+    "crm_revoked_tokens",
+    metadata,
+    Column("jti", String(64), primary_key=True),
+    Column("person_id", String(36), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
 )
 
 sequences = Table(
@@ -86,8 +116,12 @@ sequences = Table(
 )
 
 
+MIN_PASSWORD_LENGTH = 8
+
+
 class Credentials:
-    """Usernames and argon2 password hashes; rotatable and deletable, never in events."""
+    """Usernames and argon2 password hashes, and the sessions they open; rotatable and
+    deletable, never in events."""
 
     def __init__(self, engine: Engine, hasher: PasswordHasher | None = None) -> None:
         self.engine = engine
@@ -104,12 +138,33 @@ class Credentials:
         )
 
     def set_password(self, person_id: str, password: str, at: datetime) -> None:
+        """A new password; the person's sessions signed before it end."""
         with self.engine.begin() as conn:
             conn.execute(
                 update(credentials)
                 .where(credentials.c.person_id == person_id)
                 .values(password_hash=self.hasher.hash(password), updated_at=at)
             )
+            self._next_session_version(conn, person_id, at)
+
+    def change_own_password(self, person_id: str, old: str, new: str, at: datetime) -> bool:
+        """The person's own change, which needs the current password: False (and nothing
+        changed) when `old` is not it. Their sessions signed before it end."""
+        with self.engine.begin() as conn:
+            current = conn.execute(
+                select(credentials.c.password_hash).where(credentials.c.person_id == person_id)
+            ).scalar()
+            if current is None or not self._matches(current, old):
+                return False
+            changed = conn.execute(
+                update(credentials)
+                .where(credentials.c.person_id == person_id, credentials.c.password_hash == current)
+                .values(password_hash=self.hasher.hash(new), updated_at=at)
+            )
+            if changed.rowcount != 1:  # changed meanwhile: the old password is not current any more
+                return False
+            self._next_session_version(conn, person_id, at)
+        return True
 
     def verify(self, username: str, password: str) -> str | None:
         """The person id when the password matches, else None."""
@@ -121,61 +176,148 @@ class Credentials:
             ).first()
         if row is None:
             # Spend the same time as a real check, so unknown names are not told apart.
-            self._dummy_check(password)
+            self._matches(_DUMMY_HASH, password)
             return None
-        try:
-            self.hasher.verify(row.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            return None
-        return str(row.person_id)
+        return str(row.person_id) if self._matches(row.password_hash, password) else None
 
-    def _dummy_check(self, password: str) -> None:
+    def _matches(self, password_hash: str, password: str) -> bool:
         try:
-            self.hasher.verify(_DUMMY_HASH, password)
+            return bool(self.hasher.verify(password_hash, password))
         except (VerificationError, InvalidHashError):
-            pass
+            return False
+
+    # ---- sessions -----------------------------------------------------------------------
+
+    def session_version(self, conn: Connection, person_id: str) -> int:
+        version = conn.execute(
+            select(session_versions.c.version).where(session_versions.c.person_id == person_id)
+        ).scalar()
+        return int(version or 0)
+
+    def session_state(self, conn: Connection, person_id: str, token_id: str) -> tuple[int, bool]:
+        """The person's session version, and whether that token was ended by itself."""
+        version, revoked = conn.execute(select(
+            select(session_versions.c.version).where(session_versions.c.person_id == person_id)
+            .scalar_subquery(),
+            select(revoked_tokens.c.jti).where(revoked_tokens.c.jti == token_id).scalar_subquery(),
+        )).one()
+        return int(version or 0), revoked is not None
+
+    def end_sessions(self, person_id: str, at: datetime) -> None:
+        """End every session of the person signed until now."""
+        with self.engine.begin() as conn:
+            self._next_session_version(conn, person_id, at)
+
+    def end_session(self, token_id: str, person_id: str, expires_at: datetime, now: datetime) -> None:
+        """End one token (sign-out); it is remembered until it would have expired."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(revoked_tokens).where(revoked_tokens.c.expires_at < now))
+            conn.execute(
+                text("INSERT INTO crm_revoked_tokens (jti, person_id, expires_at) "
+                     "VALUES (:jti, :person_id, :expires_at) ON CONFLICT (jti) DO NOTHING")
+                .bindparams(bindparam("expires_at", type_=DateTime(timezone=True))),
+                {"jti": token_id, "person_id": person_id, "expires_at": expires_at},
+            )
+
+    def _next_session_version(self, conn: Connection, person_id: str, at: datetime) -> None:
+        conn.execute(
+            text("INSERT INTO crm_session_versions (person_id, version, changed_at) "
+                 "VALUES (:person_id, 1, :at) ON CONFLICT (person_id) DO UPDATE "
+                 "SET version = crm_session_versions.version + 1, changed_at = :at")
+            .bindparams(bindparam("at", type_=DateTime(timezone=True))),
+            {"person_id": person_id, "at": at},
+        )
 
 
 _DUMMY_HASH = PasswordHasher().hash("not-a-password")
 
 
+@dataclass(frozen=True)
+class Attempt:
+    """A sign-in attempt the throttle let through (`id`), or refused until `retry_at`."""
+
+    id: int | None
+    retry_at: datetime | None = None
+
+
 class LoginThrottle:
-    """After `limit` failed sign-ins for one username within `window`, that username is
-    refused until the oldest of them is `window` old, whatever the password.
+    """Sign-in throttle per username and client address, with growing delays.
 
-    Every attempt is counted before its password is checked (and forgotten again when it
-    succeeds), so attempts sent in parallel cannot slip past the limit together."""
+    The first `free` wrong passwords for a username from one address go by; after them each
+    attempt from that address waits `base` × 2^(failures − free), at most `cap`, after the
+    latest failure. Failures are forgotten after `memory`, and when the right password comes
+    from that address. Only attempts whose password is checked count: one refused while
+    throttled changes nothing, so it cannot keep the throttle going. Other addresses are not
+    slowed down: guessing from one address does not lock the person out elsewhere.
 
-    def __init__(self, engine: Engine, limit: int = 5, window: timedelta = timedelta(minutes=15)) -> None:
+    Each attempt is written down before its password is checked, and counts as a failure
+    for the others until its outcome is known, so attempts sent in parallel cannot get past
+    the limit together."""
+
+    def __init__(self, engine: Engine, free: int = 5, base: timedelta = timedelta(minutes=1),
+                 cap: timedelta = timedelta(minutes=15), memory: timedelta = timedelta(hours=24)) -> None:
         self.engine = engine
-        self.limit = limit
-        self.window = window
+        self.free = free
+        self.base = base
+        self.cap = cap
+        self.memory = memory
 
-    def attempt(self, username: str, now: datetime) -> datetime | None:
-        """Count an attempt; None if it may go on to the password, else when the lock lifts."""
-        key = _key(username)
+    def delay(self, failures: int) -> timedelta:
+        """The wait after the latest failure once there are `failures` of them."""
+        if failures < self.free:
+            return timedelta(0)
+        return min(self.cap, self.base * 2 ** min(failures - self.free, 30))
+
+    def attempt(self, username: str, address: str, now: datetime) -> Attempt:
+        """Write the attempt down and decide whether its password may be checked."""
+        key, where = _key(username), address[:64]
         with self.engine.begin() as conn:
-            conn.execute(login_failures.insert().values(username=key, at=now))
-            conn.execute(login_failures.delete().where(login_failures.c.at < now - 2 * self.window))
+            conn.execute(delete(sign_in_attempts).where(sign_in_attempts.c.at < now - self.memory))
+            mine = conn.execute(sign_in_attempts.insert().values(
+                username=key, address=where, at=now, failed=0).returning(sign_in_attempts.c.id)).scalar_one()
         with self.engine.connect() as conn:
-            recent = [at for (at,) in conn.execute(
-                select(login_failures.c.at)
-                .where(login_failures.c.username == key, login_failures.c.at > now - self.window)
-                .order_by(login_failures.c.at))]
-        # This attempt is among them; up to `limit` earlier failures are let through.
-        if len(recent) <= self.limit:
-            return None
-        oldest = recent[-self.limit - 1]
-        oldest = oldest.replace(tzinfo=UTC) if oldest.tzinfo is None else oldest
-        return oldest + self.window
+            earlier = [_utc(at) for (at,) in conn.execute(
+                select(sign_in_attempts.c.at).where(
+                    sign_in_attempts.c.username == key, sign_in_attempts.c.address == where,
+                    sign_in_attempts.c.at >= now - self.memory, sign_in_attempts.c.id != mine))]
+        if len(earlier) >= self.free:
+            retry_at = max(earlier) + self.delay(len(earlier))
+            if now < retry_at:
+                self.forget(Attempt(int(mine)))
+                return Attempt(None, retry_at)
+        return Attempt(int(mine))
 
-    def succeeded(self, username: str) -> None:
+    def failed(self, attempt: Attempt, now: datetime) -> None:
+        if attempt.id is not None:
+            with self.engine.begin() as conn:
+                conn.execute(update(sign_in_attempts).where(sign_in_attempts.c.id == attempt.id)
+                             .values(failed=1, at=now))
+
+    def succeeded(self, attempt: Attempt) -> None:
+        """The right password: this address's failures for the username are forgotten."""
+        if attempt.id is None:
+            return
         with self.engine.begin() as conn:
-            conn.execute(login_failures.delete().where(login_failures.c.username == _key(username)))
+            row = conn.execute(select(sign_in_attempts.c.username, sign_in_attempts.c.address)
+                               .where(sign_in_attempts.c.id == attempt.id)).first()
+            if row is not None:
+                conn.execute(delete(sign_in_attempts).where(
+                    sign_in_attempts.c.username == row.username, sign_in_attempts.c.address == row.address,
+                    (sign_in_attempts.c.failed == 1) | (sign_in_attempts.c.id == attempt.id)))
+
+    def forget(self, attempt: Attempt) -> None:
+        """An attempt that was not a password check after all (refused, or broken off)."""
+        if attempt.id is not None:
+            with self.engine.begin() as conn:
+                conn.execute(delete(sign_in_attempts).where(sign_in_attempts.c.id == attempt.id))
 
 
 def _key(username: str) -> str:
     return username.strip().casefold()[:64]
+
+
+def _utc(at: datetime) -> datetime:
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
 
 
 class Sequences:

@@ -153,11 +153,17 @@ def change_person(cmd: ChangePerson, actor: Viewer, deps: Deps) -> Result:
     if "department_id" in changes:
         _check_department(deps, changes["department_id"], "department_id")
 
+    ends_sessions = False
+
     def attempt() -> int:
+        nonlocal ends_sessions
         ctx = context(deps, actor)
         current = deps.store.find(person.id, Person)
         assert current is not None
+        roles_before, active_before = set(current.roles), current.active
         current.change(ctx, changes)
+        # A deactivation or a lost role ends the person's sessions (a new password does too).
+        ends_sessions = bool(roles_before - set(current.roles)) or (active_before and not current.active)
         roles = changes.get("roles", current.roles)
         profile = deps.store.find(Salesperson.id_for(cmd.person_id), Salesperson)
         if profile is None and ("sales" in roles or limits):
@@ -173,6 +179,8 @@ def change_person(cmd: ChangePerson, actor: Viewer, deps: Deps) -> Result:
         return save(deps, current, profile)
 
     position = retrying(attempt)
+    if ends_sessions:
+        deps.credentials.end_sessions(cmd.person_id, deps.clock.now())
     if password is not None:
         deps.credentials.set_password(cmd.person_id, password, deps.clock.now())
     return Result(position, {"id": cmd.person_id})

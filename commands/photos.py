@@ -9,12 +9,13 @@ import os
 import struct
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 
 from PIL import ExifTags, Image, UnidentifiedImageError
 
+from aggregates import bounds
 from aggregates.base import Invalid
 
 JPEG_MAGIC = b"\xff\xd8\xff"
@@ -79,7 +80,15 @@ def _taken_at(exif: Image.Exif, business_tz: tzinfo) -> datetime | None:
         return None
     offset = details.get(ExifTags.Base.OffsetTimeOriginal) or details.get(ExifTags.Base.OffsetTime)
     zone = _offset(str(offset)) if offset else None
-    return moment.replace(tzinfo=zone or business_tz)
+    taken = moment.replace(tzinfo=zone or business_tz)
+    # A camera clock outside the business range (year 1, 9999) is no evidence of when the
+    # visit was, and such a time may not even convert to UTC: like an unreadable time it is
+    # left out, and the visit takes the form's time.
+    if not bounds.DATE_MIN <= moment.date() <= bounds.DATE_MAX:
+        return None
+    if not bounds.DATE_MIN <= taken.astimezone(UTC).date() <= bounds.DATE_MAX:
+        return None
+    return taken
 
 
 def _offset(text: str) -> tzinfo | None:

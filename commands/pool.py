@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from aggregates import bounds
 from aggregates.base import Context, Invalid, NotFound
 from aggregates.customer import Customer
 from aggregates.organisation import Salesperson
@@ -30,6 +31,7 @@ def sweep_pool(now: datetime | None, actor: Viewer, deps: Deps) -> SweepResult:
     candidates; each customer is decided on its own events, so a lagging read model can
     delay a return but never cause a wrong one."""
     settings = load_settings(deps)
+    bounds.day(now, "now")  # a moment past the business range cannot even be moved to UTC
     moment = as_utc(now, settings) or deps.clock.now()
     if moment > deps.clock.now() + timedelta(minutes=5):
         # A sweep "as of" the future would hand customers back before their time (A-1).

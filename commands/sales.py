@@ -28,6 +28,7 @@ from commands.base import (
     retrying,
     save,
 )
+from commands.customers import load_visible, may_see
 from readmodels.org import Viewer, manages
 
 
@@ -88,7 +89,7 @@ def sign_contract(cmd: SignContract, actor: Viewer, deps: Deps) -> Result:
 
     def attempt() -> Result:
         ctx = context(deps, actor)
-        customer = load_customer(deps, cmd.customer_id)
+        customer = load_visible(deps, actor, cmd.customer_id)
         _may_sell(deps, actor, customer.owner_id)
         if deps.store.find(ContractNumber.id_for(cmd.number), ContractNumber) is not None:
             raise Conflict("duplicate_contract_number", "that contract number is taken", field="number")
@@ -115,7 +116,7 @@ def invoice_contract(contract_id: str, amount: Any, invoiced_on: date | None, ac
     def attempt() -> Result:
         ctx = context(deps, actor)
         contract = load_contract(deps, contract_id)
-        customer = load_customer(deps, contract.customer_id)
+        customer = load_visible(deps, actor, contract.customer_id)
         _may_sell(deps, actor, customer.owner_id)
         on = invoiced_on or _today(deps)
         invoice_id = contract.invoice(ctx, value, on)
@@ -134,7 +135,7 @@ def record_payment(customer_id: str, contract_id: str | None, amount: Any, recei
 
     def attempt() -> Result:
         ctx = context(deps, actor)
-        customer = load_customer(deps, customer_id)
+        customer = load_visible(deps, actor, customer_id)
         _may_sell(deps, actor, customer.owner_id)
         on = received_on or _today(deps)
         contract = None
@@ -358,7 +359,11 @@ def report_problem(customer_id: str, kind: str, description: str, responsible_id
     """G-7: a problem report with a responsible person."""
     check_in(kind, load_settings(deps).dictionaries["problem_types"], "type")
     check_people(deps, [responsible_id], "responsible_id")
-    load_customer(deps, customer_id)
+    customer = load_customer(deps, customer_id)
+    # R-2..R-4: a customer one may not see is missing. Warehouse keepers see every delivery and
+    # its customer (R-7), so they report problems on any customer, as after-sales needs.
+    if "warehouse" not in actor.roles and not may_see(deps, actor, customer):
+        raise NotFound("not_found", "no such customer")
     problem = ProblemReport.report(context(deps, actor), id=uuid4(), customer_id=customer_id, kind=kind,
                                    description=description, responsible_id=responsible_id)
     return Result(save(deps, problem), {"id": str(problem.id)})

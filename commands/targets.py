@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
+from aggregates import bounds
 from aggregates.base import Context, Forbidden, Invalid, NotFound
 from aggregates.organisation import Person, Salesperson
 from aggregates.target import REPORT_KINDS, SalesTarget, TargetCalendar, WorkReport, report_period
@@ -112,6 +113,7 @@ def submit_work_report(kind: str, day: date, summary: str, plan: str, actor: Vie
     reporter adds summary and plan. The same period again revises the report."""
     if kind not in REPORT_KINDS:
         raise Invalid("validation_error", f"kind must be one of {', '.join(REPORT_KINDS)}", field="kind")
+    bounds.day(day, "date")  # the week or month of a date past the range may end past what a date holds
     start, end = report_period(kind, day)
     with deps.store.engine.connect() as conn:
         figures = person_figures(conn, [actor.person_id], start, end)[actor.person_id]

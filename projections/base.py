@@ -17,13 +17,14 @@ from uuid import uuid4
 from eventsourcing.utils import get_topic
 from sqlalchemy import MetaData, Table, delete, func, inspect, select, text, update
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError, ProgrammingError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql.elements import quoted_name
 
 from commands.store import EventStore
 from projections.writer import Writer
-from readmodels.tables import projection_builds, projection_state, state_metadata
+from readmodels.tables import projection_builds, projection_parked, projection_state, state_metadata
 
 log = logging.getLogger("crm.projections")
 
@@ -91,6 +92,32 @@ class ProjectionBusy(Exception):
 
 class MovedOn(Exception):
     """Another runner moved the projection on while this one was working: its batch stands."""
+
+
+class Undecodable:
+    """An event the store holds but cannot be turned back into its class (a removed class, a
+    failed upcast): every projection that handles its topic parks it."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+def transient(error: BaseException) -> bool:
+    """Whether retrying can cure the failure: the database unreachable or restarting, a lock
+    or statement timeout, a serialisation failure or deadlock. Such failures wait and retry;
+    everything else (a value a column cannot hold, a handler's bug on one event) is parked.
+    A schema problem (a missing table or column) waits too: it is the deployment's, not the
+    event's, and parking every event behind it would be wrong."""
+    if isinstance(error, OperationalError | InterfaceError | PoolTimeout):
+        return True
+    if isinstance(error, DBAPIError):
+        if error.connection_invalidated:
+            return True
+        code = getattr(error.orig, "pgcode", None) or ""
+        if isinstance(error, ProgrammingError):
+            return code[:2] == "42"  # an undefined table or column (SQLite says so as OperationalError)
+        return code[:2] in ("08", "40", "53", "55", "57", "58")
+    return False
 
 
 LEASE_SECONDS = 120.0
@@ -208,12 +235,11 @@ class Projector:
                     if position >= last:
                         continue
                     try:
-                        with self.store.engine.begin() as conn:
-                            self._apply(conn, name, version, events, last)
+                        self._advance(name, version, events, last)
                         progressed = True
                     except MovedOn:
                         progressed = True
-                    except Exception:  # one projection's fault must not stop the others
+                    except Exception:  # a transient fault: this projection waits, the others go on
                         log.exception("projection %s failed after position %d; it waits there", name, position)
                         failed.add(name)
                 if len(notifications) < self.batch or not progressed:
@@ -231,26 +257,103 @@ class Projector:
         """The next events after `start`, and those some of the projections handle, decoded once."""
         notifications = list(self.store.recorder.select_notifications(start=start + 1, limit=limit, stop=stop))
         wanted = [self.projections[name] for name in targets]
-        events = [(n, self.store.mapper.to_domain_event(n)) for n in notifications
-                  if any(n.topic in p.handlers for p in wanted)]
+        events = [(n, self._decode(n)) for n in notifications if any(n.topic in p.handlers for p in wanted)]
         return notifications, events
 
-    def _apply(self, conn: Connection, name: str, version: int, events: list[tuple[Any, Any]], last: int) -> None:
-        """Apply the events after the version's position, up to `last`, and move its position
-        there, in the caller's transaction; MovedOn if another runner got there first."""
+    def _decode(self, notification: Any) -> Any:
+        try:
+            return self.store.mapper.to_domain_event(notification)
+        except Exception as error:  # parked by each projection that handles the topic
+            return Undecodable(error)
+
+    def _advance(self, name: str, version: int, events: list[tuple[Any, Any]], last: int) -> None:
+        """Apply a batch to one projection's version in its own transaction. When an event in
+        it fails for a reason retrying does not cure, the batch is applied again one event per
+        transaction, and the events that fail are parked: recorded with the error, skipped,
+        and the position moves on. A transient failure is raised (the caller retries later)."""
+        try:
+            with self.store.engine.begin() as conn:
+                self._apply(conn, name, version, events, last)
+            return
+        except MovedOn:
+            raise
+        except Exception as error:
+            if transient(error):
+                raise
+        projection = self.projections[name]
+        for notification, event in events:
+            if notification.topic not in projection.handlers:
+                continue
+            try:
+                with self.store.engine.begin() as conn:
+                    self._apply(conn, name, version, [(notification, event)], int(notification.id))
+            except MovedOn:
+                raise
+            except Exception as error:
+                if transient(error):
+                    raise
+                with self.store.engine.begin() as conn:
+                    self._park(conn, name, version, notification, error)
+        with self.store.engine.begin() as conn:
+            self._apply(conn, name, version, [], last)
+
+    def _park(self, conn: Connection, name: str, version: int, notification: Any, error: Exception) -> None:
+        """Record one event a projection could not apply and move the position past it, if
+        the position has not passed it already (another runner may have parked it)."""
+        position = self._locked_position(conn, name, version)
+        if position >= notification.id:
+            return
+        reason = f"{type(error).__name__}: {error}".replace("\x00", "\\x00")[:2000]
+        log.error("projection %s parked the event at position %d (%s): %s", name, notification.id,
+                  notification.topic, reason)
+        conn.execute(projection_parked.insert().values(
+            name=name, version=version, position=int(notification.id), topic=notification.topic[:255],
+            originator_id=str(notification.originator_id), originator_version=int(notification.originator_version),
+            error=reason, parked_at=time.time()))
+        conn.execute(update(projection_state)
+                     .where(projection_state.c.name == name, projection_state.c.version == version)
+                     .values(position=int(notification.id)))
+
+    @staticmethod
+    def _locked_position(conn: Connection, name: str, version: int) -> int:
+        """The version's position, its state row locked for the transaction; MovedOn when the
+        version is gone (switched and dropped by another runner)."""
         position = conn.execute(
             select(projection_state.c.position)
             .where(projection_state.c.name == name, projection_state.c.version == version).with_for_update()
         ).scalar()
         if position is None:
             raise MovedOn(name)
+        return int(position)
+
+    def parked(self, live_only: bool = True) -> dict[str, list[dict[str, Any]]]:
+        """The events each projection's live version has parked, oldest first."""
+        query = select(projection_parked).order_by(projection_parked.c.position)
+        with self.store.engine.connect() as conn:
+            if live_only:
+                live = {name: version for name, (version, _) in self._live().items()}
+                rows = [r for r in conn.execute(query).mappings() if live.get(r["name"]) == r["version"]]
+            else:
+                rows = list(conn.execute(query).mappings())
+        found: dict[str, list[dict[str, Any]]] = {name: [] for name in self.names}
+        for row in rows:
+            if row["name"] in found:
+                found[row["name"]].append(dict(row))
+        return found
+
+    def _apply(self, conn: Connection, name: str, version: int, events: list[tuple[Any, Any]], last: int) -> None:
+        """Apply the events after the version's position, up to `last`, and move its position
+        there, in the caller's transaction; MovedOn if another runner got there first."""
+        position = self._locked_position(conn, name, version)
         if position >= last:
             return
         projection = self.projections[name]
         writer = Writer(conn, projection.tables_of(version))
         mine = [(n, e) for n, e in events if n.id > position and n.topic in projection.handlers]
-        self._preload(writer, projection, [(n.topic, e) for n, e in mine])
+        self._preload(writer, projection, [(n.topic, e) for n, e in mine if not isinstance(e, Undecodable)])
         for notification, event in mine:
+            if isinstance(event, Undecodable):
+                raise event.error
             projection.handlers[notification.topic](writer, event)
         writer.flush()
         moved = conn.execute(
@@ -288,9 +391,17 @@ class Projector:
             if not notifications:
                 break
             last = int(notifications[-1].id)
-            with self.store.engine.begin() as conn:
+            try:
+                with self.store.engine.begin() as conn:
+                    for name, version in versions.items():
+                        self._apply(conn, name, version, events, last)
+            except Exception as error:
+                if transient(error) or isinstance(error, MovedOn):
+                    raise
+                # One event no projection of the build can hold: each goes on its own and parks
+                # what it cannot apply, as the live projections do, so a rebuild equals them.
                 for name, version in versions.items():
-                    self._apply(conn, name, version, events, last)
+                    self._advance(name, version, events, last)
             position = last
             self._renew(list(versions))
             progress(position, until or self.store.head())
@@ -316,11 +427,13 @@ class Projector:
             for name in chosen:
                 self._create_indexes(self.projections[name], versions[name])
                 self._analyze(self.projections[name], versions[name])
-                old = self._switch(self.projections[name], versions[name], position)
+                old = self._switch_parking(self.projections[name], versions[name], position)
                 if old is not None:
                     with self.store.engine.begin() as conn:
                         conn.execute(delete(projection_state).where(
                             projection_state.c.name == name, projection_state.c.version == old))
+                        conn.execute(delete(projection_parked).where(
+                            projection_parked.c.name == name, projection_parked.c.version == old))
                         for table in self.projections[name].tables_of(old).values():
                             table.drop(conn, checkfirst=True)
         finally:
@@ -360,6 +473,8 @@ class Projector:
                 for name, version in scratch.items():
                     conn.execute(delete(projection_state).where(
                         projection_state.c.name == name, projection_state.c.version == version))
+                    conn.execute(delete(projection_parked).where(
+                        projection_parked.c.name == name, projection_parked.c.version == version))
                     for table in self.projections[name].tables_of(version).values():
                         table.drop(conn, checkfirst=True)
             self._release_lease(self.names)
@@ -417,6 +532,9 @@ class Projector:
             ).scalars().all()
             conn.execute(delete(projection_state).where(
                 projection_state.c.name == projection.name, projection_state.c.live.is_(False)))
+            if leftovers:
+                conn.execute(delete(projection_parked).where(
+                    projection_parked.c.name == projection.name, projection_parked.c.version.in_(leftovers)))
             for old in leftovers:  # a build that stopped half-way
                 for table in projection.tables_of(old).values():
                     table.drop(conn, checkfirst=True)
@@ -451,6 +569,23 @@ class Projector:
             conn = conn.execution_options(isolation_level="AUTOCOMMIT")  # VACUUM runs outside a transaction
             for table in projection.tables_of(version).values():
                 conn.execute(text(f'VACUUM (ANALYZE) "{table.name}"'))
+
+    def _switch_parking(self, projection: Projection, version: int, position: int) -> int | None:
+        """Switch to the new version; when an event committed since the build cannot be
+        applied inside the switch, park it outside (where one event per transaction can
+        fail alone) and switch again."""
+        for _ in range(5):
+            try:
+                return self._switch(projection, version, position)
+            except Exception as error:
+                if transient(error) or isinstance(error, MovedOn):
+                    raise
+            head = self.store.head()
+            _, events = self._read(position, max(1, head - position), {projection.name: (version, position)},
+                                   stop=head)
+            self._advance(projection.name, version, events, head)
+            position = head
+        return self._switch(projection, version, position)
 
     def _switch(self, projection: Projection, version: int, position: int) -> int | None:
         with self._lock, self.store.engine.begin() as conn:

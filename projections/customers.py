@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from aggregates.customer import Customer
+from aggregates.names import skeleton_key
 from projections.base import Projection
 from projections.writer import Writer
 from readmodels.customers import utc
@@ -76,7 +77,8 @@ def registered(w: Writer, e: Customer.Registered) -> None:
     primary = next((c for c in e.contacts if c.get("primary")), None)
     w.put(
         w.customers,
-        id=cid, number=e.number, name=e.name, type=fields.get("type"), source=fields.get("source"),
+        id=cid, number=e.number, name=e.name, name_key=skeleton_key(e.name), type=fields.get("type"),
+        source=fields.get("source"),
         region=fields.get("region"), address=fields.get("address"), building=fields.get("building"),
         lat=fields.get("lat"), lng=fields.get("lng"), status="potential", stage=fields.get("stage"),
         owner_id=e.owner_id, owner_since=e.timestamp if e.owner_id else None, in_pool=e.owner_id is None,
@@ -91,7 +93,10 @@ def registered(w: Writer, e: Customer.Registered) -> None:
 
 @on(Customer.InfoChanged, Customer.Restored)
 def info_changed(w: Writer, e: Any) -> None:
-    _touch(w, e, **{c["field"]: c["new"] for c in e.changes})
+    changes = {c["field"]: c["new"] for c in e.changes}
+    if changes.get("name"):
+        changes["name_key"] = skeleton_key(changes["name"])
+    _touch(w, e, **changes)
 
 
 @on(Customer.ContactAdded)

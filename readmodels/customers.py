@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import exists, false, func, or_, select, true
+from sqlalchemy import and_, exists, false, func, or_, select, true
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.sql import ColumnElement
 
@@ -41,30 +42,57 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+def sight(viewer: Viewer, owner_id: str | None, deleted: bool, in_team: Callable[[], bool],
+          shared: Callable[[], bool]) -> str | None:
+    """R-2..R-4 for one customer: 'full', 'public' (the pool fields of R-3) or None (hidden).
+    `in_team` (the owner is one of the manager's people) and `shared` (the customer is
+    shared with the viewer) are asked only when the answer depends on them. The read side
+    (`access`) and the commands (on the aggregate) both decide with this."""
+    if deleted:
+        return "full" if viewer.sees_everything else None
+    if viewer.sees_everything or owner_id == viewer.person_id:
+        return "full"
+    if owner_id is None:
+        return "full" if viewer.is_manager else "public"
+    if viewer.is_manager and in_team():
+        return "full"
+    return "full" if shared() else None
+
+
 def access(conn: Connection, viewer: Viewer, row: RowMapping, team: set[str] | None = None,
            shared: set[str] | None = None) -> str | None:
     """'full', 'public' (pool fields only) or None (hidden) for one customer row. A list
     passes the manager's `team` and the ids `shared` with the viewer, worked out once."""
-    if row["deleted"]:
-        return "full" if viewer.sees_everything else None
+
+    def in_team() -> bool:
+        return row["owner_id"] in (team if team is not None else managed_people(conn, viewer))
+
+    def is_shared() -> bool:
+        if shared is not None:
+            return row["id"] in shared
+        return conn.execute(
+            select(customer_shares.c.person_id).where(
+                customer_shares.c.customer_id == row["id"],
+                customer_shares.c.person_id == viewer.person_id,
+            )
+        ).first() is not None
+
+    return sight(viewer, row["owner_id"], row["deleted"], in_team, is_shared)
+
+
+def _seen_in_full(conn: Connection, viewer: Viewer) -> ColumnElement[bool]:
+    """The rows `access` reads in full, as one SQL condition (deleted rows aside: lists leave
+    them out)."""
     if viewer.sees_everything:
-        return "full"
-    owner = row["owner_id"]
-    if owner == viewer.person_id:
-        return "full"
-    if owner is None:
-        return "full" if viewer.is_manager else "public"
-    if viewer.is_manager and owner in (team if team is not None else managed_people(conn, viewer)):
-        return "full"
-    if shared is not None:
-        return "full" if row["id"] in shared else None
-    found = conn.execute(
-        select(customer_shares.c.person_id).where(
-            customer_shares.c.customer_id == row["id"],
-            customer_shares.c.person_id == viewer.person_id,
-        )
-    ).first()
-    return "full" if found else None
+        return true()
+    me = viewer.person_id
+    shared = customers.c.id.in_(
+        select(customer_shares.c.customer_id).where(customer_shares.c.person_id == me)
+    )
+    full = or_(customers.c.owner_id == me, and_(customers.c.owner_id.is_not(None), shared))
+    if viewer.is_manager:
+        full = or_(full, customers.c.owner_id.is_(None), customers.c.owner_id.in_(managed_people(conn, viewer)))
+    return full
 
 
 def _scope_condition(conn: Connection, viewer: Viewer, scope: str) -> ColumnElement[bool]:
@@ -110,13 +138,17 @@ def list_customers(
     conditions = [customers.c.deleted == false(), _scope_condition(conn, viewer, scope)]
     if q:
         pattern = like_pattern(q.strip())
-        contact_match = exists().where(
+        contact_match: ColumnElement[bool] = exists().where(
             customer_contacts.c.customer_id == customers.c.id,
             or_(
                 func.lower(customer_contacts.c.name).like(pattern, escape="\\"),
                 func.lower(customer_contacts.c.phone).like(pattern, escape="\\"),
             ),
         )
+        # A row matches only on what the viewer is shown of it: contacts and phones are not
+        # among the public fields of a pool row (R-3), so they are searched on rows seen in full.
+        if scope not in ("mine", "shared_by_me"):
+            contact_match = and_(_seen_in_full(conn, viewer), contact_match)
         conditions.append(
             or_(
                 func.lower(customers.c.name).like(pattern, escape="\\"),

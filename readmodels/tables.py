@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
 )
 
+from aggregates import bounds
 from readmodels.types import Money, Quantity
 
 metadata = MetaData()
@@ -53,21 +54,38 @@ projection_builds = Table(
     Column("heartbeat", Float, nullable=False),
 )
 
+# Events a projection could not apply for a reason retrying does not cure: recorded per
+# version with the error, skipped, and applied again by a rebuild once the cause is fixed.
+projection_parked = Table(
+    "projection_parked",
+    state_metadata,
+    Column("name", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("position", BigInteger, primary_key=True),
+    Column("topic", String(255), nullable=False),
+    Column("originator_id", String(36), nullable=False),
+    Column("originator_version", Integer, nullable=False),
+    Column("error", Text, nullable=False),
+    Column("parked_at", Float, nullable=False),
+)
+
 customers = Table(
     "rm_customers",
     metadata,
     Column("id", String(36), primary_key=True),
     Column("number", String(32), nullable=False, unique=True),
-    Column("name", String(200), nullable=False),
-    Column("type", String(100)),
-    Column("source", String(100)),
-    Column("region", String(100)),
-    Column("address", String(500)),
-    Column("building", String(200)),
+    Column("name", String(bounds.CUSTOMER_NAME), nullable=False),
+    # The name's confusable skeleton (aggregates.names.skeleton_key), for look-alike names (C-2).
+    Column("name_key", String(40)),
+    Column("type", String(bounds.SHORT_TEXT)),
+    Column("source", String(bounds.SHORT_TEXT)),
+    Column("region", String(bounds.SHORT_TEXT)),
+    Column("address", String(bounds.ADDRESS)),
+    Column("building", String(bounds.BUILDING)),
     Column("lat", Float),
     Column("lng", Float),
     Column("status", String(20), nullable=False),
-    Column("stage", String(100)),
+    Column("stage", String(bounds.SHORT_TEXT)),
     Column("owner_id", String(36)),
     Column("owner_since", DateTime(timezone=True)),
     Column("in_pool", Boolean, nullable=False),
@@ -78,8 +96,8 @@ customers = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("visit_count", Integer, nullable=False, default=0),
     Column("last_visit_at", DateTime(timezone=True)),
-    Column("primary_contact_name", String(100)),
-    Column("primary_contact_phone", String(50)),
+    Column("primary_contact_name", String(bounds.SHORT_TEXT)),
+    Column("primary_contact_phone", String(bounds.PHONE)),
     Column("share_count", Integer, nullable=False, default=0),
     Column("deleted", Boolean, nullable=False, default=False),
     Column("deal_total", Money(), nullable=False, default=0),
@@ -90,6 +108,7 @@ customers = Table(
     Column("warned_for", DateTime(timezone=True)),
     Column("version", Integer, nullable=False),
     Index("rm_customers_owner_idx", "owner_id", "created_at"),
+    Index("rm_customers_name_key_idx", "name_key"),
     Index("rm_customers_pool_idx", "in_pool", "created_at"),
     Index("rm_customers_created_idx", "created_at"),
 )
@@ -99,9 +118,9 @@ customer_contacts = Table(
     metadata,
     Column("customer_id", String(36), primary_key=True),
     Column("contact_id", String(36), primary_key=True),
-    Column("name", String(100), nullable=False),
-    Column("phone", String(50)),
-    Column("title", String(100)),
+    Column("name", String(bounds.SHORT_TEXT), nullable=False),
+    Column("phone", String(bounds.PHONE)),
+    Column("title", String(bounds.SHORT_TEXT)),
     Column("is_primary", Boolean, nullable=False),
     Column("seq", Integer, nullable=False),
 )
@@ -124,9 +143,9 @@ visits = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False),
     Column("lat", Float),
     Column("lng", Float),
-    Column("address", String(500)),
-    Column("contact", String(100)),
-    Column("stage", String(100)),
+    Column("address", String(bounds.ADDRESS)),
+    Column("contact", String(bounds.SHORT_TEXT)),
+    Column("stage", String(bounds.SHORT_TEXT)),
     Column("notes", Text),
     Column("late_entry", Boolean, nullable=False),
     Column("photo", String(64)),
@@ -136,13 +155,13 @@ people = Table(
     "rm_people",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("name", String(100), nullable=False),
-    Column("username", String(64), nullable=False),
+    Column("name", String(bounds.SHORT_TEXT), nullable=False),
+    Column("username", String(bounds.USERNAME), nullable=False),
     Column("department_id", String(36), index=True),
     Column("roles", JSON, nullable=False),
-    Column("position", String(100)),
-    Column("mobile", String(50)),
-    Column("gender", String(20)),
+    Column("position", String(bounds.SHORT_TEXT)),
+    Column("mobile", String(bounds.PHONE)),
+    Column("gender", String(bounds.GENDER)),
     Column("active", Boolean, nullable=False),
     Column("is_salesperson", Boolean, nullable=False, default=False),
     Column("salesperson_id", String(36), index=True),
@@ -155,7 +174,7 @@ departments = Table(
     "rm_departments",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("name", String(100), nullable=False),
+    Column("name", String(bounds.SHORT_TEXT), nullable=False),
     Column("parent_id", String(36)),
     Column("manager_ids", JSON, nullable=False),
 )
@@ -175,8 +194,8 @@ contracts = Table(
     metadata,
     Column("id", String(36), primary_key=True),
     Column("customer_id", String(36), nullable=False, index=True),
-    Column("number", String(64), nullable=False),
-    Column("name", String(200), nullable=False),
+    Column("number", String(bounds.CONTRACT_NUMBER), nullable=False),
+    Column("name", String(bounds.CONTRACT_NAME), nullable=False),
     Column("signed_on", Date, nullable=False),
     Column("amount", Money(), nullable=False),
     Column("salesperson_id", String(36), index=True),
@@ -233,7 +252,7 @@ goods_moves = Table(
     Column("contract_id", String(36), nullable=False, index=True),
     Column("delivery_id", String(36), nullable=False),
     Column("product_id", String(36), nullable=False),
-    Column("warehouse", String(100), nullable=False),
+    Column("warehouse", String(bounds.SHORT_TEXT), nullable=False),
     Column("quantity", Quantity(), nullable=False),
     Column("unit_cost", Quantity(), nullable=False),
     Column("amount", Money()),
@@ -245,9 +264,9 @@ products = Table(
     metadata,
     Column("id", String(36), primary_key=True),
     Column("code", String(16), nullable=False, unique=True),
-    Column("name", String(200), nullable=False),
-    Column("spec", String(200)),
-    Column("unit", String(20)),
+    Column("name", String(bounds.PRODUCT_NAME), nullable=False),
+    Column("spec", String(bounds.PRODUCT_SPEC)),
+    Column("unit", String(bounds.PRODUCT_UNIT)),
     Column("enabled", Boolean, nullable=False),
     Column("price", Money()),
     Column("priced_on", Date),
@@ -261,7 +280,7 @@ price_history = Table(
     Column("old_price", Money()),
     Column("price", Money(), nullable=False),
     Column("priced_on", Date, nullable=False),
-    Column("reason", String(500)),
+    Column("reason", String(bounds.REASON)),
     Column("actor_id", String(36), nullable=False),
     Column("approved_by", String(36)),
     Column("at", DateTime(timezone=True), nullable=False),
@@ -272,7 +291,7 @@ stock = Table(
     metadata,
     Column("stock_id", String(36), nullable=False, unique=True),
     Column("product_id", String(36), primary_key=True),
-    Column("warehouse", String(100), primary_key=True),
+    Column("warehouse", String(bounds.SHORT_TEXT), primary_key=True),
     Column("quantity", Quantity(), nullable=False),
     Column("unit_cost", Quantity(), nullable=False),
     Column("value", Money(), nullable=False),
@@ -283,7 +302,7 @@ problems = Table(
     metadata,
     Column("id", String(36), primary_key=True),
     Column("customer_id", String(36), nullable=False, index=True),
-    Column("type", String(100), nullable=False),
+    Column("type", String(bounds.SHORT_TEXT), nullable=False),
     Column("description", Text, nullable=False),
     Column("responsible_id", String(36), nullable=False, index=True),
     Column("reported_by", String(36), nullable=False),
@@ -304,12 +323,12 @@ stat_customers = Table(
     metadata,
     Column("id", String(36), primary_key=True),
     Column("number", String(32), nullable=False),
-    Column("name", String(200), nullable=False),
-    Column("region", String(100)),
-    Column("type", String(100)),
-    Column("source", String(100)),
+    Column("name", String(bounds.CUSTOMER_NAME), nullable=False),
+    Column("region", String(bounds.SHORT_TEXT)),
+    Column("type", String(bounds.SHORT_TEXT)),
+    Column("source", String(bounds.SHORT_TEXT)),
     Column("status", String(20), nullable=False),
-    Column("stage", String(100)),
+    Column("stage", String(bounds.SHORT_TEXT)),
     Column("owner_id", String(36)),
     Column("deleted", Boolean, nullable=False),
 )
@@ -319,8 +338,8 @@ stat_contracts = Table(
     metadata,
     Column("id", String(36), primary_key=True),
     Column("customer_id", String(36), nullable=False),
-    Column("number", String(64), nullable=False),
-    Column("name", String(200), nullable=False),
+    Column("number", String(bounds.CONTRACT_NUMBER), nullable=False),
+    Column("name", String(bounds.CONTRACT_NAME), nullable=False),
     Column("salesperson_id", String(36)),
 )
 
@@ -347,34 +366,36 @@ def _fact(name: str, key: str, *columns: Column[Any]) -> Table:
 
 fact_new_customers = _fact(
     "rm_fact_new_customers", "customer_id",
-    Column("region", String(100)), Column("type", String(100)), Column("source", String(100)),
+    Column("region", String(bounds.SHORT_TEXT)), Column("type", String(bounds.SHORT_TEXT)),
+    Column("source", String(bounds.SHORT_TEXT)),
 )
 fact_visits = _fact(
     "rm_fact_visits", "visit_id",
     Column("customer_id", String(36), nullable=False),
     Column("visited_at", DateTime(timezone=True), nullable=False),
-    Column("region", String(100)),
-    Column("address", String(500)), Column("lat", Float), Column("lng", Float),
+    Column("region", String(bounds.SHORT_TEXT)),
+    Column("address", String(bounds.ADDRESS)), Column("lat", Float), Column("lng", Float),
     Column("late_entry", Boolean, nullable=False),
 )
 fact_deals = _fact(
     "rm_fact_deals", "contract_id",
     Column("customer_id", String(36), nullable=False),
     Column("amount", Money(), nullable=False),
-    Column("region", String(100)), Column("type", String(100)), Column("source", String(100)),
+    Column("region", String(bounds.SHORT_TEXT)), Column("type", String(bounds.SHORT_TEXT)),
+    Column("source", String(bounds.SHORT_TEXT)),
 )
 fact_payments = _fact(
     "rm_fact_payments", "payment_id",
     Column("customer_id", String(36), nullable=False),
     Column("contract_id", String(36)),
     Column("amount", Money(), nullable=False),
-    Column("region", String(100)),
+    Column("region", String(bounds.SHORT_TEXT)),
 )
 fact_claims = _fact(
     "rm_fact_claims", "id",
     Column("customer_id", String(36), nullable=False),
     Column("at", DateTime(timezone=True), nullable=False),
-    Column("region", String(100)), Column("type", String(100)),
+    Column("region", String(bounds.SHORT_TEXT)), Column("type", String(bounds.SHORT_TEXT)),
 )
 fact_transfers = _fact(
     "rm_fact_transfers", "id",
@@ -382,8 +403,8 @@ fact_transfers = _fact(
     Column("at", DateTime(timezone=True), nullable=False),
     Column("from_id", String(36), index=True),
     Column("to_id", String(36), nullable=False, index=True),
-    Column("type", String(100)),
-    Column("reason", String(500)),
+    Column("type", String(bounds.SHORT_TEXT)),
+    Column("reason", String(bounds.REASON)),
 )
 fact_info_changes = _fact(
     "rm_fact_info_changes", "id",
@@ -456,7 +477,7 @@ agg_visits_customer_total = Table(
 agg_visits_region = Table(
     "rm_agg_visits_region",
     metadata,
-    Column("region", String(100), primary_key=True),
+    Column("region", String(bounds.SHORT_TEXT), primary_key=True),
     Column("person_id", String(36), primary_key=True),
     Column("year", Integer, primary_key=True),
     Column("month", Integer, primary_key=True),
@@ -470,15 +491,15 @@ agg_new_customers = Table(
     Column("person_id", String(36), primary_key=True),
     Column("year", Integer, primary_key=True),
     Column("month", Integer, primary_key=True),
-    Column("region", String(100), primary_key=True),
-    Column("type", String(100), primary_key=True),
+    Column("region", String(bounds.SHORT_TEXT), primary_key=True),
+    Column("type", String(bounds.SHORT_TEXT), primary_key=True),
     Column("customers", Integer, nullable=False),
 )
 
 agg_deals_region = Table(
     "rm_agg_deals_region",
     metadata,
-    Column("region", String(100), primary_key=True),
+    Column("region", String(bounds.SHORT_TEXT), primary_key=True),
     Column("person_id", String(36), primary_key=True),
     Column("year", Integer, primary_key=True),
     Column("deals", Integer, nullable=False),
@@ -491,9 +512,9 @@ agg_customers_now = Table(
     metadata,
     Column("owner_id", String(36), primary_key=True),
     Column("status", String(20), primary_key=True),
-    Column("stage", String(100), primary_key=True),
-    Column("type", String(100), primary_key=True),
-    Column("source", String(100), primary_key=True),
+    Column("stage", String(bounds.SHORT_TEXT), primary_key=True),
+    Column("type", String(bounds.SHORT_TEXT), primary_key=True),
+    Column("source", String(bounds.SHORT_TEXT), primary_key=True),
     Column("customers", Integer, nullable=False),
 )
 
@@ -511,7 +532,7 @@ agg_product_month = Table(
 agg_returns_region = Table(
     "rm_agg_returns_region",
     metadata,
-    Column("region", String(100), primary_key=True),
+    Column("region", String(bounds.SHORT_TEXT), primary_key=True),
     Column("person_id", String(36), primary_key=True),
     Column("year", Integer, primary_key=True),
     Column("month", Integer, primary_key=True),
@@ -524,7 +545,7 @@ targets = Table(
     metadata,
     Column("id", String(36), primary_key=True),
     Column("person_id", String(36), nullable=False, index=True),
-    Column("period", String(100), nullable=False),
+    Column("period", String(bounds.PERIOD_NAME), nullable=False),
     Column("starts_on", Date, nullable=False),
     Column("ends_on", Date, nullable=False),
     Column("new_customers", Integer, nullable=False),
@@ -584,7 +605,7 @@ inbox_customers = Table(
     metadata,
     Column("id", String(36), primary_key=True),
     Column("number", String(32), nullable=False),
-    Column("name", String(200), nullable=False),
+    Column("name", String(bounds.CUSTOMER_NAME), nullable=False),
 )
 
 notifications = Table(

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import BigInteger
 from sqlalchemy.types import TypeDecorator
 
+from aggregates import bounds
+
 
 class Scaled(TypeDecorator[Decimal]):
     impl = BigInteger
@@ -23,7 +25,11 @@ class Scaled(TypeDecorator[Decimal]):
     def process_bind_param(self, value: Any, dialect: Any) -> int | None:
         if value is None:
             return None
-        return int((Decimal(value) * self.factor).to_integral_value())
+        scaled = int((Decimal(value) * self.factor).to_integral_value())
+        if abs(scaled) > bounds.INT64_MAX:
+            # The domain's bounds keep every event below this; a projection parks what does not fit.
+            raise ValueError(f"{value} does not fit a {self.places}-place column")
+        return scaled
 
     def process_result_value(self, value: Any, dialect: Any) -> Decimal | None:
         if value is None:
@@ -37,3 +43,9 @@ def Money() -> Scaled:  # noqa: N802 - reads like a column type
 
 def Quantity() -> Scaled:  # noqa: N802
     return Scaled(4)
+
+
+# The largest decimal an event may carry must fit the column with the most places, with
+# room for sums of a hundred such values at least (see aggregates/bounds.py).
+if bounds.ANY_DECIMAL_MAX * Decimal(10) ** 4 * 100 > bounds.INT64_MAX:
+    raise RuntimeError("aggregates.bounds.ANY_DECIMAL_MAX does not fit the read-model columns")

@@ -5,6 +5,7 @@ PostgreSQL or Redis cannot be reached, instead of skipping their tests."""
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import uuid
 from collections.abc import Iterator
@@ -30,6 +31,10 @@ REDIS_PORT = int(os.environ.get("CRM_TEST_REDIS_PORT", "6379"))
 REQUIRED = os.environ.get("CRM_REQUIRE_SERVICES") == "1"
 
 _pg_database: str | None = None
+# The run's signing key for stores that need one (PostgreSQL, the distributed mode): random,
+# so no key in the repository ever signs a test's tokens. Services on a SQLite file in the
+# embedded mode make their own key file, as `make run` does.
+TEST_SECRET_KEY = secrets.token_urlsafe(48)
 
 
 def _admin_connection() -> Any:
@@ -115,13 +120,24 @@ def pg_url() -> str:
     return postgres_url()
 
 
+@pytest.fixture(autouse=True)
+def signing_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    """CRM_SECRET_KEY for the configurations a test builds from the environment or without a
+    key (the distributed mode, PostgreSQL); `make_service` keeps the embedded SQLite services
+    on their key files. A test of the key's absence removes it."""
+    monkeypatch.setenv("CRM_SECRET_KEY", TEST_SECRET_KEY)
+    return TEST_SECRET_KEY
+
+
 @pytest.fixture
 def clock() -> ManualClock:
     return ManualClock(datetime(2026, 11, 2, 1, 0, tzinfo=UTC))
 
 
 def make_service(url: str, clock: ManualClock, blob_dir: Path | None = None) -> Service:
-    config = Config(database_url=url, mode="embedded")
+    # On a SQLite file no key is given, so the service makes its key file beside the database.
+    config = Config(database_url=url, mode="embedded",
+                    secret_key="" if url.startswith("sqlite") else TEST_SECRET_KEY)
     if blob_dir is not None:
         config.blob_dir = str(blob_dir)
     return bootstrap(config, clock=clock)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import PlainTextResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from aggregates import bounds
 from aggregates.base import Conflict, NotFound
 from api.deps import CurrentUser, ServiceDep, require
 from api.exports import XLSX, table_download
@@ -27,12 +28,26 @@ router = APIRouter(tags=["operations"])
 log = logging.getLogger("crm.api")
 
 
+class ParkedEvent(BaseModel):
+    """An event the projection could not apply and skipped (see docs/operations.md)."""
+
+    position: int
+    topic: str
+    originator_id: str
+    originator_version: int
+    error: str
+    parked_at: datetime
+
+
 class ProjectionStatus(BaseModel):
     name: str
     version: int
     position: int
     head: int
     lag: int
+    parked: int = Field(0, description="events this version parked; `crm projections retry` applies them "
+                                       "once the cause is fixed")
+    parked_events: list[ParkedEvent] = Field([], description="the first 100 parked events, oldest first")
 
 
 class RebuildStarted(BaseModel):
@@ -43,17 +58,23 @@ class RebuildStarted(BaseModel):
 def projection_status(service: Service) -> list[ProjectionStatus]:
     head = service.store.head()
     versions = service.projector.versions()
+    parked = service.projector.parked()
     return [
         ProjectionStatus(name=name, version=versions[name], position=position, head=head,
-                         lag=max(0, head - position))
+                         lag=max(0, head - position), parked=len(parked[name]),
+                         parked_events=[ParkedEvent(**{**row, "parked_at": datetime.fromtimestamp(
+                             row["parked_at"], UTC)}) for row in parked[name][:100]])
         for name, position in service.projector.positions().items()
     ]
 
 
 @router.get("/healthz", response_model=Health)
 def healthz(service: ServiceDep) -> Health:
-    """Liveness, with the event store head and each projection's position."""
-    return Health(status="ok", head=service.store.head(), positions=service.projector.positions())
+    """Liveness, with the event store head and each projection's position. `degraded` when a
+    projection has parked events: the service works, but some events are not in its read models."""
+    parked = {name: len(rows) for name, rows in service.projector.parked().items() if rows}
+    return Health(status="degraded" if parked else "ok", head=service.store.head(),
+                  positions=service.projector.positions(), parked=parked)
 
 
 @router.get("/admin/projections", response_model=list[ProjectionStatus])
@@ -92,11 +113,13 @@ def pool_sweep(service: ServiceDep, user: Annotated[Viewer, require("admin")],
     return SweepOut(now=done.now, warned=done.warned, returned=done.returned, position=done.position)
 
 
-def _moment(value: date | datetime | None, service: Service, end: bool) -> datetime | None:
+def _moment(value: date | datetime | None, service: Service, end: bool, field: str) -> datetime | None:
     """A date means the business day (through its last microsecond for `to`); a bare
-    datetime is business time."""
+    datetime is business time. Outside the business range (1900-2199) → 422 `date_out_of_range`:
+    year 1 or 9999 cannot even be moved to UTC."""
     if value is None:
         return None
+    bounds.day(value, field)
     settings = load_settings(service.deps)
     if not isinstance(value, datetime):
         value = datetime.combine(value + timedelta(days=1), time()) - timedelta(microseconds=1) if end \
@@ -125,7 +148,8 @@ def operation_log(
     Admins and auditors read all of it, managers their people's."""
     with service.store.engine.connect() as conn:
         items, total = list_operations(
-            conn, user, actor_id=actor_id, start=_moment(from_, service, False), end=_moment(to, service, True),
+            conn, user, actor_id=actor_id, start=_moment(from_, service, False, "from"),
+            end=_moment(to, service, True, "to"),
             outcome=outcome, operation=operation, target_id=target_id, page=page,
             page_size=page_size if format == "json" else EXPORT_LIMIT)
     if format != "json":
@@ -152,6 +176,7 @@ def prometheus_text(service: Service) -> str:
         ("crm_projection_position", "Last event position a projection has applied.", "position"),
         ("crm_projection_lag", "Events a projection has still to apply.", "lag"),
         ("crm_projection_version", "Live version of a projection's tables.", "version"),
+        ("crm_projection_parked", "Events a projection could not apply and parked.", "parked"),
     ):
         lines += [f"# HELP {metric} {text}", f"# TYPE {metric} gauge"]
         lines += [f'{metric}{{projection="{r.name}"}} {getattr(r, attr)}' for r in rows]

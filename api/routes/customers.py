@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from aggregates.base import DomainError, Forbidden, NotFound
 from aggregates.settings import type_with_subtypes
 from api.deps import CurrentUser, ServiceDep, require
+from api.errors import ApiError
 from api.schemas import (
     Assign,
     AssignResult,
@@ -289,6 +290,8 @@ async def visit(request: Request, service: ServiceDep, customer_id: str, user: C
         except ValueError:
             raise RequestValidationError([{"loc": ("body",), "msg": "the body is not valid JSON",
                                            "type": "json_invalid"}]) from None
+        except RecursionError:  # nested deeper than the parser goes: 400, as the other routes answer it
+            raise ApiError(400, "bad_request", "There was an error parsing the body") from None
         body = _validated(VisitIn, raw)
     command = cmd.RecordVisit(customer_id=customer_id, **body.model_dump())
     result = await run_in_threadpool(cmd.record_visit, command, user, service.deps, photo)

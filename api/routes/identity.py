@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import math
+import unicodedata
+from datetime import UTC, datetime
 from typing import Annotated, Any
+from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import Field
 
-from api.deps import CurrentUser, ServiceDep, issue_token, require
+from aggregates.organisation import Person
+from api.deps import CurrentSession, CurrentUser, ServiceDep, client_address, issue_token, require
 from api.errors import ApiError
 from api.schemas import (
     Created,
@@ -21,9 +28,12 @@ from api.schemas import (
     PersonUpdate,
     SettingsOut,
     SettingsUpdate,
+    Strict,
     Token,
 )
 from commands import organisation as org
+from commands.bootstrap import Service
+from commands.infra import MIN_PASSWORD_LENGTH, Attempt
 from readmodels.org import (
     Viewer,
     all_departments,
@@ -36,24 +46,109 @@ from readmodels.org import (
 router = APIRouter()
 
 
+# Control characters (and lone surrogates) cannot be in a username, and PostgreSQL cannot
+# even be asked about some of them (NUL).
+CONTROL = ("Cc", "Cs")
+
+
+def _printable(text: str) -> str:
+    return "".join("\ufffd" if unicodedata.category(c) in CONTROL else c for c in text)
+
+
+class PasswordChange(Strict):
+    old_password: str = Field(min_length=1, max_length=200, description="the current password")
+    new_password: str = Field(min_length=1, max_length=200,
+                              description=f"at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def _throttled(service: Service, request: Request, username: str, now: datetime) -> Attempt:
+    """Count a password check for (username, client address); 429 while it is throttled."""
+    attempt = service.deps.throttle.attempt(username, client_address(request), now)
+    if attempt.retry_at is not None:
+        wait = max(1, math.ceil((attempt.retry_at - now).total_seconds()))
+        raise ApiError(429, "too_many_attempts",
+                       "too many failed sign-ins for this username from your address; try again later",
+                       field="username", details={"retry_after_seconds": wait}, headers={"Retry-After": str(wait)})
+    return attempt
+
+
+def _active_person(service: Service, person_id: str) -> Person | None:
+    """The person as the event store has them (the truth, even while read models lag), if active."""
+    try:
+        person = service.store.find(UUID(person_id), Person)
+    except ValueError:
+        return None
+    return person if person is not None and person.active else None
+
+
 @router.post("/auth/token", response_model=Token, tags=["identity"])
 def sign_in(request: Request, service: ServiceDep,
             form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
-    """Exchange username and password for a bearer token."""
-    request.state.op_target = form.username.strip().casefold()[:64]
+    """Exchange username and password for a bearer token. Wrong passwords for a username from
+    one address are throttled with growing delays (429 `too_many_attempts`, `Retry-After`);
+    an inactive person cannot sign in."""
+    request.state.op_target = _printable(form.username).strip().casefold()[:64]
+    if any(unicodedata.category(c) in CONTROL for c in form.username):
+        raise ApiError(422, "validation_error", "a username cannot hold control characters", field="username")
     now = service.deps.clock.now()
-    locked = service.deps.throttle.attempt(form.username, now)
-    if locked is not None:
-        wait = max(1, int((locked - now).total_seconds()))
-        raise ApiError(429, "too_many_attempts", "too many failed sign-ins for this username; try again later",
-                       field="username", details={"retry_after_seconds": wait}, headers={"Retry-After": str(wait)})
-    person_id = service.deps.credentials.verify(form.username, form.password)
-    request.state.op_actor = person_id
+    attempt = _throttled(service, request, form.username, now)
+    try:
+        person_id = service.deps.credentials.verify(form.username, form.password)
+        if person_id is not None and _active_person(service, person_id) is None:
+            person_id = None  # answered like a wrong password: the password is not confirmed
+    except BaseException:
+        with contextlib.suppress(Exception):
+            service.deps.throttle.forget(attempt)  # it was not a password check after all
+        raise
     if person_id is None:
+        service.deps.throttle.failed(attempt, now)
         raise ApiError(401, "invalid_credentials", "wrong username or password",
                        headers={"WWW-Authenticate": "Bearer"})
-    service.deps.throttle.succeeded(form.username)
+    service.deps.throttle.succeeded(attempt)
+    request.state.op_actor = person_id
     token, lifetime = issue_token(service, person_id)
+    return Token(access_token=token, expires_in=lifetime)
+
+
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, response_class=Response,
+             tags=["identity"])
+def sign_out(service: ServiceDep, session: CurrentSession) -> Response:
+    """End this session: the token it is called with is refused from now on (401
+    `session_ended`); the person's other sessions go on."""
+    service.deps.credentials.end_session(session.token_id, session.viewer.person_id, session.expires_at,
+                                         datetime.now(UTC))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post("/me/password", response_model=Token, tags=["identity"])
+def change_own_password(request: Request, service: ServiceDep, body: PasswordChange,
+                        user: CurrentUser) -> Token:
+    """Change one's own password; the current one is needed (403 `wrong_password`). Every
+    session of the caller signed before ends; the answer is a fresh token for this one."""
+    if len(body.new_password) < MIN_PASSWORD_LENGTH:
+        raise ApiError(422, "weak_password", f"the password needs at least {MIN_PASSWORD_LENGTH} characters",
+                       field="new_password")
+    if body.new_password == body.old_password:
+        raise ApiError(422, "same_password", "the new password is the current one", field="new_password")
+    person = _active_person(service, user.person_id)
+    if person is None:
+        raise ApiError(401, "invalid_token", "the token's person is unknown or inactive",
+                       headers={"WWW-Authenticate": "Bearer"})
+    now = service.deps.clock.now()
+    # Guessing the current password with a token counts like guessing it at sign-in.
+    attempt = _throttled(service, request, person.username, now)
+    try:
+        changed = service.deps.credentials.change_own_password(user.person_id, body.old_password,
+                                                               body.new_password, now)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            service.deps.throttle.forget(attempt)
+        raise
+    if not changed:
+        service.deps.throttle.failed(attempt, now)
+        raise ApiError(403, "wrong_password", "the current password is not right", field="old_password")
+    service.deps.throttle.succeeded(attempt)
+    token, lifetime = issue_token(service, user.person_id)
     return Token(access_token=token, expires_in=lifetime)
 
 

@@ -101,8 +101,10 @@ def test_the_operation_log_records_accepted_and_refused_commands(http: Http) -> 
     assert book is not None and list(book.values)[0][0] == "时间"
     exports = http.get("/operation-log", "root", params={"operation": "operation-log"}).json()["items"]
     root = http.get("/me", "root").json()["id"]
+    # Alice's refused read of the log is there too: every refused request is logged.
     assert sorted((e["actor_id"], e["outcome"]) for e in exports) == sorted([(ids["boss"], "accepted"),
-                                                                            (root, "accepted")])
+                                                                            (root, "accepted"),
+                                                                            (ids["alice"], "refused")])
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

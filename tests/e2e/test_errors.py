@@ -102,7 +102,7 @@ def test_wrong_roles_are_403(http: Http, org: dict[str, str]) -> None:
 
 
 def test_refusals_by_state_are_409(http: Http, org: dict[str, str]) -> None:
-    own = http.post("/customers", "alice", json={"name": "自有客户"}).json()
+    own = http.post("/customers", "alice", json={"name": "自有客户", "share_with": [org["bob"]]}).json()
     assert_error(http.post(f"/customers/{own['id']}/claim", "bob"), 409, "not_in_pool")
     assert_error(http.delete(f"/customers/{own['id']}", "boss"), 409, "not_in_pool")
     assert_error(http.post("/people", "root", json={

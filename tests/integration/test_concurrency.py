@@ -91,7 +91,8 @@ def test_simultaneous_claims_of_one_customer_give_one_owner(service: Service) ->
     results = run_together(50, lambda i: cc.claim_customer(target, people[i], service.deps))
     winners = [people[i].person_id for i, r in enumerate(results) if isinstance(r, cc.Result)]
     assert len(winners) == 1
-    assert Counter(r for r in results if isinstance(r, str)) == {"not_in_pool": 49}
+    # Once another holds it, the customer is hidden from the others: 404, as if it did not exist.
+    assert Counter(r for r in results if isinstance(r, str)) == {"not_found": 49}
     service.projector.catch_up()
     with service.store.engine.connect() as conn:
         owner = conn.execute(select(customers.c.owner_id).where(customers.c.id == target)).scalar_one()
