@@ -242,6 +242,8 @@ class Projector:
                     except Exception:  # a transient fault: this projection waits, the others go on
                         log.exception("projection %s failed after position %d; it waits there", name, position)
                         failed.add(name)
+                        # The others may be a batch or more ahead of it: read on from theirs.
+                        progressed = True
                 if len(notifications) < self.batch or not progressed:
                     break
             reached = min(self.positions().values(), default=0)
