@@ -445,7 +445,7 @@ class Projector:
 
     def verify(self, progress: Progress | None = None) -> dict[str, list[str]]:
         """Build every projection afresh into scratch tables and compare them, table by
-        table, with the live ones (O-1, issue 9). Returns the differences per projection
+        table, with the live ones (O-1). Returns the differences per projection
         (none: they are equal). The scratch versions are dropped afterwards."""
         report = progress or (lambda position, head: None)
         self.catch_up()

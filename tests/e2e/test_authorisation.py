@@ -1,4 +1,4 @@
-"""The authorisation matrix (R-1..R-8, issue 9): for every route of the app, what each role
+"""The authorisation matrix (R-1..R-8): for every route of the app, what each role
 gets. A test enumerates the app's routes and fails when one is missing from the table.
 
 Expectations, one letter per role in the order sales, manager, warehouse, admin, auditor:

@@ -73,7 +73,7 @@ def fuzzed() -> Iterator[dict[str, Any]]:
                      seller, deps)
     yield {"ids": ids}
     service.close()
-    # At least 1,000 generated requests per run (N-1, issue 9); each case is sent twice.
+    # At least 1,000 generated requests per run (N-1); each case is sent twice.
     assert len(CALLS) >= 1000, f"only {len(CALLS)} requests were generated"
     print(f"fuzzing sent {len(CALLS)} requests")
 
