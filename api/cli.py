@@ -15,10 +15,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from commands.actor import Actor
 from commands.bootstrap import Service, bootstrap
 from commands.config import Config, ConfigError, check_settings, key_file
 from projections.base import ProjectionBusy
-from readmodels.org import Viewer
 
 app = typer.Typer(help="Sales CRM: serve the API and operate the store.", no_args_is_help=True)
 projections_app = typer.Typer(help="Read-model status and rebuilds.", no_args_is_help=True)
@@ -30,7 +30,7 @@ app.add_typer(audit_app, name="audit")
 export_app = typer.Typer(help="Exports of reports to CSV or XLSX files.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 # The command line reads with the store's own rights, as an auditor would.
-AUDITOR = Viewer("system", "command line", frozenset({"auditor"}), None)
+AUDITOR = Actor("system", "command line", frozenset({"auditor"}), None)
 console = Console()
 
 

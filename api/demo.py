@@ -14,9 +14,9 @@ from commands import customers as cc
 from commands import organisation as oc
 from commands import sales as sc
 from commands import targets as tc
+from commands.actor import Actor
 from commands.base import business_day, load_settings
 from commands.bootstrap import Service
-from readmodels.org import Viewer
 
 DEMO_PASSWORD = "demo1234"
 DEMO_PEOPLE = [
@@ -42,7 +42,7 @@ def seed_demo(service: Service) -> bool:
         return False
     deps = service.deps
     rng = random.Random(2026)
-    system = Viewer("system", "system", frozenset({"admin"}), None)
+    system = Actor("system", "system", frozenset({"admin"}), None)
     dept = oc.create_department(oc.CreateDepartment(name="销售部"), system, deps).ids["id"]
     east = oc.create_department(oc.CreateDepartment(name="华东销售组", parent_id=dept), system, deps).ids["id"]
     ids: dict[str, str] = {}
@@ -55,9 +55,9 @@ def seed_demo(service: Service) -> bool:
             system, deps,
         ).ids["id"]
     oc.change_department(oc.ChangeDepartment(dept, {"manager_ids": [ids["manager"]]}), system, deps)
-    sales = [Viewer(ids[u], u, frozenset({"sales"}), east) for u in ("sales1", "sales2", "sales3")]
+    sales = [Actor(ids[u], u, frozenset({"sales"}), east) for u in ("sales1", "sales2", "sales3")]
     types = type_names(DEFAULT_DICTIONARIES["customer_types"])
-    owned: list[tuple[Viewer, str]] = []
+    owned: list[tuple[Actor, str]] = []
     names = rng.sample(sorted(f"{c}{w}{k}" for c in CITIES for w in WORDS for k in KINDS), 200)
     for n, name in enumerate(names):
         owner = sales[n % 3]
@@ -90,13 +90,13 @@ def seed_demo(service: Service) -> bool:
                 ),
                 owner, deps,
             )
-    seed_sales(service, Viewer(ids["keeper"], "keeper", frozenset({"warehouse"}), dept), owned, rng)
+    seed_sales(service, Actor(ids["keeper"], "keeper", frozenset({"warehouse"}), dept), owned, rng)
     # Set as the system: in the distributed mode the manager's department may not be projected yet.
     seed_targets(service, system, sales)
     return True
 
 
-def seed_targets(service: Service, setter: Viewer, sales: list[Viewer]) -> None:
+def seed_targets(service: Service, setter: Actor, sales: list[Actor]) -> None:
     """This month's targets for every salesperson, and today's daily report of the first."""
     deps = service.deps
     today = business_day(deps.clock.now(), load_settings(deps))
@@ -110,7 +110,7 @@ def seed_targets(service: Service, setter: Viewer, sales: list[Viewer]) -> None:
     tc.submit_work_report("daily", today, "拜访客户，介绍产品方案", "跟进报价与回款", sales[0], deps)
 
 
-def seed_sales(service: Service, keeper: Viewer, owned: list[tuple[Viewer, str]], rng: random.Random) -> None:
+def seed_sales(service: Service, keeper: Actor, owned: list[tuple[Actor, str]], rng: random.Random) -> None:
     """Products with stock, and deals with invoices, payments and deliveries."""
     deps = service.deps
     warehouse = DEFAULT_DICTIONARIES["warehouses"][0]

@@ -15,9 +15,10 @@ from fastapi.security import OAuth2PasswordBearer
 
 from aggregates.organisation import Person
 from api.errors import ApiError
+from commands.actor import Actor
 from commands.bootstrap import Service
 from commands.config import trusted_networks
-from readmodels.org import Viewer, get_person
+from readmodels.org import get_person
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -47,7 +48,7 @@ def issue_token(service: Service, person_id: str) -> tuple[str, int]:
 class Session:
     """The signed-in person and the token they came with."""
 
-    viewer: Viewer
+    viewer: Actor
     token_id: str
     expires_at: datetime
 
@@ -83,7 +84,7 @@ def current_session(service: ServiceDep, token: Annotated[str | None, Depends(oa
     if revoked or version != current_version:
         raise ApiError(401, "session_ended", "this session has ended (signed out, or the password or "
                        "roles changed); sign in again", headers=UNAUTHENTICATED)
-    viewer = Viewer(
+    viewer = Actor(
         person_id=person["id"], name=person["name"], roles=frozenset(person["roles"] or []),
         department_id=person["department_id"],
     )
@@ -93,7 +94,7 @@ def current_session(service: ServiceDep, token: Annotated[str | None, Depends(oa
 CurrentSession = Annotated[Session, Depends(current_session)]
 
 
-def current_user(session: CurrentSession) -> Viewer:
+def current_user(session: CurrentSession) -> Actor:
     return session.viewer
 
 
@@ -146,13 +147,13 @@ def person_from_events(service: Service, person_id: str) -> dict[str, Any] | Non
             "department_id": found.department_id, "active": found.active}
 
 
-CurrentUser = Annotated[Viewer, Depends(current_user)]
+CurrentUser = Annotated[Actor, Depends(current_user)]
 
 
 def require(*roles: str):  # type: ignore[no-untyped-def]
     """A dependency that lets through people holding any of the roles."""
 
-    def check(user: CurrentUser) -> Viewer:
+    def check(user: CurrentUser) -> Actor:
         if not user.roles & set(roles):
             raise ApiError(403, "forbidden", f"needs one of the roles: {', '.join(roles)}")
         return user

@@ -16,8 +16,8 @@ import jwt
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from commands.adapters.infra import operation_log
 from commands.bootstrap import Service
-from commands.infra import operation_log
 
 log = logging.getLogger("crm.oplog")
 COMMAND_METHODS = {"POST", "PUT", "PATCH", "DELETE"}

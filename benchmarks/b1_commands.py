@@ -29,11 +29,11 @@ from benchmarks.common import Env, Outcome, Row, num, rate, run_only, skipped
 from benchmarks.org import build_org
 from commands import customers as cc
 from commands import sales as sc
+from commands.actor import Actor
+from commands.adapters.infra import credentials
 from commands.base import load_settings
 from commands.bootstrap import Service, bootstrap
 from commands.config import Config
-from commands.infra import credentials
-from readmodels.org import Viewer
 
 BENCH = "B1"
 LABELS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
@@ -47,7 +47,7 @@ NOTES = ["上门拜访，介绍产品方案", "电话沟通后现场交流需求
 class Mix:
     """Chooses and runs the commands; keeps who holds which customer and what is in the pool."""
 
-    def __init__(self, service: Service, salespeople: list[Viewer], owned: list[tuple[str, Viewer]],
+    def __init__(self, service: Service, salespeople: list[Actor], owned: list[tuple[str, Actor]],
                  seed: int) -> None:
         self.deps = service.deps
         self.salespeople = salespeople
@@ -68,7 +68,7 @@ class Mix:
         self.seconds: dict[str, float] = {}
         self.done: dict[str, int] = {}
 
-    def seller(self) -> Viewer:
+    def seller(self) -> Actor:
         return self.rng.choice(self.salespeople)
 
     def step(self) -> None:
@@ -127,7 +127,7 @@ class Mix:
         sc.sign_contract(command, owner, self.deps)
 
 
-def sellers_of(service: Service) -> list[Viewer]:
+def sellers_of(service: Service) -> list[Actor]:
     """The generated salespeople (`sales001`…), from the credentials and the event store
     alone: B1 does not need the read models."""
     with service.store.engine.connect() as conn:
@@ -136,7 +136,7 @@ def sellers_of(service: Service) -> list[Viewer]:
     found = []
     for person_id, username in rows:
         if service.store.find(Salesperson.id_for(person_id), Salesperson) is not None:
-            found.append(Viewer(str(person_id), username, frozenset({"sales"}), None))
+            found.append(Actor(str(person_id), username, frozenset({"sales"}), None))
     return found
 
 
@@ -148,7 +148,7 @@ def measure(env: Env, kind: str, url: str, commands: int, fresh: bool) -> tuple[
     try:
         if fresh:
             salespeople = build_org(service, env.scale.b1_salespeople).salespeople
-            owned: list[tuple[str, Viewer]] = []
+            owned: list[tuple[str, Actor]] = []
         else:
             salespeople = sellers_of(service)
             owned = []

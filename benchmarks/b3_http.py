@@ -594,7 +594,7 @@ def run(env: Env) -> list[Row]:
 
 
 def store_head(url: str) -> int:
-    from commands.store import open_store
+    from commands.adapters.store import open_store
 
     store = open_store(url)
     try:

@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import select
 
 from benchmarks.common import Env, GeneratedStore, Row, ms, percentile, run_only, skipped
+from commands.actor import Actor
 from commands.bootstrap import bootstrap
 from commands.config import Config
-from readmodels.org import Viewer, current_settings
+from readmodels.org import current_settings
 from readmodels.reports import REPORTS, run_report
 from readmodels.tables import people
 
@@ -29,11 +30,11 @@ TARGET = "p95 < 100 ms"
 SLOW_SECONDS = 2.0
 
 
-def viewer_of(conn: Any, username: str) -> Viewer:
+def viewer_of(conn: Any, username: str) -> Actor:
     row = conn.execute(select(people).where(people.c.username == username)).mappings().first()
     if row is None:
         raise RuntimeError(f"no person {username!r} in the read models")
-    return Viewer(str(row["id"]), row["name"], frozenset(row["roles"] or []), row["department_id"])
+    return Actor(str(row["id"]), row["name"], frozenset(row["roles"] or []), row["department_id"])
 
 
 def measure(env: Env, kind: str, store: GeneratedStore) -> list[Row]:
@@ -48,7 +49,7 @@ def measure(env: Env, kind: str, store: GeneratedStore) -> list[Row]:
             viewers = {"admin": viewer_of(conn, "admin"), "manager": viewer_of(conn, "manager01")}
         env.console.print(f"  B4 {label}: {len(REPORTS)} reports × {len(viewers)} viewers × {calls} calls …")
 
-        def call(report_id: str, viewer: Viewer) -> dict[str, Any]:
+        def call(report_id: str, viewer: Actor) -> dict[str, Any]:
             with engine.connect() as conn:
                 tree = current_settings(conn)["dictionaries"]["customer_types"]
                 return run_report(conn, viewer, report_id, today=TODAY, type_tree=tree, page_size=50)

@@ -49,12 +49,12 @@ from aggregates.organisation import Salesperson
 from aggregates.product import Product, ProductStock
 from aggregates.settings import type_names
 from commands import organisation as oc
+from commands.actor import Actor
+from commands.adapters.clock import ManualClock
+from commands.adapters.infra import credentials, sequences
 from commands.base import cap_of, load_settings
 from commands.bootstrap import Service, bootstrap
-from commands.clock import ManualClock
 from commands.config import Config
-from commands.infra import credentials, sequences
-from readmodels.org import Viewer
 
 T = TypeVar("T")
 Progress = Callable[[int, int], None]
@@ -297,7 +297,7 @@ class Simulation:
     def build_organisation(self, departments: int, salespeople: int) -> None:
         """Departments, people with credentials and profiles, and a second warehouse."""
         deps = self.service.deps
-        system = Viewer("system", "system", frozenset({"admin"}), None)
+        system = Actor("system", "system", frozenset({"admin"}), None)
         settings = load_settings(deps)
         regions: list[str] = settings.dictionaries["regions"]
         root = oc.create_department(oc.CreateDepartment(name="销售中心"), system, deps).ids["id"]

@@ -8,19 +8,19 @@ from dataclasses import dataclass, field
 import argon2
 
 from commands import organisation as oc
+from commands.actor import Actor
 from commands.bootstrap import Service
-from readmodels.org import Viewer
 
-SYSTEM = Viewer("system", "system", frozenset({"admin"}), None)
+SYSTEM = Actor("system", "system", frozenset({"admin"}), None)
 PASSWORD = "bench1234"
 
 
 @dataclass
 class Org:
     department_id: str
-    admin: Viewer
-    manager: Viewer
-    salespeople: list[Viewer] = field(default_factory=list)
+    admin: Actor
+    manager: Actor
+    salespeople: list[Actor] = field(default_factory=list)
     usernames: dict[str, str] = field(default_factory=dict)  # person id → username
 
 
@@ -38,11 +38,11 @@ def build_org(service: Service, salespeople: int, prefix: str = "bench", cap: in
     department = oc.create_department(
         oc.CreateDepartment(name=f"{prefix}压测部", parent_id=department_id), SYSTEM, deps).ids["id"]
 
-    def person(username: str, name: str, roles: list[str], max_customers: int | None = None) -> Viewer:
+    def person(username: str, name: str, roles: list[str], max_customers: int | None = None) -> Actor:
         command = oc.CreatePerson(name=name, username=username, password=PASSWORD, roles=roles,
                                   department_id=department, position="压测", max_customers=max_customers)
         person_id = str(oc.create_person(command, SYSTEM, deps).ids["id"])
-        return Viewer(person_id, name, frozenset(roles), department)
+        return Actor(person_id, name, frozenset(roles), department)
 
     admin = person(f"{prefix}admin", "压测管理员", ["admin"])
     manager = person(f"{prefix}manager", "压测经理", ["manager"])

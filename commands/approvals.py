@@ -16,13 +16,14 @@ from aggregates.base import Context, NotFound
 from commands import customers as cc
 from commands import sales as sc
 from commands import targets as tc
+from commands.actor import Actor
 from commands.base import Deps, Result, context, load_settings, parse_uuid, retrying, save
-from readmodels.org import Viewer, get_person, list_people, managed_people, manages
+from readmodels.org import get_person, list_people, managed_people, manages
 
-Prepare = Callable[[dict[str, Any], Context, Viewer, Deps], list[Any]]
+Prepare = Callable[[dict[str, Any], Context, Actor, Deps], list[Any]]
 
 
-def _info_change(payload: dict[str, Any], ctx: Context, requester: Viewer, deps: Deps) -> list[Any]:
+def _info_change(payload: dict[str, Any], ctx: Context, requester: Actor, deps: Deps) -> list[Any]:
     requested = payload.get("requested_at")
     cmd = cc.ChangeCustomerInfo(payload["customer_id"], payload["changes"], payload["reason"],
                                 approved_by=payload.get("approved_by"),
@@ -30,12 +31,12 @@ def _info_change(payload: dict[str, Any], ctx: Context, requester: Viewer, deps:
     return cc.prepare_info_change(cmd, cc.clean_changes(cmd.changes, deps), ctx, requester, deps)
 
 
-def _price_change(payload: dict[str, Any], ctx: Context, requester: Viewer, deps: Deps) -> list[Any]:
+def _price_change(payload: dict[str, Any], ctx: Context, requester: Actor, deps: Deps) -> list[Any]:
     return sc.prepare_price_change(payload["product_id"], Decimal(payload["price"]), payload["reason"], ctx,
                                    deps, payload.get("approved_by"))
 
 
-def _target(payload: dict[str, Any], ctx: Context, requester: Viewer, deps: Deps) -> list[Any]:
+def _target(payload: dict[str, Any], ctx: Context, requester: Actor, deps: Deps) -> list[Any]:
     return tc.prepare_target(tc.SetTarget.from_payload(payload), ctx, requester, deps)
 
 
@@ -44,12 +45,12 @@ PREPARE: dict[str, Prepare] = {"customer_info_change": _info_change, "price_chan
 TARGET = {"customer_info_change": "customer_id", "price_change": "product_id", "target": "target_id"}
 
 
-def needs_approval(kind: str, actor: Viewer, deps: Deps) -> bool:
+def needs_approval(kind: str, actor: Actor, deps: Deps) -> bool:
     required = load_settings(deps).rules.get("approval_required") or []
     return kind in required and not actor.roles & {"manager", "admin"}
 
 
-def approvers_for(deps: Deps, requester: Viewer) -> list[str]:
+def approvers_for(deps: Deps, requester: Actor) -> list[str]:
     """The managers whose departments hold the requester; admins when there are none."""
     with deps.store.engine.connect() as conn:
         managers = [
@@ -61,11 +62,11 @@ def approvers_for(deps: Deps, requester: Viewer) -> list[str]:
         return sorted(str(p["id"]) for p in list_people(conn, role="admin") if p["id"] != requester.person_id)
 
 
-def viewer_of_row(row: Any) -> Viewer:
-    return Viewer(str(row["id"]), row["name"], frozenset(row["roles"] or []), row["department_id"])
+def viewer_of_row(row: Any) -> Actor:
+    return Actor(str(row["id"]), row["name"], frozenset(row["roles"] or []), row["department_id"])
 
 
-def submit(kind: str, payload: dict[str, Any], summary: str, actor: Viewer, deps: Deps) -> tuple[bool, Result]:
+def submit(kind: str, payload: dict[str, Any], summary: str, actor: Actor, deps: Deps) -> tuple[bool, Result]:
     """Run the command now, or file it for approval. Returns (applied, result)."""
     if not needs_approval(kind, actor, deps):
         def run() -> Result:
@@ -89,7 +90,7 @@ def load_approval(deps: Deps, approval_id: str) -> Approval:
     return found
 
 
-def requester_of(deps: Deps, person_id: str) -> Viewer:
+def requester_of(deps: Deps, person_id: str) -> Actor:
     with deps.store.engine.connect() as conn:
         row = get_person(conn, person_id)
     if row is None:
@@ -97,7 +98,7 @@ def requester_of(deps: Deps, person_id: str) -> Viewer:
     return viewer_of_row(row)
 
 
-def approve(approval_id: str, comment: str, actor: Viewer, deps: Deps) -> Result:
+def approve(approval_id: str, comment: str, actor: Actor, deps: Deps) -> Result:
     def attempt() -> Result:
         approval = load_approval(deps, approval_id)
         ctx = context(deps, actor)
@@ -113,7 +114,7 @@ def approve(approval_id: str, comment: str, actor: Viewer, deps: Deps) -> Result
     return retrying(attempt)
 
 
-def reject(approval_id: str, comment: str, actor: Viewer, deps: Deps) -> Result:
+def reject(approval_id: str, comment: str, actor: Actor, deps: Deps) -> Result:
     def attempt() -> Result:
         approval = load_approval(deps, approval_id)
         approval.decide(context(deps, actor), "rejected", comment,
@@ -123,7 +124,7 @@ def reject(approval_id: str, comment: str, actor: Viewer, deps: Deps) -> Result:
     return retrying(attempt)
 
 
-def withdraw(approval_id: str, comment: str, actor: Viewer, deps: Deps) -> Result:
+def withdraw(approval_id: str, comment: str, actor: Actor, deps: Deps) -> Result:
     def attempt() -> Result:
         approval = load_approval(deps, approval_id)
         approval.withdraw(context(deps, actor), comment)

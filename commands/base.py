@@ -18,11 +18,11 @@ from aggregates.base import Conflict, Context, Invalid, NotFound
 from aggregates.customer import Customer
 from aggregates.organisation import Person, Salesperson
 from aggregates.settings import SETTINGS_ID, Settings
-from commands.clock import Clock
-from commands.infra import Credentials, LoginThrottle, Sequences
-from commands.photos import BlobStore
-from commands.store import EventStore
-from readmodels.org import Viewer
+from commands.actor import Actor
+from commands.adapters.clock import Clock
+from commands.adapters.infra import Credentials, LoginThrottle, Sequences
+from commands.adapters.photos import BlobStore
+from commands.adapters.store import EventStore
 
 T = TypeVar("T")
 RETRIES = 60
@@ -49,7 +49,7 @@ class Result:
     ids: dict[str, Any] = field(default_factory=dict)
 
 
-def context(deps: Deps, actor: Viewer) -> Context:
+def context(deps: Deps, actor: Actor) -> Context:
     return Context(actor_id=actor.person_id, command_id=uuid4().hex, at=deps.clock.now())
 
 

@@ -11,15 +11,15 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from commands.adapters.clock import Clock, SystemClock
+from commands.adapters.infra import Credentials, LoginThrottle, Sequences
+from commands.adapters.infra import metadata as infra_metadata
+from commands.adapters.photos import BlobStore
+from commands.adapters.store import EventStore, open_store
 from commands.base import Deps
-from commands.clock import Clock, SystemClock
 from commands.config import Config, signing_key
-from commands.infra import Credentials, LoginThrottle, Sequences
-from commands.infra import metadata as infra_metadata
 from commands.organisation import ensure_settings
-from commands.photos import BlobStore
 from commands.schema import schema_lock
-from commands.store import EventStore, open_store
 from projections.base import Projector
 from projections.customers import customers_projection
 from projections.inbox import inbox

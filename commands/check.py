@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from commands.store import EventStore
+from commands.adapters.store import EventStore
 
 MAX_LISTED = 50
 

@@ -12,6 +12,8 @@ from aggregates.base import Context, Forbidden, Invalid, NotFound
 from aggregates.customer import Customer
 from aggregates.names import CustomerName, clean_name
 from aggregates.settings import Settings, type_names
+from commands.actor import Actor, sight
+from commands.adapters.photos import read_photo
 from commands.base import (
     Deps,
     Result,
@@ -30,9 +32,7 @@ from commands.base import (
     save,
 )
 from commands.names import check_name_free, free_name, take_name
-from commands.photos import read_photo
-from readmodels.customers import sight
-from readmodels.org import Viewer, manages
+from readmodels.org import manages
 
 
 @dataclass
@@ -81,12 +81,12 @@ def _check_dictionary_values(settings: Settings, values: dict[str, Any]) -> None
     check_in(values.get("stage"), d["stages"], "stage")
 
 
-def _may_change(deps: Deps, actor: Viewer, customer: Customer) -> None:
+def _may_change(deps: Deps, actor: Actor, customer: Customer) -> None:
     """R-2: the owner, a manager of the owner, or an admin; sharees only read."""
     customer.ensure_changeable_by(actor.person_id, manages(deps.store.engine, actor, customer.owner_id))
 
 
-def may_see(deps: Deps, actor: Viewer, customer: Customer) -> bool:
+def may_see(deps: Deps, actor: Actor, customer: Customer) -> bool:
     """R-2..R-4 on the customer's own state, as the read side decides them (`sight`): the
     owner, sharees, managers of the owner, admins and auditors; the pool (its public fields)
     everybody."""
@@ -95,7 +95,7 @@ def may_see(deps: Deps, actor: Viewer, customer: Customer) -> bool:
                  lambda: actor.person_id in customer.shared_with) is not None
 
 
-def load_visible(deps: Deps, actor: Viewer, customer_id: str) -> Customer:
+def load_visible(deps: Deps, actor: Actor, customer_id: str) -> Customer:
     """The customer, when the actor may see it: one they may not see is as missing as one that
     does not exist (404), so no refusal tells its existence or its state away."""
     customer = load_customer(deps, customer_id)
@@ -104,7 +104,7 @@ def load_visible(deps: Deps, actor: Viewer, customer_id: str) -> Customer:
     return customer
 
 
-def register_customer(cmd: RegisterCustomer, actor: Viewer, deps: Deps) -> Result:
+def register_customer(cmd: RegisterCustomer, actor: Actor, deps: Deps) -> Result:
     """C-1, C-2: a unique name, a fresh number, into the registrant's hands or the pool."""
     settings = load_settings(deps)
     name = clean_name(cmd.name)
@@ -146,7 +146,7 @@ def register_customer(cmd: RegisterCustomer, actor: Viewer, deps: Deps) -> Resul
     return retrying(attempt)
 
 
-def change_customer_info(cmd: ChangeCustomerInfo, actor: Viewer, deps: Deps) -> Result:
+def change_customer_info(cmd: ChangeCustomerInfo, actor: Actor, deps: Deps) -> Result:
     """C-3: field-level old→new; a new name moves the name reservation in the same save."""
     changes = clean_changes(cmd.changes, deps)
 
@@ -157,7 +157,7 @@ def change_customer_info(cmd: ChangeCustomerInfo, actor: Viewer, deps: Deps) -> 
     return retrying(attempt)
 
 
-def prepare_info_change(cmd: ChangeCustomerInfo, changes: dict[str, Any], ctx: Context, actor: Viewer,
+def prepare_info_change(cmd: ChangeCustomerInfo, changes: dict[str, Any], ctx: Context, actor: Actor,
                         deps: Deps) -> list[Any]:
     """Load, check and change: the aggregates to save (customer, and name reservations). On
     approval (`approved_by`) the approver sees the customer; the requester's rights are
@@ -178,7 +178,7 @@ def _move_name(deps: Deps, ctx: Context, customer: Customer, old_name: str) -> l
     return [*taken, *free_name(deps, ctx, old_name, str(customer.id), keep=customer.name)]
 
 
-def restore_customer(customer_id: str, version: int, reason: str, actor: Viewer, deps: Deps) -> Result:
+def restore_customer(customer_id: str, version: int, reason: str, actor: Actor, deps: Deps) -> Result:
     """H-4: an admin puts the customer's fields back to an earlier version, as a new event."""
     if "admin" not in actor.roles:
         raise Forbidden("forbidden", "only admins restore a customer")
@@ -207,7 +207,7 @@ def clean_changes(changes: dict[str, Any], deps: Deps) -> dict[str, Any]:
     return cleaned
 
 
-def add_contact(customer_id: str, contact: dict[str, Any], actor: Viewer, deps: Deps) -> Result:
+def add_contact(customer_id: str, contact: dict[str, Any], actor: Actor, deps: Deps) -> Result:
     def attempt() -> Result:
         customer = load_visible(deps, actor, customer_id)
         _may_change(deps, actor, customer)
@@ -218,7 +218,7 @@ def add_contact(customer_id: str, contact: dict[str, Any], actor: Viewer, deps: 
 
 
 def edit_contact(
-    customer_id: str, contact_id: str, changes: dict[str, Any], actor: Viewer, deps: Deps
+    customer_id: str, contact_id: str, changes: dict[str, Any], actor: Actor, deps: Deps
 ) -> Result:
     def attempt() -> Result:
         customer = load_visible(deps, actor, customer_id)
@@ -229,7 +229,7 @@ def edit_contact(
     return retrying(attempt)
 
 
-def remove_contact(customer_id: str, contact_id: str, actor: Viewer, deps: Deps) -> Result:
+def remove_contact(customer_id: str, contact_id: str, actor: Actor, deps: Deps) -> Result:
     def attempt() -> Result:
         customer = load_visible(deps, actor, customer_id)
         _may_change(deps, actor, customer)
@@ -240,7 +240,7 @@ def remove_contact(customer_id: str, contact_id: str, actor: Viewer, deps: Deps)
 
 
 def change_shares(
-    customer_id: str, add: list[str], remove: list[str], actor: Viewer, deps: Deps
+    customer_id: str, add: list[str], remove: list[str], actor: Actor, deps: Deps
 ) -> Result:
     """C-4: the owner or a manager shares read access with named people."""
     check_people(deps, add, "add")
@@ -254,7 +254,7 @@ def change_shares(
     return retrying(attempt)
 
 
-def claim_customer(customer_id: str, actor: Viewer, deps: Deps) -> Result:
+def claim_customer(customer_id: str, actor: Actor, deps: Deps) -> Result:
     """C-5, P-3: customer and salesperson are saved together, so neither the one-owner
     rule nor the cap can be broken by simultaneous claims."""
 
@@ -276,7 +276,7 @@ def claim_customer(customer_id: str, actor: Viewer, deps: Deps) -> Result:
 
 
 def return_to_pool(
-    customer_id: str, reason: str, note: str, actor: Viewer, deps: Deps
+    customer_id: str, reason: str, note: str, actor: Actor, deps: Deps
 ) -> Result:
     """C-6: release by the owner, recall by a manager of the owner (or an admin)."""
 
@@ -296,7 +296,7 @@ def return_to_pool(
 
 
 def transfer_customer(
-    customer_id: str, to_person_id: str, reason: str, actor: Viewer, deps: Deps
+    customer_id: str, to_person_id: str, reason: str, actor: Actor, deps: Deps
 ) -> Result:
     """C-7: the owner (or a manager) hands a customer to a colleague; the receiver's cap holds."""
     parse_uuid(to_person_id, "to_person_id")
@@ -319,7 +319,7 @@ def transfer_customer(
     return retrying(attempt)
 
 
-def assign_customer(customer_id: str, to_person_id: str, actor: Viewer, deps: Deps) -> Result:
+def assign_customer(customer_id: str, to_person_id: str, actor: Actor, deps: Deps) -> Result:
     """C-7: a manager assigns a pool customer or one of their people's customers."""
     parse_uuid(to_person_id, "to_person_id")
     if not manages(deps.store.engine, actor, to_person_id):
@@ -345,7 +345,7 @@ def assign_customer(customer_id: str, to_person_id: str, actor: Viewer, deps: De
     return retrying(attempt)
 
 
-def delete_customer(customer_id: str, actor: Viewer, deps: Deps) -> Result:
+def delete_customer(customer_id: str, actor: Actor, deps: Deps) -> Result:
     """C-8: unclaimed pool customers only; the name becomes free again, history stays."""
 
     def attempt() -> Result:
@@ -357,7 +357,7 @@ def delete_customer(customer_id: str, actor: Viewer, deps: Deps) -> Result:
     return retrying(attempt)
 
 
-def record_visit(cmd: RecordVisit, actor: Viewer, deps: Deps, photo: bytes | None = None) -> Result:
+def record_visit(cmd: RecordVisit, actor: Actor, deps: Deps, photo: bytes | None = None) -> Result:
     """C-10: by the owner, a sharee or a manager of the owner. C-11: a JPEG photo's EXIF
     time and GPS position become the visit's time and location; the photo is stored by
     its sha256."""
@@ -393,7 +393,7 @@ def record_visit(cmd: RecordVisit, actor: Viewer, deps: Deps, photo: bytes | Non
     return retrying(attempt)
 
 
-def change_logo(customer_id: str, photo: bytes, actor: Viewer, deps: Deps) -> Result:
+def change_logo(customer_id: str, photo: bytes, actor: Actor, deps: Deps) -> Result:
     """C-1, C-11: the customer's logo, a JPEG stored by its sha256."""
     settings = load_settings(deps)
     info = read_photo(photo, business_tz(settings), deps.max_photo_bytes)

@@ -29,10 +29,10 @@ from aggregates.customer import Customer
 from aggregates.names import clean_name, normalise_name
 from aggregates.organisation import Salesperson, Username
 from aggregates.settings import Settings, type_names
+from commands.actor import Actor
+from commands.adapters.infra import imports
 from commands.base import Deps, business_tz, cap_of, load_settings, save
-from commands.infra import imports
 from commands.names import check_name_free, take_name
-from readmodels.org import Viewer
 
 TEMPLATE = ("name", "type", "source", "region", "address", "building", "contact_name", "contact_phone",
             "owner_username", "created_at")
@@ -249,7 +249,7 @@ def _check_caps(rows: list[Row], deps: Deps, settings: Settings) -> None:
             room[row.owner_id] -= 1
 
 
-def import_customers(data: bytes, filename: str, dry_run: bool, actor: Viewer, deps: Deps) -> ImportResult:
+def import_customers(data: bytes, filename: str, dry_run: bool, actor: Actor, deps: Deps) -> ImportResult:
     """C-13: check every row; unless a dry run, import the good ones and keep the bad ones."""
     settings = load_settings(deps)
     now = deps.clock.now()
@@ -265,7 +265,7 @@ def import_customers(data: bytes, filename: str, dry_run: bool, actor: Viewer, d
     return ImportResult(import_id, len(rows), accepted, dry_run, errors, position)
 
 
-def _commit(good: list[Row], import_id: str, settings: Settings, actor: Viewer, deps: Deps) -> int:
+def _commit(good: list[Row], import_id: str, settings: Settings, actor: Actor, deps: Deps) -> int:
     """Save the good rows in batches; a batch that meets a clash is saved row by row."""
     month = deps.clock.now().astimezone(business_tz(settings)).strftime("%Y%m")
     position = 0
@@ -288,7 +288,7 @@ def _commit(good: list[Row], import_id: str, settings: Settings, actor: Viewer, 
     return position
 
 
-def _save_rows(rows: list[tuple[Row, str]], import_id: str, settings: Settings, actor: Viewer, deps: Deps) -> int:
+def _save_rows(rows: list[tuple[Row, str]], import_id: str, settings: Settings, actor: Actor, deps: Deps) -> int:
     ctx = Context(actor_id=actor.person_id, command_id=f"import:{import_id}", at=deps.clock.now())
     profiles: dict[str, Salesperson] = {}
     changed: list[Any] = []
@@ -315,7 +315,7 @@ def _save_rows(rows: list[tuple[Row, str]], import_id: str, settings: Settings, 
 
 
 def _keep(import_id: str, filename: str, dry_run: bool, rows: list[Row], accepted: int, errors: list[RowError],
-          actor: Viewer, at: datetime, deps: Deps) -> None:
+          actor: Actor, at: datetime, deps: Deps) -> None:
     rejected = [{"row": row.number, **row.values,
                  "error": "；".join(f"{e.field or ''} {e.code}: {e.message}".strip() for e in row.errors)}
                 for row in rows if row.errors]

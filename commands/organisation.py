@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from aggregates.base import Conflict, Forbidden, Invalid, NotFound
 from aggregates.organisation import Department, Person, Salesperson, Username
 from aggregates.settings import Settings
+from commands.actor import Actor
 from commands.base import (
     Deps,
     Result,
@@ -21,7 +22,7 @@ from commands.base import (
     retrying,
     save,
 )
-from readmodels.org import Viewer, managed_people, subtree
+from readmodels.org import managed_people, subtree
 
 LIMIT_FIELDS = ("max_customers", "max_follow_days")
 
@@ -72,7 +73,7 @@ def _check_department(deps: Deps, department_id: str | None, field_name: str) ->
         raise Invalid("unknown_department", "no such department", field=field_name)
 
 
-def create_department(cmd: CreateDepartment, actor: Viewer, deps: Deps) -> Result:
+def create_department(cmd: CreateDepartment, actor: Actor, deps: Deps) -> Result:
     _check_department(deps, cmd.parent_id, "parent_id")
     check_people(deps, cmd.manager_ids, "manager_ids")
     department = Department.create(
@@ -82,7 +83,7 @@ def create_department(cmd: CreateDepartment, actor: Viewer, deps: Deps) -> Resul
     return Result(save(deps, department), {"id": str(department.id)})
 
 
-def change_department(cmd: ChangeDepartment, actor: Viewer, deps: Deps) -> Result:
+def change_department(cmd: ChangeDepartment, actor: Actor, deps: Deps) -> Result:
     department = deps.store.find(parse_uuid(cmd.department_id, "department_id"), Department)
     if department is None:
         raise NotFound("not_found", "no such department")
@@ -98,7 +99,7 @@ def change_department(cmd: ChangeDepartment, actor: Viewer, deps: Deps) -> Resul
     return Result(save(deps, department), {"id": cmd.department_id})
 
 
-def create_person(cmd: CreatePerson, actor: Viewer, deps: Deps) -> Result:
+def create_person(cmd: CreatePerson, actor: Actor, deps: Deps) -> Result:
     """An admin adds a person with credentials; a salesperson profile comes with role `sales`."""
     username = cmd.username.strip()
     if not username or len(username) > 64:
@@ -134,7 +135,7 @@ def create_person(cmd: CreatePerson, actor: Viewer, deps: Deps) -> Result:
     return Result(position, {"id": person_id})
 
 
-def change_person(cmd: ChangePerson, actor: Viewer, deps: Deps) -> Result:
+def change_person(cmd: ChangePerson, actor: Actor, deps: Deps) -> Result:
     """Admins change anything but the username; managers change the limits of their people."""
     person = deps.store.find(parse_uuid(cmd.person_id, "person_id"), Person)
     if person is None:
@@ -199,7 +200,7 @@ def ensure_settings(deps: Deps, actor_id: str = "system") -> None:
             load_settings(deps)  # another process created them first
 
 
-def change_settings(cmd: ChangeSettings, actor: Viewer, deps: Deps) -> Result:
+def change_settings(cmd: ChangeSettings, actor: Actor, deps: Deps) -> Result:
     def attempt() -> int:
         current = load_settings(deps)
         current.change(context(deps, actor), cmd.rules, cmd.dictionaries)

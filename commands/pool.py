@@ -11,11 +11,11 @@ from aggregates import bounds
 from aggregates.base import Context, Invalid, NotFound
 from aggregates.customer import Customer
 from aggregates.organisation import Salesperson
+from commands.actor import Actor
 from commands.base import Deps, as_utc, load_settings, parse_uuid, retrying, save
 from readmodels.customers import sweep_candidates
-from readmodels.org import Viewer
 
-SYSTEM = Viewer("system", "system", frozenset({"admin"}), None)
+SYSTEM = Actor("system", "system", frozenset({"admin"}), None)
 
 
 @dataclass
@@ -26,7 +26,7 @@ class SweepResult:
     position: int = 0
 
 
-def sweep_pool(now: datetime | None, actor: Viewer, deps: Deps) -> SweepResult:
+def sweep_pool(now: datetime | None, actor: Actor, deps: Deps) -> SweepResult:
     """Sweep as of `now` (the clock's time when not given). The read models only pick the
     candidates; each customer is decided on its own events, so a lagging read model can
     delay a return but never cause a wrong one."""

@@ -15,6 +15,7 @@ from aggregates.money import TEN_THOUSANDTH, positive
 from aggregates.organisation import Salesperson
 from aggregates.problem import ProblemReport
 from aggregates.product import Product, ProductStock
+from commands.actor import Actor
 from commands.base import (
     Deps,
     Result,
@@ -29,7 +30,7 @@ from commands.base import (
     save,
 )
 from commands.customers import load_visible, may_see
-from readmodels.org import Viewer, manages
+from readmodels.org import manages
 
 
 @dataclass
@@ -67,13 +68,13 @@ def load_product(deps: Deps, product_id: str, field_name: str = "product_id") ->
     return found
 
 
-def _may_sell(deps: Deps, actor: Viewer, owner_id: str | None) -> None:
+def _may_sell(deps: Deps, actor: Actor, owner_id: str | None) -> None:
     """Sales facts are recorded by the customer's owner, a manager of the owner, or an admin."""
     if owner_id != actor.person_id and not manages(deps.store.engine, actor, owner_id):
         raise Forbidden("not_owner", "only the owner or a manager records sales for this customer")
 
 
-def sign_contract(cmd: SignContract, actor: Viewer, deps: Deps) -> Result:
+def sign_contract(cmd: SignContract, actor: Actor, deps: Deps) -> Result:
     """D-1: the deal creates the contract; the customer becomes dealt and stops counting
     against its owner's cap (P-3)."""
     lines = []
@@ -108,7 +109,7 @@ def sign_contract(cmd: SignContract, actor: Viewer, deps: Deps) -> Result:
     return retrying(attempt)
 
 
-def invoice_contract(contract_id: str, amount: Any, invoiced_on: date | None, actor: Viewer,
+def invoice_contract(contract_id: str, amount: Any, invoiced_on: date | None, actor: Actor,
                      deps: Deps) -> Result:
     """D-2: invoices never exceed the contract."""
     value = positive(amount, "amount")
@@ -127,7 +128,7 @@ def invoice_contract(contract_id: str, amount: Any, invoiced_on: date | None, ac
 
 
 def record_payment(customer_id: str, contract_id: str | None, amount: Any, received_on: date | None,
-                   actor: Viewer, deps: Deps) -> Result:
+                   actor: Actor, deps: Deps) -> Result:
     """D-3: against a contract never more than its outstanding amount; without one a
     prepayment credited to the customer's owner at payment time (D-5)."""
     value = positive(amount, "amount")
@@ -152,14 +153,14 @@ def record_payment(customer_id: str, contract_id: str | None, amount: Any, recei
     return retrying(attempt)
 
 
-def create_product(name: str, spec: str | None, unit: str | None, actor: Viewer, deps: Deps) -> Result:
+def create_product(name: str, spec: str | None, unit: str | None, actor: Actor, deps: Deps) -> Result:
     """G-1: an automatic code P000001, P000002, …"""
     code = f"P{deps.sequences.next('product'):06d}"
     product = Product.create(context(deps, actor), id=uuid4(), code=code, name=name, spec=spec, unit=unit)
     return Result(save(deps, product), {"id": str(product.id), "code": code})
 
 
-def change_product(product_id: str, changes: dict[str, Any], actor: Viewer, deps: Deps) -> Result:
+def change_product(product_id: str, changes: dict[str, Any], actor: Actor, deps: Deps) -> Result:
     def attempt() -> Result:
         product = load_product(deps, product_id)
         product.change(context(deps, actor), changes)
@@ -168,7 +169,7 @@ def change_product(product_id: str, changes: dict[str, Any], actor: Viewer, deps
     return retrying(attempt)
 
 
-def change_price(product_id: str, price: Any, reason: str, actor: Viewer, deps: Deps,
+def change_price(product_id: str, price: Any, reason: str, actor: Actor, deps: Deps,
                  approved_by: str | None = None) -> Result:
     """G-3: the product's price and pricing date change."""
     def attempt() -> Result:
@@ -224,7 +225,7 @@ def _check_warehouse(deps: Deps, warehouse: str, field_name: str) -> None:
 
 
 def stock_in(product_id: str, warehouse: str, quantity: Any, cost: Any, received_on: date | None,
-             actor: Viewer, deps: Deps) -> Result:
+             actor: Actor, deps: Deps) -> Result:
     """G-2: goods in at their cost; the warehouse's average cost moves."""
     qty = positive(quantity, "quantity", TEN_THOUSANDTH)
     unit = positive(cost, "unit_cost", TEN_THOUSANDTH)
@@ -262,7 +263,7 @@ def _parse_lines(lines: list[dict[str, Any]], deps: Deps, need_warehouse: bool) 
     return parsed
 
 
-def deliver(contract_id: str, delivered_on: date | None, lines: list[dict[str, Any]], actor: Viewer,
+def deliver(contract_id: str, delivered_on: date | None, lines: list[dict[str, Any]], actor: Actor,
             deps: Deps) -> Result:
     """G-4: goods leave at the warehouse's average cost; stock never below zero, the
     contract never over-delivered — contract and stocks commit together."""
@@ -294,7 +295,7 @@ def _delivered_warehouse(contract: Contract, delivery_id: str, product_id: str, 
 
 
 def return_goods(contract_id: str, delivery_id: str, returned_on: date | None, lines: list[dict[str, Any]],
-                 actor: Viewer, deps: Deps) -> Result:
+                 actor: Actor, deps: Deps) -> Result:
     """G-5: goods come back at the cost they left with; amount = quantity × contract price."""
     parsed = _parse_lines(lines, deps, need_warehouse=False)
     return_id = uuid4().hex
@@ -323,7 +324,7 @@ def return_goods(contract_id: str, delivery_id: str, returned_on: date | None, l
 
 
 def exchange_goods(contract_id: str, delivery_id: str, exchanged_on: date | None, lines: list[dict[str, Any]],
-                   actor: Viewer, deps: Deps) -> Result:
+                   actor: Actor, deps: Deps) -> Result:
     """G-6: returned goods come in at their delivery cost, the same quantity of replacement
     leaves at the current average cost of the warehouse named on the line."""
     parsed = _parse_lines(lines, deps, need_warehouse=True)
@@ -354,7 +355,7 @@ def exchange_goods(contract_id: str, delivery_id: str, exchanged_on: date | None
     return retrying(attempt)
 
 
-def report_problem(customer_id: str, kind: str, description: str, responsible_id: str, actor: Viewer,
+def report_problem(customer_id: str, kind: str, description: str, responsible_id: str, actor: Actor,
                    deps: Deps) -> Result:
     """G-7: a problem report with a responsible person."""
     check_in(kind, load_settings(deps).dictionaries["problem_types"], "type")
@@ -369,7 +370,7 @@ def report_problem(customer_id: str, kind: str, description: str, responsible_id
     return Result(save(deps, problem), {"id": str(problem.id)})
 
 
-def resolve_problem(problem_id: str, resolution: str, actor: Viewer, deps: Deps) -> Result:
+def resolve_problem(problem_id: str, resolution: str, actor: Actor, deps: Deps) -> Result:
     def attempt() -> Result:
         problem = deps.store.find(parse_uuid(problem_id, "problem_id"), ProblemReport)
         if problem is None:

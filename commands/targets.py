@@ -12,8 +12,9 @@ from aggregates import bounds
 from aggregates.base import Context, Forbidden, Invalid, NotFound
 from aggregates.organisation import Person, Salesperson
 from aggregates.target import REPORT_KINDS, SalesTarget, TargetCalendar, WorkReport, report_period
+from commands.actor import Actor
 from commands.base import Deps, Result, context, parse_uuid, retrying, save
-from readmodels.org import Viewer, manages
+from readmodels.org import manages
 from readmodels.targets import person_figures
 
 
@@ -42,7 +43,7 @@ class SetTarget:
                    figures=figures, target_id=payload["target_id"], approved_by=payload.get("approved_by"))
 
 
-def _may_set_for(deps: Deps, actor: Viewer, person_id: str) -> None:
+def _may_set_for(deps: Deps, actor: Actor, person_id: str) -> None:
     """T-1: managers for the people of their subtree, admins for anyone, a salesperson for
     themselves (a proposal, when the approval policy covers targets)."""
     if person_id == actor.person_id and "sales" in actor.roles:
@@ -51,7 +52,7 @@ def _may_set_for(deps: Deps, actor: Viewer, person_id: str) -> None:
         raise Forbidden("forbidden", "targets are set by a manager of that person", field="person_id")
 
 
-def prepare_target(cmd: SetTarget, ctx: Context, actor: Viewer, deps: Deps) -> list[Any]:
+def prepare_target(cmd: SetTarget, ctx: Context, actor: Actor, deps: Deps) -> list[Any]:
     """Check and build: the target, the person's calendar, and a new salesperson profile
     when the person has none (T-3)."""
     person = deps.store.find(parse_uuid(cmd.person_id, "person_id"), Person)
@@ -76,7 +77,7 @@ def load_target(deps: Deps, target_id: str) -> SalesTarget:
     return found
 
 
-def revise_target(target_id: str, changes: dict[str, Any], actor: Viewer, deps: Deps) -> Result:
+def revise_target(target_id: str, changes: dict[str, Any], actor: Actor, deps: Deps) -> Result:
     """A manager of the person changes the period or the figures; the calendar re-checks overlaps."""
     def attempt() -> Result:
         ctx = context(deps, actor)
@@ -92,7 +93,7 @@ def revise_target(target_id: str, changes: dict[str, Any], actor: Viewer, deps: 
     return retrying(attempt)
 
 
-def cancel_target(target_id: str, reason: str, actor: Viewer, deps: Deps) -> Result:
+def cancel_target(target_id: str, reason: str, actor: Actor, deps: Deps) -> Result:
     """The period becomes free again; the cancelled target stays in the history."""
     def attempt() -> Result:
         ctx = context(deps, actor)
@@ -108,7 +109,7 @@ def cancel_target(target_id: str, reason: str, actor: Viewer, deps: Deps) -> Res
     return retrying(attempt)
 
 
-def submit_work_report(kind: str, day: date, summary: str, plan: str, actor: Viewer, deps: Deps) -> Result:
+def submit_work_report(kind: str, day: date, summary: str, plan: str, actor: Actor, deps: Deps) -> Result:
     """W-1: the figures come from the read models for the reporter and the period; the
     reporter adds summary and plan. The same period again revises the report."""
     if kind not in REPORT_KINDS:

@@ -22,7 +22,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.schema import CreateTable
 from sqlalchemy.sql.elements import quoted_name
 
-from commands.store import EventStore
+from commands.adapters.store import EventStore
 from projections.writer import Writer
 from readmodels.tables import projection_builds, projection_parked, projection_state, state_metadata
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import unicodedata
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,7 +12,8 @@ from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.sql import ColumnElement
 
 from aggregates.base import Forbidden, Invalid
-from readmodels.org import Viewer, managed_people, people_names
+from commands.actor import Actor, sight
+from readmodels.org import managed_people, people_names
 from readmodels.tables import customer_contacts, customer_shares, customers, people, visits
 
 SCOPES = ("mine", "shared_by_me", "shared_with_me", "pool", "all")
@@ -42,24 +42,8 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def sight(viewer: Viewer, owner_id: str | None, deleted: bool, in_team: Callable[[], bool],
-          shared: Callable[[], bool]) -> str | None:
-    """R-2..R-4 for one customer: 'full', 'public' (the pool fields of R-3) or None (hidden).
-    `in_team` (the owner is one of the manager's people) and `shared` (the customer is
-    shared with the viewer) are asked only when the answer depends on them. The read side
-    (`access`) and the commands (on the aggregate) both decide with this."""
-    if deleted:
-        return "full" if viewer.sees_everything else None
-    if viewer.sees_everything or owner_id == viewer.person_id:
-        return "full"
-    if owner_id is None:
-        return "full" if viewer.is_manager else "public"
-    if viewer.is_manager and in_team():
-        return "full"
-    return "full" if shared() else None
 
-
-def access(conn: Connection, viewer: Viewer, row: RowMapping, team: set[str] | None = None,
+def access(conn: Connection, viewer: Actor, row: RowMapping, team: set[str] | None = None,
            shared: set[str] | None = None) -> str | None:
     """'full', 'public' (pool fields only) or None (hidden) for one customer row. A list
     passes the manager's `team` and the ids `shared` with the viewer, worked out once."""
@@ -80,7 +64,7 @@ def access(conn: Connection, viewer: Viewer, row: RowMapping, team: set[str] | N
     return sight(viewer, row["owner_id"], row["deleted"], in_team, is_shared)
 
 
-def _seen_in_full(conn: Connection, viewer: Viewer) -> ColumnElement[bool]:
+def _seen_in_full(conn: Connection, viewer: Actor) -> ColumnElement[bool]:
     """The rows `access` reads in full, as one SQL condition (deleted rows aside: lists leave
     them out)."""
     if viewer.sees_everything:
@@ -95,7 +79,7 @@ def _seen_in_full(conn: Connection, viewer: Viewer) -> ColumnElement[bool]:
     return full
 
 
-def _scope_condition(conn: Connection, viewer: Viewer, scope: str) -> ColumnElement[bool]:
+def _scope_condition(conn: Connection, viewer: Actor, scope: str) -> ColumnElement[bool]:
     me = viewer.person_id
     if scope == "mine":
         return customers.c.owner_id == me
@@ -117,7 +101,7 @@ def _scope_condition(conn: Connection, viewer: Viewer, scope: str) -> ColumnElem
 
 def list_customers(
     conn: Connection,
-    viewer: Viewer,
+    viewer: Actor,
     *,
     scope: str,
     now: datetime,

@@ -8,12 +8,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from commands.actor import Actor
 from readmodels.customers import utc
-from readmodels.org import Viewer, people_names
+from readmodels.org import people_names
 from readmodels.tables import approvals, notification_reads, notifications
 
 
-def list_approvals(conn: Connection, viewer: Viewer, status: str | None) -> list[dict[str, Any]]:
+def list_approvals(conn: Connection, viewer: Actor, status: str | None) -> list[dict[str, Any]]:
     """Requests the viewer made or may decide; admins and auditors see all."""
     query = select(approvals).order_by(approvals.c.requested_at.desc())
     if status:

@@ -11,9 +11,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
 from aggregates.base import Forbidden
-from commands.infra import operation_log
+from commands.actor import Actor
+from commands.adapters.infra import operation_log
 from readmodels.customers import like_pattern, utc
-from readmodels.org import Viewer, visible_people
+from readmodels.org import visible_people
 from readmodels.tables import people
 
 COLUMNS = (("at", "时间", "datetime"), ("actor_id", "操作人ID", "id"), ("actor_name", "操作人", "text"),
@@ -23,7 +24,7 @@ COLUMNS = (("at", "时间", "datetime"), ("actor_id", "操作人ID", "id"), ("ac
 
 
 def list_operations(
-    conn: Connection, viewer: Viewer, *, actor_id: str | None = None, start: datetime | None = None,
+    conn: Connection, viewer: Actor, *, actor_id: str | None = None, start: datetime | None = None,
     end: datetime | None = None, outcome: str | None = None, operation: str | None = None,
     target_id: str | None = None, page: int = 1, page_size: int | None = 50,
 ) -> tuple[list[dict[str, Any]], int]:

@@ -2,32 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine, RowMapping
 
 from aggregates.settings import DEFAULT_DICTIONARIES, DEFAULT_RULES
+from commands.actor import Actor
 from readmodels.tables import departments, people, settings
-
-
-@dataclass(frozen=True)
-class Viewer:
-    """Who is asking: enough to apply the visibility rules R-2..R-4."""
-
-    person_id: str
-    name: str
-    roles: frozenset[str]
-    department_id: str | None
-
-    @property
-    def sees_everything(self) -> bool:
-        return bool(self.roles & {"admin", "auditor"})
-
-    @property
-    def is_manager(self) -> bool:
-        return "manager" in self.roles
 
 
 def get_person(conn: Connection, person_id: str) -> RowMapping | None:
@@ -73,7 +55,7 @@ def subtree(conn: Connection, roots: list[str]) -> set[str]:
     return found
 
 
-def managed_departments(conn: Connection, viewer: Viewer) -> set[str]:
+def managed_departments(conn: Connection, viewer: Actor) -> set[str]:
     """Departments a manager manages: those naming them as manager, else their own,
     with every department below."""
     if not viewer.is_manager:
@@ -88,7 +70,7 @@ def managed_departments(conn: Connection, viewer: Viewer) -> set[str]:
     return subtree(conn, roots)
 
 
-def managed_people(conn: Connection, viewer: Viewer) -> set[str]:
+def managed_people(conn: Connection, viewer: Actor) -> set[str]:
     """People whose customers the viewer may see and manage (R-4)."""
     depts = managed_departments(conn, viewer)
     if not depts:
@@ -97,7 +79,7 @@ def managed_people(conn: Connection, viewer: Viewer) -> set[str]:
     return {str(r) for r in rows.scalars()}
 
 
-def visible_people(conn: Connection, viewer: Viewer) -> set[str] | None:
+def visible_people(conn: Connection, viewer: Actor) -> set[str] | None:
     """Whose facts, targets, reports and log entries the viewer reads (R-4, R-7): everybody's
     (None) for admins and auditors; a manager's subtree and their own; else their own."""
     if viewer.sees_everything:
@@ -105,7 +87,7 @@ def visible_people(conn: Connection, viewer: Viewer) -> set[str] | None:
     return {viewer.person_id} | (managed_people(conn, viewer) if viewer.is_manager else set())
 
 
-def manages(engine: Engine, viewer: Viewer, person_id: str | None) -> bool:
+def manages(engine: Engine, viewer: Actor, person_id: str | None) -> bool:
     """Admins manage everybody; a manager manages the people of their subtree."""
     if "admin" in viewer.roles:
         return True

@@ -23,8 +23,9 @@ from sqlalchemy.sql import ColumnElement
 
 from aggregates.base import Forbidden, Invalid, NotFound
 from aggregates.settings import type_with_subtypes
+from commands.actor import Actor
 from readmodels.customers import like_pattern, utc
-from readmodels.org import Viewer, managed_people, visible_people
+from readmodels.org import managed_people, visible_people
 from readmodels.tables import (
     agg_customers_now,
     agg_deals_region,
@@ -95,7 +96,7 @@ class Query:
     """One request for a report: who asks, for which period, with which filters."""
 
     conn: Connection
-    viewer: Viewer
+    viewer: Actor
     period: Period | None
     params: dict[str, Any]
     people: set[str] | None  # whose facts may be shown; None: everybody's
@@ -646,7 +647,7 @@ def _year(q: Query) -> int:
 # ---- running a report ---------------------------------------------------------------------------
 
 
-def _people_for(conn: Connection, viewer: Viewer, spec: Report) -> set[str] | None:
+def _people_for(conn: Connection, viewer: Actor, spec: Report) -> set[str] | None:
     if spec.mine:
         return {viewer.person_id}
     if spec.audience == "everyone" or (spec.audience == "goods" and "warehouse" in viewer.roles):
@@ -699,7 +700,7 @@ def _shape(spec: Report, row: dict[str, Any]) -> dict[str, Any]:
     return shaped
 
 
-def run_report(conn: Connection, viewer: Viewer, report_id: str, *, today: date, type_tree: list[dict[str, Any]],
+def run_report(conn: Connection, viewer: Actor, report_id: str, *, today: date, type_tree: list[dict[str, Any]],
                year: int | None = None, month: int | None = None, filters: dict[str, Any] | None = None,
                sort: str | None = None, page: int = 1, page_size: int | None = 50) -> dict[str, Any]:
     """One report for one viewer: its rows (a page of them, or all when page_size is None),

@@ -10,8 +10,9 @@ from sqlalchemy import func, or_, select, true
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
+from commands.actor import Actor
 from readmodels.customers import like_pattern, utc
-from readmodels.org import Viewer, managed_people, people_names
+from readmodels.org import managed_people, people_names
 from readmodels.tables import (
     contract_lines,
     contracts,
@@ -29,7 +30,7 @@ from readmodels.tables import (
 ZERO = Decimal("0")
 
 
-def _contract_scope(conn: Connection, viewer: Viewer) -> ColumnElement[bool]:
+def _contract_scope(conn: Connection, viewer: Actor) -> ColumnElement[bool]:
     """R-7: the contracts of customers the viewer may see; warehouse keepers see all (they deliver)."""
     if viewer.sees_everything or "warehouse" in viewer.roles:
         return true()
@@ -49,7 +50,7 @@ def contract_summary(row: Any) -> dict[str, Any]:
     }
 
 
-def list_contracts(conn: Connection, viewer: Viewer, customer_id: str | None, page: int,
+def list_contracts(conn: Connection, viewer: Actor, customer_id: str | None, page: int,
                    page_size: int) -> tuple[list[dict[str, Any]], int]:
     conditions = [_contract_scope(conn, viewer)]
     if customer_id:
@@ -64,7 +65,7 @@ def list_contracts(conn: Connection, viewer: Viewer, customer_id: str | None, pa
     return [contract_summary(r) for r in rows], int(total)
 
 
-def contract_view(conn: Connection, viewer: Viewer, contract_id: str) -> dict[str, Any] | None:
+def contract_view(conn: Connection, viewer: Actor, contract_id: str) -> dict[str, Any] | None:
     """D-4: header, lines, and execution with totals and what remains."""
     row = conn.execute(
         select(contracts, customers.c.name.label("customer_name"))
@@ -157,7 +158,7 @@ def list_stock(conn: Connection, product_id: str | None, warehouse: str | None) 
     return [dict(r) for r in conn.execute(query.order_by(products.c.code, stock.c.warehouse)).mappings()]
 
 
-def list_problems(conn: Connection, viewer: Viewer, status: str | None) -> list[dict[str, Any]]:
+def list_problems(conn: Connection, viewer: Actor, status: str | None) -> list[dict[str, Any]]:
     query = select(problems).order_by(problems.c.reported_at.desc())
     if not (viewer.sees_everything or viewer.is_manager):
         query = query.where(or_(problems.c.responsible_id == viewer.person_id,

@@ -13,8 +13,9 @@ from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.sql import ColumnElement
 
 from aggregates.base import Invalid
+from commands.actor import Actor
 from readmodels.customers import utc
-from readmodels.org import Viewer, all_departments, managed_departments, people_names, subtree, visible_people
+from readmodels.org import all_departments, managed_departments, people_names, subtree, visible_people
 from readmodels.tables import (
     fact_deals,
     fact_new_customers,
@@ -80,7 +81,7 @@ def _target_item(row: RowMapping, names: dict[str, str], actual: dict[str, Any])
     }
 
 
-def list_targets(conn: Connection, viewer: Viewer, *, person_id: str | None = None,
+def list_targets(conn: Connection, viewer: Actor, *, person_id: str | None = None,
                  department_id: str | None = None, on: date | None = None, include_cancelled: bool = False,
                  page: int = 1, page_size: int = 50) -> tuple[list[dict[str, Any]], int]:
     """Targets with their actual figures inside each target's own period (T-4)."""
@@ -109,7 +110,7 @@ def list_targets(conn: Connection, viewer: Viewer, *, person_id: str | None = No
     return items, int(total)
 
 
-def get_target(conn: Connection, viewer: Viewer, target_id: str) -> dict[str, Any] | None:
+def get_target(conn: Connection, viewer: Actor, target_id: str) -> dict[str, Any] | None:
     row = conn.execute(select(targets).where(targets.c.id == target_id)).mappings().first()
     allowed = visible_people(conn, viewer)
     if row is None or (allowed is not None and row["person_id"] not in allowed):
@@ -154,7 +155,7 @@ def target_records(conn: Connection, target: dict[str, Any], figure: str) -> lis
     return records
 
 
-def department_rollup(conn: Connection, viewer: Viewer, on: date) -> list[dict[str, Any]]:
+def department_rollup(conn: Connection, viewer: Actor, on: date) -> list[dict[str, Any]]:
     """Per department (its whole subtree): the targets whose period holds `on`, summed,
     against the actual figures of each target's own period (T-4)."""
     if viewer.sees_everything:
@@ -189,7 +190,7 @@ def department_rollup(conn: Connection, viewer: Viewer, on: date) -> list[dict[s
     return rows
 
 
-def list_work_reports(conn: Connection, viewer: Viewer, *, kind: str | None = None, person_id: str | None = None,
+def list_work_reports(conn: Connection, viewer: Actor, *, kind: str | None = None, person_id: str | None = None,
                       start: date | None = None, end: date | None = None, page: int = 1,
                       page_size: int = 50) -> tuple[list[dict[str, Any]], int]:
     """Reports whose period lies in [start, end] (overlapping it), newest period first."""
@@ -224,7 +225,7 @@ def work_report_item(row: RowMapping, names: dict[str, str]) -> dict[str, Any]:
     }
 
 
-def get_work_report(conn: Connection, viewer: Viewer, report_id: str) -> dict[str, Any] | None:
+def get_work_report(conn: Connection, viewer: Actor, report_id: str) -> dict[str, Any] | None:
     row = conn.execute(select(work_reports).where(work_reports.c.id == report_id)).mappings().first()
     allowed = visible_people(conn, viewer)
     if row is None or (allowed is not None and row["person_id"] not in allowed):

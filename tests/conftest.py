@@ -18,11 +18,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from commands.actor import Actor
+from commands.adapters.clock import ManualClock
 from commands.bootstrap import Service, bootstrap
-from commands.clock import ManualClock
 from commands.config import Config
 from commands.organisation import CreatePerson, create_person
-from readmodels.org import Viewer
 
 PG_HOST = os.environ.get("CRM_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("CRM_TEST_PG_PORT", "5432"))
@@ -150,7 +150,7 @@ def service(database_url: str, clock: ManualClock, tmp_path: Path) -> Iterator[S
     svc.close()
 
 
-SYSTEM = Viewer("system", "system", frozenset({"admin"}), None)
+SYSTEM = Actor("system", "system", frozenset({"admin"}), None)
 ADMIN_PASSWORD = "admin-password"
 
 

@@ -16,12 +16,12 @@ from aggregates.base import Conflict, NotFound
 from api.deps import CurrentUser, ServiceDep, require
 from api.exports import XLSX, table_download
 from api.schemas import Health, OperationEntry, Page, SweepIn, SweepOut
+from commands.actor import Actor
 from commands.base import as_utc, load_settings
 from commands.bootstrap import Service
 from commands.pool import sweep_pool
 from readmodels.oplog import COLUMNS as OPLOG_COLUMNS
 from readmodels.oplog import list_operations
-from readmodels.org import Viewer
 from readmodels.reports import EXPORT_LIMIT
 
 router = APIRouter(tags=["operations"])
@@ -79,14 +79,14 @@ def healthz(service: ServiceDep) -> Health:
 
 @router.get("/admin/projections", response_model=list[ProjectionStatus])
 def projections(service: ServiceDep,
-                _: Annotated[Viewer, require("admin", "auditor")]) -> list[ProjectionStatus]:
+                _: Annotated[Actor, require("admin", "auditor")]) -> list[ProjectionStatus]:
     """Each read model's live version, position, the event store head and the lag (O-3)."""
     return projection_status(service)
 
 
 @router.post("/admin/projections/{name}/rebuild", response_model=RebuildStarted,
              status_code=status.HTTP_202_ACCEPTED)
-def rebuild(service: ServiceDep, name: str, _: Annotated[Viewer, require("admin")]) -> RebuildStarted:
+def rebuild(service: ServiceDep, name: str, _: Annotated[Actor, require("admin")]) -> RebuildStarted:
     """Start rebuilding a read model into its next version; readers keep the current one
     until the switch. Follow it with GET /admin/projections (the version goes up)."""
     if name not in service.projector.names:
@@ -105,7 +105,7 @@ def rebuild(service: ServiceDep, name: str, _: Annotated[Viewer, require("admin"
 
 
 @router.post("/admin/pool/sweep", response_model=SweepOut)
-def pool_sweep(service: ServiceDep, user: Annotated[Viewer, require("admin")],
+def pool_sweep(service: ServiceDep, user: Annotated[Actor, require("admin")],
                body: SweepIn | None = None) -> SweepOut:
     """Run the pool sweep now, or as of a given moment (A-4): overdue customers return to the
     pool, owners inside the warning window are warned once. Idempotent for the same `now`."""
@@ -132,7 +132,7 @@ def _moment(value: date | datetime | None, service: Service, end: bool, field: s
 def operation_log(
     request: Request,
     service: ServiceDep,
-    user: Annotated[Viewer, require("manager", "admin", "auditor")],
+    user: Annotated[Actor, require("manager", "admin", "auditor")],
     actor_id: Annotated[str | None, Query(max_length=36)] = None,
     from_: Annotated[date | datetime | None, Query(alias="from")] = None,
     to: date | datetime | None = None,

@@ -43,6 +43,7 @@ from api.schemas import (
 from api.uploads import read_form
 from commands import approvals
 from commands import customers as cmd
+from commands.actor import Actor
 from commands.base import parse_uuid
 from commands.bootstrap import Service
 from readmodels.customers import (
@@ -54,7 +55,7 @@ from readmodels.customers import (
     visit_photo,
 )
 from readmodels.history import history_items
-from readmodels.org import Viewer, current_settings, people_names
+from readmodels.org import current_settings, people_names
 
 router = APIRouter(prefix="/customers", tags=["customers"])
 
@@ -96,7 +97,7 @@ def list_(
 
 @router.post("", response_model=CustomerCreated, status_code=status.HTTP_201_CREATED)
 def register(service: ServiceDep, body: CustomerCreate,
-             user: Annotated[Viewer, require("sales", "manager", "admin")]) -> CustomerCreated:
+             user: Annotated[Actor, require("sales", "manager", "admin")]) -> CustomerCreated:
     """Register a customer into your own hands or into the pool (C-1, C-2)."""
     data = body.model_dump()
     result = cmd.register_customer(cmd.RegisterCustomer(**data), user, service.deps)
@@ -105,7 +106,7 @@ def register(service: ServiceDep, body: CustomerCreate,
 
 @router.post("/assign", response_model=AssignResults)
 def assign(service: ServiceDep, body: Assign,
-           user: Annotated[Viewer, require("manager", "admin")]) -> AssignResults:
+           user: Annotated[Actor, require("manager", "admin")]) -> AssignResults:
     """Assign customers to a person (C-7); each customer succeeds or fails on its own."""
     results, position = [], service.store.head()
     for customer_id in dict.fromkeys(body.customer_ids):
@@ -191,7 +192,7 @@ def change(service: ServiceDep, customer_id: str, body: CustomerChange, user: Cu
 
 @router.post("/{customer_id}/restore", response_model=Done)
 def restore(service: ServiceDep, customer_id: str, body: RestoreIn,
-            user: Annotated[Viewer, require("admin")]) -> Done:
+            user: Annotated[Actor, require("admin")]) -> Done:
     """Put the customer's fields back to those of an earlier version (H-4): a new event; the
     history keeps every version."""
     return Done(position=cmd.restore_customer(customer_id, body.version, body.reason, user, service.deps).position)
@@ -205,7 +206,7 @@ def share(service: ServiceDep, customer_id: str, body: ShareChange, user: Curren
 
 
 @router.post("/{customer_id}/claim", response_model=Done)
-def claim(service: ServiceDep, customer_id: str, user: Annotated[Viewer, require("sales")]) -> Done:
+def claim(service: ServiceDep, customer_id: str, user: Annotated[Actor, require("sales")]) -> Done:
     """Claim a pool customer (C-5)."""
     return Done(position=cmd.claim_customer(customer_id, user, service.deps).position)
 
@@ -220,7 +221,7 @@ def release(service: ServiceDep, customer_id: str, user: CurrentUser,
 
 @router.post("/{customer_id}/recall", response_model=Done)
 def recall(service: ServiceDep, customer_id: str,
-           user: Annotated[Viewer, require("manager", "admin")], body: Reason | None = None) -> Done:
+           user: Annotated[Actor, require("manager", "admin")], body: Reason | None = None) -> Done:
     """Take a customer back to the pool (manager, C-6)."""
     reason = body.reason if body else ""
     return Done(position=cmd.return_to_pool(customer_id, "recalled", reason, user, service.deps).position)
@@ -235,7 +236,7 @@ def transfer(service: ServiceDep, customer_id: str, body: Transfer, user: Curren
 
 @router.delete("/{customer_id}", response_model=Done)
 def delete(service: ServiceDep, customer_id: str,
-           user: Annotated[Viewer, require("manager", "admin")]) -> Done:
+           user: Annotated[Actor, require("manager", "admin")]) -> Done:
     """Delete an unclaimed pool customer (C-8); its history stays."""
     return Done(position=cmd.delete_customer(customer_id, user, service.deps).position)
 

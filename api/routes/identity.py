@@ -32,16 +32,10 @@ from api.schemas import (
     Token,
 )
 from commands import organisation as org
+from commands.actor import Actor
+from commands.adapters.infra import MIN_PASSWORD_LENGTH, Attempt
 from commands.bootstrap import Service
-from commands.infra import MIN_PASSWORD_LENGTH, Attempt
-from readmodels.org import (
-    Viewer,
-    all_departments,
-    current_settings,
-    get_person,
-    list_people,
-    managed_departments,
-)
+from readmodels.org import all_departments, current_settings, get_person, list_people, managed_departments
 
 router = APIRouter()
 
@@ -167,7 +161,7 @@ def me(service: ServiceDep, user: CurrentUser) -> Me:
 @router.post("/departments", response_model=Created, status_code=status.HTTP_201_CREATED,
              tags=["identity"])
 def create_department(service: ServiceDep, body: DepartmentCreate,
-                      user: Annotated[Viewer, require("admin")]) -> Created:
+                      user: Annotated[Actor, require("admin")]) -> Created:
     """Add a department to the tree (admin)."""
     result = org.create_department(
         org.CreateDepartment(name=body.name, parent_id=body.parent_id, manager_ids=body.manager_ids),
@@ -178,7 +172,7 @@ def create_department(service: ServiceDep, body: DepartmentCreate,
 
 @router.patch("/departments/{department_id}", response_model=Done, tags=["identity"])
 def change_department(service: ServiceDep, department_id: str, body: DepartmentUpdate,
-                      user: Annotated[Viewer, require("admin")]) -> Done:
+                      user: Annotated[Actor, require("admin")]) -> Done:
     """Rename a department, move it, or set its managers (admin)."""
     changes = body.model_dump(exclude_unset=True)
     result = org.change_department(org.ChangeDepartment(department_id, changes), user, service.deps)
@@ -202,7 +196,7 @@ def departments(service: ServiceDep, _: CurrentUser) -> list[DepartmentNode]:
 @router.post("/people", response_model=Created, status_code=status.HTTP_201_CREATED,
              tags=["identity"])
 def create_person(service: ServiceDep, body: PersonCreate,
-                  user: Annotated[Viewer, require("admin")]) -> Created:
+                  user: Annotated[Actor, require("admin")]) -> Created:
     """Add a person with a login; a salesperson profile comes with the `sales` role (admin)."""
     result = org.create_person(org.CreatePerson(**body.model_dump()), user, service.deps)
     return Created(id=result.ids["id"], position=result.position)
@@ -210,7 +204,7 @@ def create_person(service: ServiceDep, body: PersonCreate,
 
 @router.patch("/people/{person_id}", response_model=Done, tags=["identity"])
 def change_person(service: ServiceDep, person_id: str, body: PersonUpdate,
-                  user: Annotated[Viewer, require("admin", "manager")]) -> Done:
+                  user: Annotated[Actor, require("admin", "manager")]) -> Done:
     """Change a person (admin), or a salesperson's limits (their manager)."""
     result = org.change_person(
         org.ChangePerson(person_id, body.model_dump(exclude_unset=True)), user, service.deps
@@ -236,7 +230,7 @@ def read_settings(service: ServiceDep, _: CurrentUser) -> Any:
 
 @router.put("/settings", response_model=SettingsOut, tags=["settings"])
 def write_settings(service: ServiceDep, body: SettingsUpdate,
-                   user: Annotated[Viewer, require("admin")]) -> Any:
+                   user: Annotated[Actor, require("admin")]) -> Any:
     """Change rules and dictionaries (admin); keys left out keep their values."""
     org.change_settings(
         org.ChangeSettings(

@@ -15,11 +15,11 @@ from api.exports import XLSX, table_download
 from api.schemas import ImportOut, ImportSummary
 from api.uploads import read_form
 from commands import imports as ic
+from commands.actor import Actor
 from commands.base import parse_uuid
-from readmodels.org import Viewer
 
 router = APIRouter(prefix="/imports", tags=["imports"])
-Admin = Annotated[Viewer, require("admin")]
+Admin = Annotated[Actor, require("admin")]
 MAX_FILE_BYTES = 20 * 1024 * 1024
 IMPORT_BODY = {
     "requestBody": {

@@ -40,14 +40,14 @@ from api.schemas import (
 )
 from commands import approvals
 from commands import sales as sc
+from commands.actor import Actor
 from commands.base import parse_uuid
 from readmodels import sales as rm
-from readmodels.org import Viewer
 
 router = APIRouter(tags=["sales"])
 
-Seller = Annotated[Viewer, require("sales", "manager", "admin")]
-Keeper = Annotated[Viewer, require("warehouse", "manager", "admin")]
+Seller = Annotated[Actor, require("sales", "manager", "admin")]
+Keeper = Annotated[Actor, require("warehouse", "manager", "admin")]
 PageNo = Annotated[int, Query(ge=1, le=100000)]
 PageSize = Annotated[int, Query(ge=1, le=200)]
 
@@ -161,7 +161,7 @@ def product(service: ServiceDep, _: CurrentUser, product_id: str) -> Any:
 
 @router.post("/products/{product_id}/stock-ins", response_model=Created, status_code=status.HTTP_201_CREATED)
 def stock_in(service: ServiceDep, product_id: str, body: StockIn,
-             user: Annotated[Viewer, require("warehouse", "admin")]) -> Created:
+             user: Annotated[Actor, require("warehouse", "admin")]) -> Created:
     """Goods in at a unit cost; the warehouse's moving-average cost follows (G-2)."""
     result = sc.stock_in(product_id, body.warehouse, body.quantity, body.unit_cost, body.received_on,
                          user, service.deps)
@@ -171,7 +171,7 @@ def stock_in(service: ServiceDep, product_id: str, body: StockIn,
 @router.post("/products/{product_id}/price-changes", response_model=Done,
              responses={202: {"model": Pending, "description": "waits for approval"}})
 def price_change(service: ServiceDep, product_id: str, body: PriceChangeIn,
-                 user: Annotated[Viewer, require("sales", "warehouse", "manager", "admin")]) -> Any:
+                 user: Annotated[Actor, require("sales", "warehouse", "manager", "admin")]) -> Any:
     """Set a new tax-inclusive price from today (G-3): by default a request that a manager
     approves (202); managers and admins set it at once (200)."""
     parse_uuid(product_id, "product_id")
@@ -194,7 +194,7 @@ def stock(service: ServiceDep, _: CurrentUser, product_id: str | None = None,
 
 @router.post("/problems", response_model=Created, status_code=status.HTTP_201_CREATED)
 def report_problem(service: ServiceDep, body: ProblemIn,
-                   user: Annotated[Viewer, require("sales", "manager", "warehouse", "admin")]) -> Created:
+                   user: Annotated[Actor, require("sales", "manager", "warehouse", "admin")]) -> Created:
     """Report a customer's problem with a responsible person (G-7)."""
     result = sc.report_problem(body.customer_id, body.type, body.description, body.responsible_id,
                                user, service.deps)

@@ -28,9 +28,9 @@ from api.schemas import (
 )
 from commands import approvals
 from commands import targets as tc
+from commands.actor import Actor
 from commands.base import business_day, load_settings, parse_uuid
 from readmodels import targets as rm
-from readmodels.org import Viewer
 
 router = APIRouter(tags=["targets"])
 
@@ -69,7 +69,7 @@ def list_targets(service: ServiceDep, user: CurrentUser,
 
 
 @router.get("/targets/departments", response_model=list[DepartmentAttainment])
-def department_attainment(service: ServiceDep, user: Annotated[Viewer, require("manager", "admin", "auditor")],
+def department_attainment(service: ServiceDep, user: Annotated[Actor, require("manager", "admin", "auditor")],
                           on: date | None = None) -> Any:
     """Per department, with its whole subtree: targets whose period holds `on` (default today),
     summed, against their actual figures (T-4 roll-up)."""
@@ -78,7 +78,7 @@ def department_attainment(service: ServiceDep, user: Annotated[Viewer, require("
         return rm.department_rollup(conn, user, day)
 
 
-def _visible_target(service: ServiceDep, user: Viewer, target_id: str) -> dict[str, Any]:
+def _visible_target(service: ServiceDep, user: Actor, target_id: str) -> dict[str, Any]:
     parse_uuid(target_id, "target_id")
     with service.store.engine.connect() as conn:
         found = rm.get_target(conn, user, target_id)
@@ -105,14 +105,14 @@ def target_records(service: ServiceDep, user: CurrentUser, target_id: str, figur
 
 @router.patch("/targets/{target_id}", response_model=Done)
 def revise_target(service: ServiceDep, target_id: str, body: TargetUpdate,
-                  user: Annotated[Viewer, require("manager", "admin")]) -> Done:
+                  user: Annotated[Actor, require("manager", "admin")]) -> Done:
     """Change a target's period or figures (a manager of the person); overlaps are re-checked."""
     changes = body.model_dump(exclude_unset=True)
     return Done(position=tc.revise_target(target_id, changes, user, service.deps).position)
 
 
 @router.delete("/targets/{target_id}", response_model=Done)
-def cancel_target(service: ServiceDep, target_id: str, user: Annotated[Viewer, require("manager", "admin")],
+def cancel_target(service: ServiceDep, target_id: str, user: Annotated[Actor, require("manager", "admin")],
                   body: Reason | None = None) -> Done:
     """Cancel a target; its period becomes free, its history stays."""
     reason = body.reason if body else ""
@@ -121,7 +121,7 @@ def cancel_target(service: ServiceDep, target_id: str, user: Annotated[Viewer, r
 
 @router.post("/work-reports", response_model=WorkReportSubmitted, status_code=status.HTTP_201_CREATED)
 def submit_report(service: ServiceDep, body: WorkReportIn,
-                  user: Annotated[Viewer, require("sales", "manager")]) -> Any:
+                  user: Annotated[Actor, require("sales", "manager")]) -> Any:
     """Submit your daily, weekly (ISO week) or monthly report: the figures are filled in from
     the read models for you and the period; the same period again revises it (W-1)."""
     result = tc.submit_work_report(body.kind, body.date, body.summary, body.plan, user, service.deps)

@@ -22,7 +22,7 @@ from PIL import Image
 
 from api.deps import issue_token
 from api.main import create_app
-from commands.clock import ManualClock
+from commands.adapters.clock import ManualClock
 from tests.conftest import make_service
 
 ROLES = ("sales", "manager", "warehouse", "admin", "auditor")

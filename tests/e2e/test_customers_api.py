@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
+from commands.adapters.clock import ManualClock
 from commands.bootstrap import Service
-from commands.clock import ManualClock
 from tests.conftest import Http, assert_error
 from tests.e2e.test_walkthrough import org_with_two_salespeople
 

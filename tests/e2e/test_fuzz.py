@@ -30,10 +30,10 @@ from api.main import create_app
 from commands import customers as cc
 from commands import organisation as oc
 from commands import sales as sc
+from commands.actor import Actor
+from commands.adapters.clock import ManualClock
 from commands.bootstrap import bootstrap
-from commands.clock import ManualClock
 from commands.config import Config
-from readmodels.org import Viewer
 from tests.conftest import SYSTEM
 
 EXAMPLES_PER_OPERATION = 8
@@ -62,10 +62,10 @@ def fuzzed() -> Iterator[dict[str, Any]]:
                             ("keeper", ["warehouse"])):
         ids[username] = oc.create_person(oc.CreatePerson(name=username, username=username, password="password123",
                                                          roles=roles, department_id=dept), SYSTEM, deps).ids["id"]
-    seller = Viewer(ids["sales"], "sales", frozenset({"sales"}), dept)
+    seller = Actor(ids["sales"], "sales", frozenset({"sales"}), dept)
     owned = cc.register_customer(cc.RegisterCustomer(name="模糊客户", region="华东"), seller, deps).ids["id"]
     cc.register_customer(cc.RegisterCustomer(name="公海客户", to_pool=True), seller, deps)
-    keeper = Viewer(ids["keeper"], "keeper", frozenset({"warehouse"}), dept)
+    keeper = Actor(ids["keeper"], "keeper", frozenset({"warehouse"}), dept)
     product = sc.create_product("服务器", "R740", "台", keeper, deps).ids["id"]
     sc.stock_in(product, "总仓", "10", "100.00", None, keeper, deps)
     sc.sign_contract(sc.SignContract(customer_id=owned, number="HT-FUZZ", name="合同",

@@ -10,7 +10,7 @@ from typing import Any
 
 from openpyxl import Workbook, load_workbook
 
-from commands.clock import ManualClock
+from commands.adapters.clock import ManualClock
 from commands.imports import TEMPLATE
 from tests.conftest import Http, assert_error
 from tests.e2e.test_targets import ok

@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import app as cli
+from commands.adapters.clock import ManualClock
 from commands.bootstrap import Service
-from commands.clock import ManualClock
 from tests.conftest import Http, assert_error
 from tests.e2e.test_walkthrough import org_with_two_salespeople
 

@@ -24,9 +24,9 @@ from api.main import create_app
 from commands import customers as cc
 from commands import organisation as oc
 from commands import sales as sc
+from commands.actor import Actor
+from commands.adapters.clock import ManualClock
 from commands.bootstrap import Service
-from commands.clock import ManualClock
-from readmodels.org import Viewer
 from tests.conftest import REQUIRED, SYSTEM, make_service
 
 # Each charted report, and a text its table must show.
@@ -61,7 +61,7 @@ def server(tmp_path: Path, clock: ManualClock) -> Iterator[tuple[str, Service, s
                                               ("赵敏", "华北", "学校"))):
         person = oc.create_person(oc.CreatePerson(name=name, username=f"s{n}", password="password123",
                                                   roles=["sales"], department_id=dept), SYSTEM, deps).ids["id"]
-        seller = Viewer(person, name, frozenset({"sales"}), dept)
+        seller = Actor(person, name, frozenset({"sales"}), dept)
         for m in range(1, 4):
             customer = cc.register_customer(cc.RegisterCustomer(name=f"{name}的客户{m}", region=region, type=kind),
                                             seller, deps).ids["id"]

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from commands.clock import ManualClock
+from commands.adapters.clock import ManualClock
 from tests.conftest import Http, assert_error
 from tests.e2e.test_targets import ok
 

@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from commands.clock import ManualClock
+from commands.adapters.clock import ManualClock
 from commands.organisation import CreatePerson, create_person
 from tests.conftest import ADMIN_PASSWORD, SYSTEM, Http, assert_error, make_service
 from tests.e2e.test_walkthrough import org_with_two_salespeople

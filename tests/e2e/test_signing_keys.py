@@ -26,8 +26,8 @@ from typer.testing import CliRunner
 
 from api.cli import app as cli
 from api.main import create_app
+from commands.adapters.clock import ManualClock
 from commands.bootstrap import Service, bootstrap
-from commands.clock import ManualClock
 from commands.config import Config, published_strings
 from commands.organisation import CreatePerson, create_person
 from tests.conftest import ADMIN_PASSWORD, SYSTEM, Http, assert_error, make_service

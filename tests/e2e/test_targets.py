@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from commands.clock import ManualClock
+from commands.adapters.clock import ManualClock
 from tests.conftest import Http, assert_error
 from tests.e2e.test_walkthrough import org_with_two_salespeople
 

@@ -14,8 +14,8 @@ import pytest
 from PIL import ExifTags, Image
 
 from aggregates.settings import SETTINGS_ID
+from commands.adapters.clock import ManualClock
 from commands.bootstrap import Service
-from commands.clock import ManualClock
 from tests.conftest import Http, assert_error
 from tests.e2e.test_targets import ok
 from tests.e2e.test_visit_photos import jpeg

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 
 from PIL import ExifTags, Image
 
+from commands.adapters.clock import ManualClock
 from commands.bootstrap import Service
-from commands.clock import ManualClock
 from tests.conftest import Http, assert_error
 from tests.e2e.test_targets import ok
 from tests.e2e.test_walkthrough import org_with_two_salespeople

@@ -9,8 +9,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from commands.adapters.clock import ManualClock
 from commands.bootstrap import bootstrap
-from commands.clock import ManualClock
 from commands.config import Config
 from commands.organisation import CreatePerson, create_person
 from tests.conftest import ADMIN_PASSWORD, SYSTEM, Http, assert_error, redis_url

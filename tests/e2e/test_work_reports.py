@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from commands.clock import ManualClock
+from commands.adapters.clock import ManualClock
 from tests.conftest import Http, assert_error
 from tests.e2e.test_targets import ok
 from tests.e2e.test_walkthrough import org_with_two_salespeople

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from aggregates import bounds
 from api.main import create_app
-from commands.clock import ManualClock
+from commands.adapters.clock import ManualClock
 from commands.organisation import CreatePerson, create_person
 from tests.conftest import ADMIN_PASSWORD, SYSTEM, Http, make_service, postgres_url
 

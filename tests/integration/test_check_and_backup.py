@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 from api.cli import app as cli
 from commands import customers as cc
 from commands import organisation as oc
+from commands.actor import Actor
+from commands.adapters.clock import ManualClock
 from commands.bootstrap import Service
-from commands.clock import ManualClock
-from readmodels.org import Viewer
 from readmodels.tables import customers
 from tests.conftest import SYSTEM, make_service
 
@@ -27,7 +27,7 @@ def populate(service: Service) -> list[str]:
     deps = service.deps
     person = oc.create_person(oc.CreatePerson(name="甲", username="jia", password="password123", roles=["sales"]),
                               SYSTEM, deps).ids["id"]
-    seller = Viewer(person, "甲", frozenset({"sales"}), None)
+    seller = Actor(person, "甲", frozenset({"sales"}), None)
     made = [cc.register_customer(cc.RegisterCustomer(name=f"备份客户{n}", to_pool=n % 2 == 0), seller, deps).ids["id"]
             for n in range(12)]
     photo = io.BytesIO()

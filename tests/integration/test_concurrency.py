@@ -14,10 +14,10 @@ from sqlalchemy import select
 from aggregates.base import DomainError
 from commands import customers as cc
 from commands import organisation as oc
+from commands.actor import Actor
+from commands.adapters.clock import ManualClock
 from commands.bootstrap import Service, bootstrap
-from commands.clock import ManualClock
 from commands.config import Config
-from readmodels.org import Viewer
 from readmodels.tables import customers
 from tests.conftest import SYSTEM
 
@@ -50,7 +50,7 @@ def run_together(n: int, work: Callable[[int], Any]) -> list[Any]:
     return results
 
 
-def salespeople(service: Service, count: int, max_customers: int | None = None) -> list[Viewer]:
+def salespeople(service: Service, count: int, max_customers: int | None = None) -> list[Actor]:
     dept = oc.create_department(oc.CreateDepartment(name="并发部"), SYSTEM, service.deps).ids["id"]
     people = []
     for i in range(count):
@@ -59,11 +59,11 @@ def salespeople(service: Service, count: int, max_customers: int | None = None) 
                             department_id=dept, max_customers=max_customers),
             SYSTEM, service.deps,
         ).ids["id"]
-        people.append(Viewer(pid, f"S{i}", frozenset({"sales"}), dept))
+        people.append(Actor(pid, f"S{i}", frozenset({"sales"}), dept))
     return people
 
 
-def pool_customers(service: Service, registrant: Viewer, count: int) -> list[str]:
+def pool_customers(service: Service, registrant: Actor, count: int) -> list[str]:
     return [
         cc.register_customer(cc.RegisterCustomer(name=f"公海客户{i}", to_pool=True), registrant, service.deps)
         .ids["id"]

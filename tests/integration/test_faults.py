@@ -18,10 +18,10 @@ from sqlalchemy import select
 
 from api.demo import seed_demo
 from commands import customers as cc
+from commands.actor import Actor
+from commands.adapters.clock import ManualClock
 from commands.bootstrap import bootstrap
-from commands.clock import ManualClock
 from commands.config import Config
-from readmodels.org import Viewer
 from readmodels.tables import customers, people
 from tests.conftest import REQUIRED, read_model_snapshot
 from workers.tasks import Kicker, start_worker
@@ -133,7 +133,7 @@ def test_commands_succeed_without_redis_and_read_models_catch_up_after(
         with api.store.engine.connect() as conn:
             query = select(people.c.id, people.c.department_id).where(people.c.username == "sales1")
             row = conn.execute(query).one()
-        seller = Viewer(row.id, "sales1", frozenset({"sales"}), row.department_id)
+        seller = Actor(row.id, "sales1", frozenset({"sales"}), row.department_id)
 
         own_redis.stop()
         during = cc.register_customer(cc.RegisterCustomer(name="断网期间客户", to_pool=True), seller, api.deps)

@@ -23,8 +23,8 @@ from api.cli import app as cli
 from api.main import create_app
 from commands import customers as cc
 from commands import sales as sc
+from commands.adapters.clock import ManualClock
 from commands.bootstrap import Service
-from commands.clock import ManualClock
 from projections.customers import customers_projection
 from readmodels.tables import customer_contacts, products, stock
 from tests.conftest import SYSTEM, make_service

@@ -13,8 +13,8 @@ from sqlalchemy import func, inspect, select, text, update
 
 from api.demo import DEMO_PASSWORD, seed_demo
 from api.main import create_app
+from commands.adapters.clock import ManualClock
 from commands.bootstrap import Service
-from commands.clock import ManualClock
 from projections.base import LEASE_SECONDS, ProjectionBusy, Projector
 from readmodels.tables import inbox_customers, projection_builds
 from tests.conftest import make_service, read_model_snapshot

@@ -19,10 +19,10 @@ from commands import organisation as oc
 from commands import pool as pc
 from commands import sales as sc
 from commands import targets as tc
+from commands.actor import Actor
+from commands.adapters.clock import ManualClock
 from commands.bootstrap import bootstrap
-from commands.clock import ManualClock
 from commands.config import Config
-from readmodels.org import Viewer
 from tests.conftest import SYSTEM, read_model_snapshot
 
 REGIONS = ["华北", "华东", "华南"]
@@ -78,14 +78,14 @@ def run(service: Any, operations: list[tuple[Any, ...]]) -> None:
     dept = oc.create_department(oc.CreateDepartment(name="部门"), SYSTEM, deps).ids["id"]
     boss_id = oc.create_person(oc.CreatePerson(name="经理", username="boss", password="password123",
                                                roles=["manager"], department_id=dept), SYSTEM, deps).ids["id"]
-    boss = Viewer(boss_id, "经理", frozenset({"manager"}), dept)
+    boss = Actor(boss_id, "经理", frozenset({"manager"}), dept)
     people = []
     for i in range(3):
         pid = oc.create_person(oc.CreatePerson(name=f"S{i}", username=f"s{i}", password="password123",
                                                roles=["sales"], department_id=dept, max_customers=3),
                                SYSTEM, deps).ids["id"]
-        people.append(Viewer(pid, f"S{i}", frozenset({"sales"}), dept))
-    keeper = Viewer("keeper", "库管", frozenset({"warehouse", "admin"}), dept)
+        people.append(Actor(pid, f"S{i}", frozenset({"sales"}), dept))
+    keeper = Actor("keeper", "库管", frozenset({"warehouse", "admin"}), dept)
     product = sc.create_product("服务器", None, "台", keeper, deps).ids["id"]
     sc.stock_in(product, "总仓", "20", "100.00", None, keeper, deps)
     customers: list[str] = []
@@ -95,7 +95,7 @@ def run(service: Any, operations: list[tuple[Any, ...]]) -> None:
     def target(i: int) -> str | None:
         return customers[i % len(customers)] if customers else None
 
-    def owner_of(customer_id: str) -> Viewer:
+    def owner_of(customer_id: str) -> Actor:
         found = cc.load_customer(deps, customer_id)
         return next((p for p in people if p.person_id == found.owner_id), boss)
 

@@ -11,9 +11,9 @@ from sqlalchemy import func, select, text
 
 from api.demo import seed_demo
 from commands import customers as cc
+from commands.actor import Actor
+from commands.adapters.clock import ManualClock
 from commands.bootstrap import Service
-from commands.clock import ManualClock
-from readmodels.org import Viewer
 from readmodels.tables import customers, people, visits
 from tests.conftest import make_service
 
@@ -60,7 +60,7 @@ def test_writes_during_a_rebuild_land_in_the_new_version(service: Service) -> No
     seed_demo(service)
     with service.store.engine.connect() as conn:
         row = conn.execute(select(people.c.id, people.c.department_id).where(people.c.username == "sales1")).one()
-    seller = Viewer(row.id, "sales1", frozenset({"sales"}), row.department_id)
+    seller = Actor(row.id, "sales1", frozenset({"sales"}), row.department_id)
     written: list[str] = []
 
     def progress(position: int, head: int) -> None:

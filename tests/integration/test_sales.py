@@ -16,10 +16,10 @@ from aggregates.product import ProductStock
 from commands import customers as cc
 from commands import organisation as oc
 from commands import sales as sc
+from commands.actor import Actor
+from commands.adapters.clock import ManualClock
 from commands.bootstrap import Service, bootstrap
-from commands.clock import ManualClock
 from commands.config import Config
-from readmodels.org import Viewer
 from tests.conftest import SYSTEM
 from tests.integration.test_concurrency import run_together
 
@@ -31,10 +31,10 @@ def shop(service: Service) -> dict[str, object]:
     dept = oc.create_department(oc.CreateDepartment(name="销售部"), SYSTEM, deps).ids["id"]
     pid = oc.create_person(oc.CreatePerson(name="张伟", username="zhang", password="password123",
                                            roles=["sales"], department_id=dept, max_customers=1), SYSTEM, deps).ids["id"]
-    seller = Viewer(pid, "张伟", frozenset({"sales"}), dept)
+    seller = Actor(pid, "张伟", frozenset({"sales"}), dept)
     keeper_id = oc.create_person(oc.CreatePerson(name="库管", username="keeper", password="password123",
                                                  roles=["warehouse"], department_id=dept), SYSTEM, deps).ids["id"]
-    keeper = Viewer(keeper_id, "库管", frozenset({"warehouse"}), dept)
+    keeper = Actor(keeper_id, "库管", frozenset({"warehouse"}), dept)
     customer = cc.register_customer(cc.RegisterCustomer(name="成交客户"), seller, deps).ids["id"]
     product = sc.create_product("服务器", "R740", "台", keeper, deps).ids["id"]
     return {"seller": seller, "keeper": keeper, "customer": customer, "product": product}
@@ -149,7 +149,7 @@ def test_simultaneous_deliveries_never_take_stock_below_zero(fast_service: Servi
     oc.change_settings(oc.ChangeSettings(rules={}, dictionaries={"warehouses": ["W1"]}), SYSTEM, deps)
     pid = oc.create_person(oc.CreatePerson(name="S", username="s", password="password123", roles=["sales"],
                                            max_customers=5), SYSTEM, deps).ids["id"]
-    seller = Viewer(pid, "S", frozenset({"sales"}), None)
+    seller = Actor(pid, "S", frozenset({"sales"}), None)
     customer = cc.register_customer(cc.RegisterCustomer(name="并发交付客户"), seller, deps).ids["id"]
     product = sc.create_product("U盘", None, "个", SYSTEM, deps).ids["id"]
     sc.stock_in(product, "W1", "10", "20", None, SYSTEM, deps)
@@ -170,7 +170,7 @@ def test_simultaneous_deals_with_one_contract_number_create_one_contract(fast_se
     deps = service.deps
     pid = oc.create_person(oc.CreatePerson(name="S", username="s", password="password123", roles=["sales"],
                                            max_customers=50), SYSTEM, deps).ids["id"]
-    seller = Viewer(pid, "S", frozenset({"sales"}), None)
+    seller = Actor(pid, "S", frozenset({"sales"}), None)
     customers = [cc.register_customer(cc.RegisterCustomer(name=f"客户{i}"), seller, deps).ids["id"] for i in range(20)]
     results = run_together(20, lambda i: sc.sign_contract(sc.SignContract(
         customer_id=customers[i], number="HT-SAME", name="同号", amount=Decimal("10")), seller, deps))

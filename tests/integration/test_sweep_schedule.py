@@ -12,10 +12,10 @@ import pytest
 
 from commands import customers as cc
 from commands import organisation as oc
+from commands.actor import Actor
+from commands.adapters.clock import ManualClock
 from commands.bootstrap import Service, bootstrap
-from commands.clock import ManualClock
 from commands.config import Config
-from readmodels.org import Viewer
 from tests.conftest import SYSTEM, redis_url
 from workers.tasks import run_scheduler, start_worker
 
@@ -34,7 +34,7 @@ def overdue_customer(service: Service, clock: ManualClock) -> str:
     deps = service.deps
     person = oc.create_person(oc.CreatePerson(name="甲", username="jia", password="password123", roles=["sales"],
                                               max_follow_days=5), SYSTEM, deps).ids["id"]
-    seller = Viewer(person, "甲", frozenset({"sales"}), None)
+    seller = Actor(person, "甲", frozenset({"sales"}), None)
     customer = cc.register_customer(cc.RegisterCustomer(name="到期客户"), seller, deps).ids["id"]
     clock.advance(days=6)
     return str(customer)

@@ -14,9 +14,9 @@ from sqlalchemy import select
 from aggregates.customer import Customer
 from commands import customers as cc
 from commands import organisation as oc
+from commands.actor import Actor
 from commands.bootstrap import Service
 from readmodels.history import history_items
-from readmodels.org import Viewer
 from readmodels.tables import customers, fact_new_customers
 from tests.conftest import SYSTEM
 
@@ -35,7 +35,7 @@ def test_version_1_registrations_are_read_as_version_2(service: Service) -> None
     deps = service.deps
     person = oc.create_person(oc.CreatePerson(name="老员工", username="old", password="password123",
                                               roles=["sales"]), SYSTEM, deps).ids["id"]
-    seller = Viewer(person, "老员工", frozenset({"sales"}), None)
+    seller = Actor(person, "老员工", frozenset({"sales"}), None)
     fresh = cc.register_customer(cc.RegisterCustomer(name="新客户", region="华东"), seller, deps).ids["id"]
 
     # A registration written by the old code, straight into the store.

@@ -15,11 +15,11 @@ from aggregates.customer import Customer
 from api.demo import seed_demo
 from api.main import create_app
 from commands import customers as cc
+from commands.actor import Actor
+from commands.adapters.clock import ManualClock
 from commands.bootstrap import Service, bootstrap
-from commands.clock import ManualClock
 from commands.config import Config
 from commands.organisation import CreatePerson, create_person
-from readmodels.org import Viewer
 from readmodels.tables import customers, people
 from tests.conftest import SYSTEM, read_model_snapshot
 from workers.projector import run_projection_worker
@@ -72,7 +72,7 @@ def test_two_workers_never_double_apply(database_url: str, clock: ManualClock) -
     for customer_id in customer_ids:
         found = cc.load_customer(writer.deps, str(customer_id))
         if found.owner_id is not None and found.status != "dealt" and released < 40:
-            owner = Viewer(found.owner_id, "owner", frozenset({"sales"}), None)
+            owner = Actor(found.owner_id, "owner", frozenset({"sales"}), None)
             cc.return_to_pool(str(customer_id), "released", "", owner, writer.deps)
             released += 1
     assert released == 40 and set(writer.projector.positions().values()) == {0}
