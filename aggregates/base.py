@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate
+
+from aggregates.bounds import check_event_data
+
+# The errors live in aggregates.errors (bounds raises them too); they are named from here as well.
+from aggregates.errors import Conflict as Conflict
+from aggregates.errors import DomainError as DomainError
+from aggregates.errors import Forbidden as Forbidden
+from aggregates.errors import Invalid as Invalid
+from aggregates.errors import NotFound as NotFound
 
 ID_NAMESPACE = uuid5(NAMESPACE_URL, "urn:crm")
 
@@ -24,49 +33,6 @@ class Context:
     actor_id: str
     command_id: str
     at: datetime
-
-
-class DomainError(Exception):
-    """A refused command. `kind` decides the HTTP status at the edge."""
-
-    kind = "invalid"
-
-    def __init__(
-        self,
-        code: str,
-        message: str,
-        field: str | None = None,
-        details: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
-        self.details = details or {}
-
-
-class Invalid(DomainError):
-    """The command is not acceptable as given (422)."""
-
-    kind = "invalid"
-
-
-class Conflict(DomainError):
-    """The command clashes with the current state (409)."""
-
-    kind = "conflict"
-
-
-class Forbidden(DomainError):
-    """The actor may not do this (403)."""
-
-    kind = "forbidden"
-
-
-class NotFound(DomainError):
-    """The target does not exist, or is hidden from the actor (404)."""
-
-    kind = "not_found"
 
 
 class CrmAggregate(Aggregate):
@@ -86,10 +52,8 @@ class CrmAggregate(Aggregate):
 
     @classmethod
     def _create_by(
-        cls, ctx: Context, event_class: type[Any], *, id: UUID, **data: Any
-    ) -> Any:
-        from aggregates.bounds import check_event_data
-
+        cls, ctx: Context, event_class: type[Aggregate.Created], *, id: UUID, **data: Any
+    ) -> Self:
         check_event_data(data, cls.TEXT_LIMITS)
         return cls._create(
             event_class,
@@ -100,9 +64,7 @@ class CrmAggregate(Aggregate):
             **data,
         )
 
-    def _record(self, ctx: Context, event_class: type[Any], **data: Any) -> None:
-        from aggregates.bounds import check_event_data
-
+    def _record(self, ctx: Context, event_class: type[Aggregate.Event], **data: Any) -> None:
         check_event_data(data, self.TEXT_LIMITS)
         self.trigger_event(
             event_class,

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from aggregates.base import Invalid
+from aggregates.errors import Invalid
 
 # ---- money and quantities ---------------------------------------------------------------------
 

@@ -18,6 +18,11 @@ from aggregates.money import money
 ZERO = Decimal("0")
 
 
+def line_key(delivery_id: str, product_id: str, warehouse: str) -> str:
+    """The key of a delivery line in `Contract.returned`."""
+    return f"{delivery_id}:{product_id}:{warehouse}"
+
+
 class ContractNumber(CrmAggregate):
     """Index aggregate: one per contract number, saved with the contract that takes it."""
 
@@ -114,8 +119,7 @@ class Contract(CrmAggregate):
 
         def apply(self, c: Contract) -> None:
             for line in self.lines:
-                key = f"{self.delivery_id}:{line['product_id']}:{line['warehouse']}"
-                c.returned[key] = c.returned.get(key, ZERO) + line["quantity"]
+                c._count_return(self.delivery_id, line["product_id"], line["warehouse"], line["quantity"])
 
     class Exchanged(CrmAggregate.Event):
         exchange_id: str
@@ -127,13 +131,16 @@ class Contract(CrmAggregate):
             # Goods back from the delivery, the same quantity out again: what the customer
             # holds does not change, but the goods now out are this exchange's.
             for line in self.lines:
-                key = f"{self.delivery_id}:{line['product_id']}:{line['back_warehouse']}"
-                c.returned[key] = c.returned.get(key, ZERO) + line["quantity"]
+                c._count_return(self.delivery_id, line["product_id"], line["back_warehouse"], line["quantity"])
             c.deliveries[self.exchange_id] = [
                 {"product_id": line["product_id"], "warehouse": line["out_warehouse"],
                  "quantity": line["quantity"], "unit_cost": line["out_cost"]}
                 for line in self.lines
             ]
+
+    def _count_return(self, delivery_id: str, product_id: str, warehouse: str, quantity: Decimal) -> None:
+        key = line_key(delivery_id, product_id, warehouse)
+        self.returned[key] = self.returned.get(key, ZERO) + quantity
 
     # ---- derived figures ----------------------------------------------------------------
 
@@ -165,7 +172,7 @@ class Contract(CrmAggregate):
              if line["product_id"] == product_id and line["warehouse"] == warehouse),
             ZERO,
         )
-        return delivered - self.returned.get(f"{delivery_id}:{product_id}:{warehouse}", ZERO)
+        return delivered - self.returned.get(line_key(delivery_id, product_id, warehouse), ZERO)
 
     def delivery_cost(self, delivery_id: str, product_id: str, warehouse: str) -> Decimal:
         for line in self.deliveries.get(delivery_id, []):

@@ -8,25 +8,20 @@ from decimal import Decimal
 from typing import Any, ClassVar, Literal
 from uuid import UUID, uuid4
 
-from aggregates import bounds
+from aggregates import bounds, customer_fields, pool_rules
 from aggregates.base import Conflict, Context, CrmAggregate, Forbidden, Invalid
-
-STATUSES = ("potential", "following", "dealt", "lost")
-SETTABLE_STATUSES = ("potential", "following", "lost")
-INFO_FIELDS = ("name", "type", "source", "region", "address", "building", "lat", "lng", "status", "stage")
-POOL_REASONS = ("released", "recalled", "overdue")
+from aggregates.contacts import contact_edit, find_contact, new_contact, with_added, with_edited, with_removed
+from aggregates.contacts import normalise_contacts as normalise_contacts
+from aggregates.customer_fields import INFO_FIELDS as INFO_FIELDS
+from aggregates.customer_fields import POOL_REASONS as POOL_REASONS
+from aggregates.customer_fields import SETTABLE_STATUSES as SETTABLE_STATUSES
+from aggregates.customer_fields import STATUSES as STATUSES
 
 
 class Customer(CrmAggregate):
     """A customer and its whole life: who holds it, who it is shared with, what was seen."""
 
-    TEXT_LIMITS: ClassVar[dict[str, int]] = {
-        "number": 32, "name": bounds.CUSTOMER_NAME, "type": bounds.SHORT_TEXT, "source": bounds.SHORT_TEXT,
-        "region": bounds.SHORT_TEXT, "stage": bounds.SHORT_TEXT, "address": bounds.ADDRESS,
-        "building": bounds.BUILDING, "contact": bounds.SHORT_TEXT, "contacts.name": bounds.SHORT_TEXT,
-        "contact.name": bounds.SHORT_TEXT, "changes.name": bounds.SHORT_TEXT, "phone": bounds.PHONE,
-        "title": bounds.SHORT_TEXT, "reason": bounds.REASON, "note": bounds.REASON, "notes": bounds.NOTES,
-    }
+    TEXT_LIMITS: ClassVar[dict[str, int]] = customer_fields.TEXT_LIMITS
 
     number: str
     name: str
@@ -85,28 +80,17 @@ class Customer(CrmAggregate):
             state["credited_to"] = state["actor_id"]
 
         def apply(self, c: Customer) -> None:
-            c.number = self.number
-            c.name = self.name
-            for field in ("type", "source", "region", "address", "building", "lat", "lng"):
+            c.number, c.name = self.number, self.name
+            for field in customer_fields.REGISTERED_FIELDS:
                 setattr(c, field, self.fields.get(field))
-            c.stage = self.fields.get("stage")
+            for field, value in customer_fields.FRESH_STATE.items():
+                setattr(c, field, value)
             c.contacts = [dict(contact) for contact in self.contacts]
             c.owner_id = self.owner_id
             c.owner_since = self.timestamp if self.owner_id else None
             c.shared_with = list(self.shared_with) if self.owner_id else []
-            c.status = "potential"
-            c.visit_count = 0
-            c.last_visit_at = None
-            c.registered_by = self.actor_id
-            c.created_at = self.created_at
+            c.registered_by, c.created_at = self.actor_id, self.created_at
             c.pool_entered_at = None if self.owner_id else self.timestamp
-            c.pool_reason = None
-            c.last_owner_id = None
-            c.last_lost_at = None
-            c.deleted = False
-            c.deal_total = c.invoiced_total = c.collected_total = Decimal("0.00")
-            c.warned_for = None
-            c.logo = None
 
     class InfoChanged(CrmAggregate.Event):
         changes: list[dict[str, Any]]
@@ -135,39 +119,27 @@ class Customer(CrmAggregate):
         contact: dict[str, Any]
 
         def apply(self, c: Customer) -> None:
-            if self.contact.get("primary"):
-                for other in c.contacts:
-                    other["primary"] = False
-            c.contacts.append(dict(self.contact))
+            c.contacts = with_added(c.contacts, self.contact)
 
     class ContactEdited(CrmAggregate.Event):
         contact_id: str
         changes: dict[str, Any]
 
         def apply(self, c: Customer) -> None:
-            if self.changes.get("primary"):
-                for other in c.contacts:
-                    other["primary"] = False
-            for contact in c.contacts:
-                if contact["id"] == self.contact_id:
-                    contact.update(self.changes)
+            c.contacts = with_edited(c.contacts, self.contact_id, self.changes)
 
     class ContactRemoved(CrmAggregate.Event):
         contact_id: str
 
         def apply(self, c: Customer) -> None:
-            removed = [x for x in c.contacts if x["id"] == self.contact_id]
-            c.contacts = [x for x in c.contacts if x["id"] != self.contact_id]
-            if removed and removed[0].get("primary") and c.contacts:
-                c.contacts[0]["primary"] = True
+            c.contacts = with_removed(c.contacts, self.contact_id)
 
     class SharesChanged(CrmAggregate.Event):
         added: list[str]
         removed: list[str]
 
         def apply(self, c: Customer) -> None:
-            kept = [p for p in c.shared_with if p not in self.removed]
-            c.shared_with = kept + [p for p in self.added if p not in kept]
+            c._share(self.added, self.removed)
 
     class Claimed(CrmAggregate.Event):
         person_id: str
@@ -225,13 +197,7 @@ class Customer(CrmAggregate):
         photo_exif: dict[str, Any] | None = None
 
         def apply(self, c: Customer) -> None:
-            c.visit_count += 1
-            if c.last_visit_at is None or self.visited_at > c.last_visit_at:
-                c.last_visit_at = self.visited_at
-            if self.stage:
-                c.stage = self.stage
-            if c.status == "potential":
-                c.status = "following"
+            c._visited(self.visited_at, self.stage)
 
     class PoolWarned(CrmAggregate.Event):
         """A-2: the owner is told, once per holding, when the customer goes back to the pool."""
@@ -293,75 +259,56 @@ class Customer(CrmAggregate):
         self.pool_entered_at = None
         self.pool_reason = None
 
+    def _share(self, added: list[str], removed: list[str]) -> None:
+        kept = [p for p in self.shared_with if p not in removed]
+        self.shared_with = kept + [p for p in added if p not in kept]
+
+    def _visited(self, visited_at: datetime, stage: str | None) -> None:
+        """C-10: the latest visit time is kept, a stage given moves the stage, and only a
+        potential customer becomes a followed one (dealt and lost ones keep their status)."""
+        self.visit_count += 1
+        if self.last_visit_at is None or visited_at > self.last_visit_at:
+            self.last_visit_at = visited_at
+        if stage:
+            self.stage = stage
+        if self.status == "potential":
+            self.status = "following"
+
     @property
     def in_pool(self) -> bool:
         return self.owner_id is None and not self.deleted
 
+    @property
+    def receivable(self) -> Decimal:
+        return self.deal_total - self.collected_total
+
     def view(self) -> dict[str, Any]:
         """The customer's fields as plain values, for history diffs and time travel."""
-        return {
-            "number": self.number,
-            "name": self.name,
-            "type": self.type,
-            "source": self.source,
-            "region": self.region,
-            "address": self.address,
-            "building": self.building,
-            "lat": self.lat,
-            "lng": self.lng,
-            "contacts": [dict(c) for c in self.contacts],
-            "owner_id": self.owner_id,
-            "owner_since": self.owner_since,
-            "in_pool": self.in_pool,
-            "pool_entered_at": self.pool_entered_at,
-            "pool_reason": self.pool_reason,
-            "shared_with": list(self.shared_with),
-            "status": self.status,
-            "stage": self.stage,
-            "visit_count": self.visit_count,
-            "last_visit_at": self.last_visit_at,
-            "registered_by": self.registered_by,
-            "created_at": self.created_at,
-            "deleted": self.deleted,
-            "deal_total": self.deal_total,
-            "invoiced_total": self.invoiced_total,
-            "collected_total": self.collected_total,
-            "receivable": self.deal_total - self.collected_total,
-            "logo": self.logo,
-        }
+        values = {field: getattr(self, field) for field in customer_fields.VIEW_FIELDS}
+        values["contacts"] = [dict(c) for c in self.contacts]
+        values["shared_with"] = list(self.shared_with)
+        return values
+
+    def _info(self) -> dict[str, Any]:
+        return {field: getattr(self, field) for field in INFO_FIELDS}
 
     # ---- commands -----------------------------------------------------------------------
 
     @classmethod
     def register(
-        cls,
-        ctx: Context,
-        *,
-        id: UUID,
-        number: str,
-        name: str,
-        fields: dict[str, Any],
-        contacts: list[dict[str, Any]],
-        owner_id: str | None,
-        shared_with: list[str],
-        created_at: datetime | None = None,
-        credited_to: str | None | Literal["registrant"] = "registrant",
+        cls, ctx: Context, *, id: UUID, number: str, name: str, fields: dict[str, Any],
+        contacts: list[dict[str, Any]], owner_id: str | None, shared_with: list[str],
+        created_at: datetime | None = None, credited_to: str | None | Literal["registrant"] = "registrant",
     ) -> Customer:
+        """C-1: a name is required; the shares of a pool customer are dropped; the credit (D-5)
+        goes to the registrant unless it is given."""
         if not name.strip():
             raise Invalid("validation_error", "name is required", field="name")
         contacts = normalise_contacts(contacts)
         shares = [p for p in dict.fromkeys(shared_with) if p != owner_id] if owner_id else []
         return cls._create_by(
-            ctx,
-            cls.Registered,
-            id=id,
-            number=number,
-            name=name,
-            fields=fields,
-            contacts=contacts,
-            owner_id=owner_id,
-            shared_with=shares,
-            created_at=created_at or ctx.at,
+            ctx, cls.Registered, id=id, number=number, name=name, fields=fields, contacts=contacts,
+            owner_id=owner_id, shared_with=shares, created_at=created_at or ctx.at,
             credited_to=ctx.actor_id if credited_to == "registrant" else credited_to,
         )
 
@@ -373,22 +320,7 @@ class Customer(CrmAggregate):
                     requested_at: datetime | None = None) -> list[dict[str, Any]]:
         """C-3: record old and new value per field; fields that do not change are dropped."""
         self._check_live()
-        recorded = []
-        for field, new in changes.items():
-            if field not in INFO_FIELDS:
-                raise Invalid("unknown_field", f"{field} cannot be changed", field=field)
-            if field == "status" and new not in SETTABLE_STATUSES:
-                raise Invalid("invalid_status", f"status cannot be set to {new}", field="status")
-            if field == "status" and self.status == "dealt" and new != "dealt":
-                # Dealt comes from deals (C-12); an edit would put it back under the cap and the sweep.
-                raise Conflict("dealt", "a dealt customer keeps its status", field="status")
-            if field == "name" and not (new or "").strip():
-                raise Invalid("validation_error", "name is required", field="name")
-            old = getattr(self, field)
-            if old != new:
-                recorded.append({"field": field, "old": old, "new": new})
-        if not recorded:
-            raise Invalid("no_change", "nothing to change")
+        recorded = customer_fields.info_changes(self._info(), changes)
         self._record(ctx, self.InfoChanged, changes=recorded, reason=reason, approved_by=approved_by,
                      requested_at=requested_at)
         return recorded
@@ -397,61 +329,25 @@ class Customer(CrmAggregate):
         """H-4: put the info fields back to those `past` had at `version`. The status is left
         alone when either side is `dealt`: that comes from deals, not from an edit."""
         self._check_live()
-        recorded = []
-        for field in INFO_FIELDS:
-            old, new = getattr(self, field), past[field]
-            if field == "status" and "dealt" in (old, new):
-                continue
-            if old != new:
-                recorded.append({"field": field, "old": old, "new": new})
-        if not recorded:
-            raise Invalid("no_change", f"the fields are those of version {version} already")
+        recorded = customer_fields.restore_changes(self._info(), past, version)
         self._record(ctx, self.Restored, version=version, changes=recorded, reason=reason)
         return recorded
 
     def add_contact(self, ctx: Context, contact: dict[str, Any]) -> str:
+        """C-9: the first contact is primary; a primary newcomer takes over."""
         self._check_live()
-        contact_id = uuid4().hex
-        entry = {
-            "id": contact_id,
-            "name": contact.get("name"),
-            "phone": contact.get("phone"),
-            "title": contact.get("title"),
-            "primary": bool(contact.get("primary")) or not self.contacts,
-        }
-        if not entry["name"]:
-            raise Invalid("validation_error", "contact name is required", field="name")
+        entry = new_contact(contact, self.contacts)
         self._record(ctx, self.ContactAdded, contact=entry)
-        return contact_id
-
-    def _contact(self, contact_id: str) -> dict[str, Any]:
-        for contact in self.contacts:
-            if contact["id"] == contact_id:
-                return contact
-        raise Invalid("unknown_contact", "no such contact", field="contact_id")
+        return str(entry["id"])
 
     def edit_contact(self, ctx: Context, contact_id: str, changes: dict[str, Any]) -> None:
         self._check_live()
-        current = self._contact(contact_id)
-        allowed = {k: v for k, v in changes.items() if k in ("name", "phone", "title", "primary")}
-        if allowed.get("primary", False) is None:
-            del allowed["primary"]
-        if allowed.get("primary") is False and current.get("primary"):
-            raise Invalid(
-                "primary_required",
-                "make another contact primary instead",
-                field="primary",
-            )
-        if "name" in allowed and not allowed["name"]:
-            raise Invalid("validation_error", "contact name is required", field="name")
-        effective = {k: v for k, v in allowed.items() if current.get(k) != v}
-        if not effective:
-            raise Invalid("no_change", "nothing to change")
+        effective = contact_edit(find_contact(self.contacts, contact_id), changes)
         self._record(ctx, self.ContactEdited, contact_id=contact_id, changes=effective)
 
     def remove_contact(self, ctx: Context, contact_id: str) -> None:
         self._check_live()
-        self._contact(contact_id)
+        find_contact(self.contacts, contact_id)
         self._record(ctx, self.ContactRemoved, contact_id=contact_id)
 
     def change_shares(self, ctx: Context, add: list[str], remove: list[str]) -> None:
@@ -471,18 +367,10 @@ class Customer(CrmAggregate):
         self._check_live()
         if not self.in_pool:
             raise Conflict("not_in_pool", "the customer is not in the pool")
-        if (
-            cooldown_days > 0
-            and self.last_owner_id == person_id
-            and self.last_lost_at is not None
-            and ctx.at < self.last_lost_at + timedelta(days=cooldown_days)
-        ):
-            until = self.last_lost_at + timedelta(days=cooldown_days)
-            raise Conflict(
-                "claim_cooldown",
-                "the previous owner cannot claim it back yet",
-                details={"until": until.isoformat()},
-            )
+        until = pool_rules.cooldown_until(self.last_owner_id, self.last_lost_at, person_id, cooldown_days, ctx.at)
+        if until is not None:
+            raise Conflict("claim_cooldown", "the previous owner cannot claim it back yet",
+                           details={"until": until.isoformat()})
         self._record(ctx, self.Claimed, person_id=person_id)
 
     def return_to_pool(self, ctx: Context, reason: str, note: str = "") -> str:
@@ -522,40 +410,21 @@ class Customer(CrmAggregate):
         self._record(ctx, self.Deleted, reason=reason)
 
     def record_visit(
-        self,
-        ctx: Context,
-        *,
-        visited_at: datetime,
-        late_entry_hours: int,
-        lat: float | None = None,
-        lng: float | None = None,
-        address: str | None = None,
-        contact: str | None = None,
-        stage: str | None = None,
-        notes: str | None = None,
-        photo: str | None = None,
+        self, ctx: Context, *, visited_at: datetime, late_entry_hours: int, lat: float | None = None,
+        lng: float | None = None, address: str | None = None, contact: str | None = None,
+        stage: str | None = None, notes: str | None = None, photo: str | None = None,
         photo_exif: dict[str, Any] | None = None,
     ) -> tuple[str, bool]:
+        """C-10: only a held customer is visited, never in the future (5 minutes' grace for
+        clocks); a visit entered more than `late_entry_hours` after it happened is late."""
         self._check_live()
         if self.owner_id is None:
             raise Conflict("in_pool", "claim the customer before visiting it")
-        if visited_at > ctx.at + timedelta(minutes=5):
-            raise Invalid("visit_in_future", "the visit time lies in the future", field="visited_at")
-        late = visited_at < ctx.at - timedelta(hours=late_entry_hours)
+        late = pool_rules.visit_is_late(visited_at, ctx.at, late_entry_hours)
         visit_id = uuid4().hex
         self._record(
-            ctx,
-            self.VisitRecorded,
-            visit_id=visit_id,
-            visited_at=visited_at,
-            lat=lat,
-            lng=lng,
-            address=address,
-            contact=contact,
-            stage=stage,
-            notes=notes,
-            late_entry=late,
-            photo=photo,
+            ctx, self.VisitRecorded, visit_id=visit_id, visited_at=visited_at, lat=lat, lng=lng,
+            address=address, contact=contact, stage=stage, notes=notes, late_entry=late, photo=photo,
             photo_exif=photo_exif,
         )
         return visit_id, late
@@ -572,15 +441,14 @@ class Customer(CrmAggregate):
         deadline = self.follow_deadline(follow_days)
         if deadline is None:
             return None
-        if now >= deadline:
+        due = pool_rules.sweep_due(now, deadline, warning_days, warned=self.warned_for == self.owner_since)
+        if due == "returned":
             self.return_to_pool(ctx, "overdue", f"held {follow_days} days without a deal")
-            return "returned"
-        if now >= deadline - timedelta(days=warning_days) and self.warned_for != self.owner_since:
+        elif due == "warned":
             assert self.owner_id is not None and self.owner_since is not None
             self._record(ctx, self.PoolWarned, owner_id=self.owner_id, owner_since=self.owner_since,
                          deadline=deadline)
-            return "warned"
-        return None
+        return due
 
     def change_logo(self, ctx: Context, photo: str | None) -> None:
         self._check_live()
@@ -621,25 +489,3 @@ class Customer(CrmAggregate):
             return
         raise Forbidden("not_owner", "only the owner or a manager can change this customer")
 
-
-def normalise_contacts(contacts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """C-9: give each contact an id; exactly one primary when any exist."""
-    result = []
-    for contact in contacts:
-        if not contact.get("name"):
-            raise Invalid("validation_error", "contact name is required", field="contacts")
-        result.append(
-            {
-                "id": contact.get("id") or uuid4().hex,
-                "name": contact["name"],
-                "phone": contact.get("phone"),
-                "title": contact.get("title"),
-                "primary": bool(contact.get("primary")),
-            }
-        )
-    primaries = [c for c in result if c["primary"]]
-    if len(primaries) > 1:
-        raise Invalid("primary_required", "exactly one contact can be primary", field="contacts")
-    if result and not primaries:
-        result[0]["primary"] = True
-    return result

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from aggregates.base import Invalid
+from aggregates.errors import Invalid
 
 CENT = Decimal("0.01")
 TEN_THOUSANDTH = Decimal("0.0001")

@@ -23,7 +23,8 @@ _BLANKS = str.maketrans({"\u2800": " "})
 
 
 def _visible(name: str) -> str:
-    return _INVISIBLE.sub("", name).translate(_BLANKS)
+    visible: str = _INVISIBLE.sub("", name)  # the regex package ships no type hints
+    return visible.translate(_BLANKS)
 
 
 def normalise_name(name: str) -> str:
@@ -39,7 +40,9 @@ def clean_name(name: str) -> str:
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", _visible(name))).strip()
 
 
-def _prototypes() -> dict[str, str]:
+# Built once, at import: mutmut's workers are forked after that and never run it again, so its
+# mutants could not be killed; the tests check the skeletons it yields (docs/testing.md).
+def _prototypes() -> dict[str, str]:  # pragma: no mutate block
     """Each confusable character's prototype (UTS #39 confusables.txt, as the
     confusable-homoglyphs package ships it). The package lists, for a source character, its
     prototype, and for a prototype, its sources; a pair that lists only each other gets the

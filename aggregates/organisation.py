@@ -237,10 +237,7 @@ class Salesperson(CrmAggregate):
             if self.customer_id not in s.held:
                 s.held.append(self.customer_id)
             if self.how == "claim":
-                if s.claim_day != self.day:
-                    s.claim_day = self.day
-                    s.claims_that_day = 0
-                s.claims_that_day += 1
+                s._count_claim(self.day)
 
     class DealtClaimed(CrmAggregate.Event):
         """A dealt customer claimed: not held against the cap, but a claim of the day (C-5)."""
@@ -249,10 +246,7 @@ class Salesperson(CrmAggregate):
         day: str
 
         def apply(self, s: Salesperson) -> None:
-            if s.claim_day != self.day:
-                s.claim_day = self.day
-                s.claims_that_day = 0
-            s.claims_that_day += 1
+            s._count_claim(self.day)
 
     class CustomerLeft(CrmAggregate.Event):
         customer_id: str
@@ -260,6 +254,17 @@ class Salesperson(CrmAggregate):
 
         def apply(self, s: Salesperson) -> None:
             s.held = [c for c in s.held if c != self.customer_id]
+
+    def _count_claim(self, day: str) -> None:
+        """C-5: claims are counted per day; the first claim of a new day starts the count afresh."""
+        if self.claim_day != day:
+            self.claim_day = day
+            self.claims_that_day = 0
+        self.claims_that_day += 1
+
+    def claims_on(self, day: str) -> int:
+        """How many claims were made on `day` (a day other than the last one counted: none)."""
+        return self.claims_that_day if self.claim_day == day else 0
 
     @classmethod
     def create(
@@ -302,8 +307,7 @@ class Salesperson(CrmAggregate):
                 details={"held": len(self.held), "max_customers": cap},
             )
         if how == "claim" and daily_limit is not None:
-            today = self.claims_that_day if self.claim_day == day else 0
-            if today >= daily_limit:
+            if self.claims_on(day) >= daily_limit:
                 raise Conflict(
                     "daily_claim_limit",
                     f"at most {daily_limit} claims a day",

@@ -12,6 +12,12 @@ from aggregates.base import Conflict, Context, CrmAggregate, Invalid, derived_id
 from aggregates.money import CENT, money, unit_cost
 
 
+def average_cost(value: Decimal, quantity: Decimal, previous: Decimal) -> Decimal:
+    """G-2: the moving-average unit cost, value ÷ quantity at 4 places (half up); with
+    nothing on hand the previous one stays."""
+    return unit_cost(value / quantity) if quantity else previous
+
+
 class Product(CrmAggregate):
     """A product with its code, description and tax-inclusive price history."""
 
@@ -130,7 +136,7 @@ class ProductStock(CrmAggregate):
         def apply(self, s: ProductStock) -> None:
             s.quantity += self.quantity
             s.value += self.value
-            s.unit_cost = unit_cost(s.value / s.quantity) if s.quantity else s.unit_cost
+            s.unit_cost = average_cost(s.value, s.quantity, s.unit_cost)
 
     class Issued(CrmAggregate.Event):
         """Goods out at the current average cost."""

@@ -9,14 +9,11 @@ from decimal import Decimal
 from aggregates.organisation import Username
 from aggregates.settings import DEFAULT_DICTIONARIES, type_names
 from aggregates.target import report_period
-from commands import approvals
-from commands import customers as cc
-from commands import organisation as oc
-from commands import sales as sc
-from commands import targets as tc
+from commands import messages as m
 from commands.actor import Actor
 from commands.base import business_day, load_settings
 from commands.bootstrap import Service
+from commands.handlers import handle
 
 DEMO_PASSWORD = "demo1234"
 DEMO_PEOPLE = [
@@ -43,18 +40,18 @@ def seed_demo(service: Service) -> bool:
     deps = service.deps
     rng = random.Random(2026)
     system = Actor("system", "system", frozenset({"admin"}), None)
-    dept = oc.create_department(oc.CreateDepartment(name="销售部"), system, deps).ids["id"]
-    east = oc.create_department(oc.CreateDepartment(name="华东销售组", parent_id=dept), system, deps).ids["id"]
+    dept = handle(m.CreateDepartment(name="销售部"), system, deps).ids["id"]
+    east = handle(m.CreateDepartment(name="华东销售组", parent_id=dept), system, deps).ids["id"]
     ids: dict[str, str] = {}
     for username, name, roles, position in DEMO_PEOPLE:
         department = east if "sales" in roles else dept
-        ids[username] = oc.create_person(
-            oc.CreatePerson(name=name, username=username, password=DEMO_PASSWORD, roles=roles,
+        ids[username] = handle(
+            m.CreatePerson(name=name, username=username, password=DEMO_PASSWORD, roles=roles,
                             department_id=department, position=position,
                             max_customers=80 if "sales" in roles else None),
             system, deps,
         ).ids["id"]
-    oc.change_department(oc.ChangeDepartment(dept, {"manager_ids": [ids["manager"]]}), system, deps)
+    handle(m.ChangeDepartment(dept, {"manager_ids": [ids["manager"]]}), system, deps)
     sales = [Actor(ids[u], u, frozenset({"sales"}), east) for u in ("sales1", "sales2", "sales3")]
     types = type_names(DEFAULT_DICTIONARIES["customer_types"])
     owned: list[tuple[Actor, str]] = []
@@ -64,8 +61,8 @@ def seed_demo(service: Service) -> bool:
         to_pool = n % 5 == 0
         contact = {"name": rng.choice(SURNAMES) + rng.choice(["先生", "女士", "总", "经理"]),
                    "phone": f"13{rng.randint(100000000, 999999999)}", "title": "采购负责人"}
-        created = cc.register_customer(
-            cc.RegisterCustomer(
+        created = handle(
+            m.RegisterCustomer(
                 name=name, type=rng.choice(types), source=rng.choice(DEFAULT_DICTIONARIES["sources"]),
                 region=rng.choice(DEFAULT_DICTIONARIES["regions"]),
                 address=f"{rng.choice(CITIES)}市某某路{n + 1}号",
@@ -79,10 +76,10 @@ def seed_demo(service: Service) -> bool:
         owned.append((owner, customer_id))
         if n % 7 == 1:
             other = sales[(n + 1) % 3]
-            cc.change_shares(customer_id, [other.person_id], [], owner, deps)
+            handle(m.ChangeShares(customer_id, [other.person_id], []), owner, deps)
         for v in range(n % 4):
-            cc.record_visit(
-                cc.RecordVisit(
+            handle(
+                m.RecordVisit(
                     customer_id=customer_id,
                     visited_at=deps.clock.now() - timedelta(days=3 * v, hours=rng.randint(0, 8)),
                     stage=rng.choice(DEFAULT_DICTIONARIES["stages"]), notes="上门拜访，介绍产品方案",
@@ -104,10 +101,10 @@ def seed_targets(service: Service, setter: Actor, sales: list[Actor]) -> None:
     for n, seller in enumerate(sales):
         figures = {"new_customers": 60 + 5 * n, "visits": 40, "deal_amount": "150000",
                    "collected_amount": "100000"}
-        command = tc.SetTarget(person_id=seller.person_id, period=f"{start.year}年{start.month}月", start=start,
+        command = m.SetTarget(person_id=seller.person_id, period=f"{start.year}年{start.month}月", start=start,
                                end=end, figures=figures)
-        approvals.submit("target", command.payload(), command.period, setter, deps)
-    tc.submit_work_report("daily", today, "拜访客户，介绍产品方案", "跟进报价与回款", sales[0], deps)
+        handle(command, setter, deps)
+    handle(m.SubmitWorkReport("daily", today, "拜访客户，介绍产品方案", "跟进报价与回款"), sales[0], deps)
 
 
 def seed_sales(service: Service, keeper: Actor, owned: list[tuple[Actor, str]], rng: random.Random) -> None:
@@ -118,19 +115,19 @@ def seed_sales(service: Service, keeper: Actor, owned: list[tuple[Actor, str]], 
                  ("软件授权", "企业版", "套", "9800.00")]
     products = []
     for name, spec, unit, unit_cost in catalogue:
-        product_id = sc.create_product(name, spec, unit, keeper, deps).ids["id"]
-        sc.stock_in(product_id, warehouse, "50", unit_cost, None, keeper, deps)
+        product_id = handle(m.CreateProduct(name, spec, unit), keeper, deps).ids["id"]
+        handle(m.StockIn(product_id, warehouse, Decimal("50"), Decimal(unit_cost)), keeper, deps)
         products.append((product_id, Decimal(unit_cost)))
     for n, (seller, customer_id) in enumerate(owned[:12]):
         product_id, cost = products[n % len(products)]
         quantity = rng.randint(1, 4)
         price = (cost * Decimal("1.3")).quantize(Decimal("0.01"))
-        contract_id = sc.sign_contract(sc.SignContract(
+        contract_id = handle(m.SignContract(
             customer_id=customer_id, number=f"HT2026{n + 1:04d}", name="年度采购合同",
             lines=[{"product_id": product_id, "quantity": str(quantity), "unit_price": str(price)}]),
             seller, deps).ids["id"]
         total = price * quantity
-        sc.invoice_contract(contract_id, total, None, seller, deps)
-        sc.record_payment(customer_id, contract_id, (total / 2).quantize(Decimal("0.01")), None, seller, deps)
+        handle(m.InvoiceContract(contract_id, total), seller, deps)
+        handle(m.RecordPayment(customer_id, (total / 2).quantize(Decimal("0.01")), contract_id), seller, deps)
         line = {"product_id": product_id, "warehouse": warehouse, "quantity": str(quantity)}
-        sc.deliver(contract_id, None, [line], keeper, deps)
+        handle(m.Deliver(contract_id, [line]), keeper, deps)

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, Field, create_model
 
-from readmodels.reports import REPORTS, Column, Report
+from readmodels.reports import REPORTS, Report, ReportColumn
 
 KIND_TYPES: dict[str, Any] = {
     "text": str | None, "id": str | None, "date": date | None, "datetime": datetime | None, "bool": bool | None,
@@ -49,7 +49,7 @@ class Chart(BaseModel):
     series: list[Series]
 
 
-def _field(column: Column) -> tuple[Any, Any]:
+def _field(column: ReportColumn) -> tuple[Any, Any]:
     """(type, default) of one row key; decimals travel as strings (API.md)."""
     if column.kind in DECIMAL_TEXT:
         return Annotated[str | None, Field(pattern=DECIMAL_TEXT[column.kind], description=column.title)], None

@@ -27,13 +27,13 @@ from aggregates.organisation import Salesperson
 from benchmarks.baseline import Bare, SaveRecorder, Shape
 from benchmarks.common import Env, Outcome, Row, num, rate, run_only, skipped
 from benchmarks.org import build_org
-from commands import customers as cc
-from commands import sales as sc
+from commands import messages as m
 from commands.actor import Actor
 from commands.adapters.infra import credentials
 from commands.base import load_settings
 from commands.bootstrap import Service, bootstrap
 from commands.config import Config
+from commands.handlers import handle
 
 BENCH = "B1"
 LABELS = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
@@ -91,14 +91,14 @@ class Mix:
         self.count += 1
         city = rng.choice(CITIES)
         seller = self.seller()
-        command = cc.RegisterCustomer(
+        command = m.RegisterCustomer(
             name=f"{city}{rng.choice(WORDS)}压测{self.count}号科技有限公司", type=rng.choice(self.types),
             source=rng.choice(self.sources), region=rng.choice(self.regions),
             address=f"{city}市人民路{rng.randint(1, 999)}号", contacts=[
                 {"name": "张先生", "phone": f"138{rng.randrange(10 ** 8):08d}", "title": "采购经理"}],
             to_pool=to_pool,
         )
-        customer_id = cc.register_customer(command, seller, self.deps).ids["id"]
+        customer_id = handle(command, seller, self.deps).ids["id"]
         if to_pool:
             self.pool.append(customer_id)
         else:
@@ -110,21 +110,21 @@ class Mix:
     def claim(self) -> None:
         customer_id = self.pool.pop(self.rng.randrange(len(self.pool)))
         seller = self.seller()
-        cc.claim_customer(customer_id, seller, self.deps)
+        handle(m.ClaimCustomer(customer_id), seller, self.deps)
         self.owned.append((customer_id, seller))
 
     def visit(self) -> None:
         customer_id, owner = self.rng.choice(self.owned)
         stage = self.rng.choice(self.stages) if self.rng.random() < 0.3 else None
-        cc.record_visit(cc.RecordVisit(customer_id=customer_id, notes=self.rng.choice(NOTES), stage=stage,
-                                       address="客户办公室"), owner, self.deps)
+        handle(m.RecordVisit(customer_id=customer_id, notes=self.rng.choice(NOTES), stage=stage,
+                             address="客户办公室"), owner, self.deps)
 
     def deal(self) -> None:
         customer_id, owner = self.rng.choice(self.owned)
         self.count += 1
-        command = sc.SignContract(customer_id=customer_id, number=f"HT-B1-{self.count:07d}", name="年度采购合同",
-                                  amount=Decimal(self.rng.randrange(5_000, 500_000)))
-        sc.sign_contract(command, owner, self.deps)
+        command = m.SignContract(customer_id=customer_id, number=f"HT-B1-{self.count:07d}", name="年度采购合同",
+                                 amount=Decimal(self.rng.randrange(5_000, 500_000)))
+        handle(command, owner, self.deps)
 
 
 def sellers_of(service: Service) -> list[Actor]:

@@ -16,9 +16,11 @@ from datetime import UTC, datetime, timedelta
 
 from benchmarks.common import Env, Row, num, rate, run_only
 from benchmarks.org import build_org
+from commands import messages as m
 from commands.bootstrap import bootstrap
 from commands.config import Config
-from commands.imports import TEMPLATE, import_customers
+from commands.handlers import handle
+from commands.imports import TEMPLATE
 
 BENCH = "B6"
 FULL_ROWS = 10_000
@@ -84,11 +86,11 @@ def run(env: Env) -> list[Row]:
         env.console.print(f"  B6: {rows:,} rows ({len(data) / 1024:.0f} KiB CSV), dry run then import …")
         with env.profiled("B6 dry run"):
             started = time.perf_counter()
-            dry = import_customers(data, "customers.csv", True, org.admin, deps)
+            dry = handle(m.ImportCustomers(data=data, filename="customers.csv", dry_run=True), org.admin, deps)
             dry_seconds = time.perf_counter() - started
         with env.profiled("B6 import"):
             started = time.perf_counter()
-            done = import_customers(data, "customers.csv", False, org.admin, deps)
+            done = handle(m.ImportCustomers(data=data, filename="customers.csv", dry_run=False), org.admin, deps)
             seconds = time.perf_counter() - started
         positions = service.projector.positions()
         head = service.store.head()

@@ -48,13 +48,14 @@ from aggregates.names import CustomerName, normalise_name
 from aggregates.organisation import Salesperson
 from aggregates.product import Product, ProductStock
 from aggregates.settings import type_names
-from commands import organisation as oc
+from commands import messages as m
 from commands.actor import Actor
 from commands.adapters.clock import ManualClock
 from commands.adapters.infra import credentials, sequences
 from commands.base import cap_of, load_settings
 from commands.bootstrap import Service, bootstrap
 from commands.config import Config
+from commands.handlers import handle
 
 T = TypeVar("T")
 Progress = Callable[[int, int], None]
@@ -300,22 +301,22 @@ class Simulation:
         system = Actor("system", "system", frozenset({"admin"}), None)
         settings = load_settings(deps)
         regions: list[str] = settings.dictionaries["regions"]
-        root = oc.create_department(oc.CreateDepartment(name="销售中心"), system, deps).ids["id"]
+        root = handle(m.CreateDepartment(name="销售中心"), system, deps).ids["id"]
         for n in range(departments):
             region = regions[n % len(regions)]
             name = f"{region}销售{ORDINALS[n // len(regions)]}部"
-            created = oc.create_department(oc.CreateDepartment(name=name, parent_id=root), system, deps)
+            created = handle(m.CreateDepartment(name=name, parent_id=root), system, deps)
             self.departments.append(created.ids["id"])
             self.region_of[created.ids["id"]] = region
 
         def person(username: str, roles: list[str], department: str, position: str,
                    max_customers: int | None = None) -> str:
-            command = oc.CreatePerson(
+            command = m.CreatePerson(
                 name=self.person_name(), username=username, password=PASSWORD, roles=roles,
                 department_id=department, position=position, mobile=self.phone(),
                 gender=self.rng.choice(("男", "女")), max_customers=max_customers, max_follow_days=None,
             )
-            return str(oc.create_person(command, system, deps).ids["id"])
+            return str(handle(command, system, deps).ids["id"])
 
         person("admin", ["admin"], root, "系统管理员")
         self.director = person("director", ["manager"], root, "销售总监")
@@ -331,11 +332,11 @@ class Simulation:
             self.salespeople.append(seller)
             self.department_of[seller] = department
             self.members[department].append(seller)
-        oc.change_department(oc.ChangeDepartment(root, {"manager_ids": [self.director]}), system, deps)
+        handle(m.ChangeDepartment(root, {"manager_ids": [self.director]}), system, deps)
         for department, manager in self.manager_of_department.items():
-            oc.change_department(oc.ChangeDepartment(department, {"manager_ids": [manager]}), system, deps)
+            handle(m.ChangeDepartment(department, {"manager_ids": [manager]}), system, deps)
         warehouses = [*settings.dictionaries["warehouses"], SECOND_WAREHOUSE]
-        oc.change_settings(oc.ChangeSettings(rules={}, dictionaries={"warehouses": warehouses}), system, deps)
+        handle(m.ChangeSettings(rules={}, dictionaries={"warehouses": warehouses}), system, deps)
 
         self.settings = load_settings(deps)
         rules, dictionaries = self.settings.rules, self.settings.dictionaries

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 
 import argon2
 
-from commands import organisation as oc
+from commands import messages as m
 from commands.actor import Actor
 from commands.bootstrap import Service
+from commands.handlers import handle
 
 SYSTEM = Actor("system", "system", frozenset({"admin"}), None)
 PASSWORD = "bench1234"
@@ -35,18 +36,18 @@ def build_org(service: Service, salespeople: int, prefix: str = "bench", cap: in
     password `bench1234`, in a new department (under `department_id` when given)."""
     deps = service.deps
     cheap_hashing(service)
-    department = oc.create_department(
-        oc.CreateDepartment(name=f"{prefix}压测部", parent_id=department_id), SYSTEM, deps).ids["id"]
+    department = handle(
+        m.CreateDepartment(name=f"{prefix}压测部", parent_id=department_id), SYSTEM, deps).ids["id"]
 
     def person(username: str, name: str, roles: list[str], max_customers: int | None = None) -> Actor:
-        command = oc.CreatePerson(name=name, username=username, password=PASSWORD, roles=roles,
-                                  department_id=department, position="压测", max_customers=max_customers)
-        person_id = str(oc.create_person(command, SYSTEM, deps).ids["id"])
+        command = m.CreatePerson(name=name, username=username, password=PASSWORD, roles=roles,
+                                 department_id=department, position="压测", max_customers=max_customers)
+        person_id = str(handle(command, SYSTEM, deps).ids["id"])
         return Actor(person_id, name, frozenset(roles), department)
 
     admin = person(f"{prefix}admin", "压测管理员", ["admin"])
     manager = person(f"{prefix}manager", "压测经理", ["manager"])
-    oc.change_department(oc.ChangeDepartment(department, {"manager_ids": [manager.person_id]}), SYSTEM, deps)
+    handle(m.ChangeDepartment(department, {"manager_ids": [manager.person_id]}), SYSTEM, deps)
     org = Org(department, admin, manager)
     for n in range(salespeople):
         username = f"{prefix}sales{n + 1:03d}"

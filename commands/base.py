@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -19,10 +20,19 @@ from aggregates.customer import Customer
 from aggregates.organisation import Person, Salesperson
 from aggregates.settings import SETTINGS_ID, Settings
 from commands.actor import Actor
-from commands.adapters.clock import Clock
-from commands.adapters.infra import Credentials, LoginThrottle, Sequences
-from commands.adapters.photos import BlobStore
 from commands.adapters.store import EventStore
+from commands.ports import (
+    Blobs,
+    Clock,
+    Credentials,
+    ImportLog,
+    LegacyNames,
+    Organisation,
+    PoolCandidates,
+    Sequences,
+    SignInThrottle,
+    TargetFigures,
+)
 
 T = TypeVar("T")
 RETRIES = 60
@@ -30,47 +40,75 @@ RETRIES = 60
 
 @dataclass
 class Deps:
-    """The adapters a handler may use; wired once by `bootstrap()`."""
+    """The event store and the ports a handler may use; wired once by `bootstrap()`, and
+    with fakes in the handler tests."""
 
     store: EventStore
     clock: Clock
     credentials: Credentials
     sequences: Sequences
-    blobs: BlobStore
-    throttle: LoginThrottle
+    blobs: Blobs
+    throttle: SignInThrottle
+    organisation: Organisation
+    pool_candidates: PoolCandidates
+    target_figures: TargetFigures
+    legacy_names: LegacyNames
+    imports: ImportLog
     max_photo_bytes: int = 10 * 1024 * 1024
     # Called with the new head position after every successful command.
     after_commit: Callable[[int], None] = field(default=lambda position: None)
+    # Aggregates every save of this command includes (an approval's decision with the change
+    # it approves), the command id its events carry, and a dry run (check, save nothing).
+    enlisted: tuple[Any, ...] = ()
+    command_id: str | None = None
+    dry_run: bool = False
 
 
 @dataclass
 class Result:
     position: int
     ids: dict[str, Any] = field(default_factory=dict)
+    # Filed for approval instead of applied (AP-1): `ids` holds the `approval_id`.
+    pending: bool = False
+
+
+Handler = Callable[[Any, Actor, Deps], Any]
 
 
 def context(deps: Deps, actor: Actor) -> Context:
-    return Context(actor_id=actor.person_id, command_id=uuid4().hex, at=deps.clock.now())
+    return Context(actor_id=actor.person_id, command_id=deps.command_id or uuid4().hex, at=deps.clock.now())
 
 
 def save(deps: Deps, *aggregates: Any, announce: bool = True, **kwargs: Any) -> int:
     """Save the aggregates atomically; then (unless a batch announces once at its end) let
     the read side know: catch up (embedded) or kick the workers (distributed)."""
-    recordings = deps.store.save(*[a for a in aggregates if a is not None], **kwargs)
+    if deps.dry_run:
+        return 0
+    recordings = deps.store.save(*deps.enlisted, *[a for a in aggregates if a is not None], **kwargs)
     position = recordings[-1].notification.id if recordings else deps.store.head()
     if announce:
         deps.after_commit(position)
     return position
 
 
+_attempting: ContextVar[bool] = ContextVar("attempting", default=False)
+
+
 def retrying(attempt: Callable[[], T]) -> T:
     """Run a load-decide-save attempt again when another writer got there first.
-    Each attempt reloads and re-checks, so retrying is always safe."""
-    for n in range(RETRIES):
-        try:
-            return attempt()
-        except (IntegrityError, sqlalchemy.exc.IntegrityError):
-            time.sleep(random.uniform(0, 0.002 * (n + 1)))
+    Each attempt reloads and re-checks, so retrying is always safe. Inside another
+    attempt (an approval running the command it approves) the outer one retries the whole."""
+    if _attempting.get():
+        return attempt()
+    token = _attempting.set(True)
+    try:
+        for n in range(RETRIES):
+            try:
+                return attempt()
+            except (IntegrityError, sqlalchemy.exc.IntegrityError):
+                time.sleep(random.uniform(0, 0.002 * (n + 1)))
+    finally:
+        _attempting.reset(token)
     raise Conflict("concurrent_change", "the data changed meanwhile; try again")
 
 

@@ -12,8 +12,9 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from commands.adapters.clock import Clock, SystemClock
-from commands.adapters.infra import Credentials, LoginThrottle, Sequences
+from commands.adapters.infra import Credentials, ImportRecords, LoginThrottle, Sequences
 from commands.adapters.infra import metadata as infra_metadata
+from commands.adapters.organisation import StoredOrganisation
 from commands.adapters.photos import BlobStore
 from commands.adapters.store import EventStore, open_store
 from commands.base import Deps
@@ -24,13 +25,14 @@ from projections.base import Projector
 from projections.customers import customers_projection
 from projections.inbox import inbox
 from projections.organisation import organisation
-from projections.sales import catalogue, sales
+from projections.sales import products_projection, sales
 from projections.stats import stats
-from projections.targets import planning
+from projections.targets import targets_projection
+from readmodels.adapters import ReadModelLegacyNames, ReadModelPoolCandidates, ReadModelTargetFigures
 
 log = logging.getLogger("crm")
 
-PROJECTIONS = [organisation, customers_projection, sales, catalogue, inbox, stats, planning]
+PROJECTIONS = [organisation, customers_projection, sales, products_projection, inbox, stats, targets_projection]
 
 
 @dataclass
@@ -51,7 +53,9 @@ class Service:
         and runs the scheduled pool sweep (A-4)."""
         if self._thread is not None:
             return
-        from commands.pool import SYSTEM, sweep_pool
+        from commands.handlers import handle
+        from commands.messages import SweepPool
+        from commands.pool import SYSTEM
 
         sweep_every = self.config.sweep_minutes * 60
         next_sweep = time.monotonic() + sweep_every
@@ -66,7 +70,7 @@ class Service:
                 if sweep_every > 0 and time.monotonic() >= next_sweep:
                     next_sweep = time.monotonic() + sweep_every
                     try:
-                        done = sweep_pool(None, SYSTEM, self.deps)
+                        done = handle(SweepPool(), SYSTEM, self.deps)
                         log.info("pool sweep: %d warned, %d returned", done.warned, done.returned)
                     except Exception:
                         log.exception("pool sweep failed")
@@ -108,6 +112,11 @@ def bootstrap(
         sequences=Sequences(store.engine),
         blobs=BlobStore(config.blob_dir),
         throttle=LoginThrottle(store.engine),
+        organisation=StoredOrganisation(store),
+        pool_candidates=ReadModelPoolCandidates(store.engine),
+        target_figures=ReadModelTargetFigures(store.engine),
+        legacy_names=ReadModelLegacyNames(store.engine),
+        imports=ImportRecords(store.engine),
         max_photo_bytes=config.max_photo_bytes,
     )
     service = Service(config=config, store=store, projector=projector, deps=deps)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
@@ -31,46 +30,23 @@ from commands.base import (
     retrying,
     save,
 )
+from commands.messages import (
+    AddContact,
+    AssignCustomer,
+    ChangeCustomerInfo,
+    ChangeLogo,
+    ChangeShares,
+    ClaimCustomer,
+    DeleteCustomer,
+    EditContact,
+    RecordVisit,
+    RegisterCustomer,
+    RemoveContact,
+    RestoreCustomer,
+    ReturnToPool,
+    TransferCustomer,
+)
 from commands.names import check_name_free, free_name, take_name
-from readmodels.org import manages
-
-
-@dataclass
-class RegisterCustomer:
-    name: str
-    type: str | None = None
-    source: str | None = None
-    region: str | None = None
-    address: str | None = None
-    building: str | None = None
-    lat: float | None = None
-    lng: float | None = None
-    stage: str | None = None
-    contacts: list[dict[str, Any]] = field(default_factory=list)
-    share_with: list[str] = field(default_factory=list)
-    to_pool: bool = False
-    created_at: datetime | None = None
-
-
-@dataclass
-class ChangeCustomerInfo:
-    customer_id: str
-    changes: dict[str, Any]
-    reason: str = ""
-    approved_by: str | None = None
-    requested_at: datetime | None = None
-
-
-@dataclass
-class RecordVisit:
-    customer_id: str
-    visited_at: datetime | None = None
-    lat: float | None = None
-    lng: float | None = None
-    address: str | None = None
-    contact: str | None = None
-    stage: str | None = None
-    notes: str | None = None
 
 
 def _check_dictionary_values(settings: Settings, values: dict[str, Any]) -> None:
@@ -83,7 +59,7 @@ def _check_dictionary_values(settings: Settings, values: dict[str, Any]) -> None
 
 def _may_change(deps: Deps, actor: Actor, customer: Customer) -> None:
     """R-2: the owner, a manager of the owner, or an admin; sharees only read."""
-    customer.ensure_changeable_by(actor.person_id, manages(deps.store.engine, actor, customer.owner_id))
+    customer.ensure_changeable_by(actor.person_id, deps.organisation.manages(actor, customer.owner_id))
 
 
 def may_see(deps: Deps, actor: Actor, customer: Customer) -> bool:
@@ -91,7 +67,7 @@ def may_see(deps: Deps, actor: Actor, customer: Customer) -> bool:
     owner, sharees, managers of the owner, admins and auditors; the pool (its public fields)
     everybody."""
     return sight(actor, customer.owner_id, customer.deleted,
-                 lambda: manages(deps.store.engine, actor, customer.owner_id),
+                 lambda: deps.organisation.manages(actor, customer.owner_id),
                  lambda: actor.person_id in customer.shared_with) is not None
 
 
@@ -147,27 +123,21 @@ def register_customer(cmd: RegisterCustomer, actor: Actor, deps: Deps) -> Result
 
 
 def change_customer_info(cmd: ChangeCustomerInfo, actor: Actor, deps: Deps) -> Result:
-    """C-3: field-level old→new; a new name moves the name reservation in the same save."""
+    """C-3: field-level old→new; a new name moves the name reservation in the same save. On
+    approval (`approved_by`) the approver sees the customer; the requester's rights are
+    checked, and one who lost them gets `not_owner`."""
     changes = clean_changes(cmd.changes, deps)
 
     def attempt() -> Result:
-        changed = prepare_info_change(cmd, changes, context(deps, actor), actor, deps)
-        return Result(save(deps, *changed), {"id": cmd.customer_id})
+        ctx = context(deps, actor)
+        customer = (load_customer(deps, cmd.customer_id) if cmd.approved_by
+                    else load_visible(deps, actor, cmd.customer_id))
+        _may_change(deps, actor, customer)
+        old_name = customer.name
+        customer.change_info(ctx, changes, cmd.reason, cmd.approved_by, cmd.requested_at)
+        return Result(save(deps, customer, *_move_name(deps, ctx, customer, old_name)), {"id": cmd.customer_id})
 
     return retrying(attempt)
-
-
-def prepare_info_change(cmd: ChangeCustomerInfo, changes: dict[str, Any], ctx: Context, actor: Actor,
-                        deps: Deps) -> list[Any]:
-    """Load, check and change: the aggregates to save (customer, and name reservations). On
-    approval (`approved_by`) the approver sees the customer; the requester's rights are
-    checked, and one who lost them gets `not_owner`."""
-    customer = (load_customer(deps, cmd.customer_id) if cmd.approved_by
-                else load_visible(deps, actor, cmd.customer_id))
-    _may_change(deps, actor, customer)
-    old_name = customer.name
-    customer.change_info(ctx, changes, cmd.reason, cmd.approved_by, cmd.requested_at)
-    return [customer, *_move_name(deps, ctx, customer, old_name)]
 
 
 def _move_name(deps: Deps, ctx: Context, customer: Customer, old_name: str) -> list[Any]:
@@ -178,23 +148,23 @@ def _move_name(deps: Deps, ctx: Context, customer: Customer, old_name: str) -> l
     return [*taken, *free_name(deps, ctx, old_name, str(customer.id), keep=customer.name)]
 
 
-def restore_customer(customer_id: str, version: int, reason: str, actor: Actor, deps: Deps) -> Result:
+def restore_customer(cmd: RestoreCustomer, actor: Actor, deps: Deps) -> Result:
     """H-4: an admin puts the customer's fields back to an earlier version, as a new event."""
     if "admin" not in actor.roles:
         raise Forbidden("forbidden", "only admins restore a customer")
 
     def attempt() -> Result:
         ctx = context(deps, actor)
-        customer = load_visible(deps, actor, customer_id)
-        if not 1 <= version < customer.version:
+        customer = load_visible(deps, actor, cmd.customer_id)
+        if not 1 <= cmd.version < customer.version:
             raise Invalid("invalid_version", f"choose a version from 1 to {customer.version - 1}",
                           field="version")
-        past = customer_at(deps, customer_id, version=version).view()
+        past = customer_at(deps, cmd.customer_id, version=cmd.version).view()
         old_name = customer.name
-        changes = customer.restore(ctx, version, past, reason)
+        changes = customer.restore(ctx, cmd.version, past, cmd.reason)
         # Dictionary values removed since that version do not come back.
         _check_dictionary_values(load_settings(deps), {c["field"]: c["new"] for c in changes})
-        return Result(save(deps, customer, *_move_name(deps, ctx, customer, old_name)), {"id": customer_id})
+        return Result(save(deps, customer, *_move_name(deps, ctx, customer, old_name)), {"id": cmd.customer_id})
 
     return retrying(attempt)
 
@@ -207,163 +177,161 @@ def clean_changes(changes: dict[str, Any], deps: Deps) -> dict[str, Any]:
     return cleaned
 
 
-def add_contact(customer_id: str, contact: dict[str, Any], actor: Actor, deps: Deps) -> Result:
+def add_contact(cmd: AddContact, actor: Actor, deps: Deps) -> Result:
     def attempt() -> Result:
-        customer = load_visible(deps, actor, customer_id)
+        customer = load_visible(deps, actor, cmd.customer_id)
         _may_change(deps, actor, customer)
-        contact_id = customer.add_contact(context(deps, actor), contact)
+        contact_id = customer.add_contact(context(deps, actor), cmd.contact)
         return Result(save(deps, customer), {"id": contact_id})
 
     return retrying(attempt)
 
 
-def edit_contact(
-    customer_id: str, contact_id: str, changes: dict[str, Any], actor: Actor, deps: Deps
-) -> Result:
+def edit_contact(cmd: EditContact, actor: Actor, deps: Deps) -> Result:
     def attempt() -> Result:
-        customer = load_visible(deps, actor, customer_id)
+        customer = load_visible(deps, actor, cmd.customer_id)
         _may_change(deps, actor, customer)
-        customer.edit_contact(context(deps, actor), contact_id, changes)
-        return Result(save(deps, customer), {"id": contact_id})
+        customer.edit_contact(context(deps, actor), cmd.contact_id, cmd.changes)
+        return Result(save(deps, customer), {"id": cmd.contact_id})
 
     return retrying(attempt)
 
 
-def remove_contact(customer_id: str, contact_id: str, actor: Actor, deps: Deps) -> Result:
+def remove_contact(cmd: RemoveContact, actor: Actor, deps: Deps) -> Result:
     def attempt() -> Result:
-        customer = load_visible(deps, actor, customer_id)
+        customer = load_visible(deps, actor, cmd.customer_id)
         _may_change(deps, actor, customer)
-        customer.remove_contact(context(deps, actor), contact_id)
-        return Result(save(deps, customer), {"id": contact_id})
+        customer.remove_contact(context(deps, actor), cmd.contact_id)
+        return Result(save(deps, customer), {"id": cmd.contact_id})
 
     return retrying(attempt)
 
 
-def change_shares(
-    customer_id: str, add: list[str], remove: list[str], actor: Actor, deps: Deps
-) -> Result:
+def change_shares(cmd: ChangeShares, actor: Actor, deps: Deps) -> Result:
     """C-4: the owner or a manager shares read access with named people."""
-    check_people(deps, add, "add")
+    check_people(deps, cmd.add, "add")
 
     def attempt() -> Result:
-        customer = load_visible(deps, actor, customer_id)
+        customer = load_visible(deps, actor, cmd.customer_id)
         _may_change(deps, actor, customer)
-        customer.change_shares(context(deps, actor), add, remove)
-        return Result(save(deps, customer), {"id": customer_id})
+        customer.change_shares(context(deps, actor), cmd.add, cmd.remove)
+        return Result(save(deps, customer), {"id": cmd.customer_id})
 
     return retrying(attempt)
 
 
-def claim_customer(customer_id: str, actor: Actor, deps: Deps) -> Result:
+def claim_customer(cmd: ClaimCustomer, actor: Actor, deps: Deps) -> Result:
     """C-5, P-3: customer and salesperson are saved together, so neither the one-owner
     rule nor the cap can be broken by simultaneous claims."""
 
     def attempt() -> Result:
         settings = load_settings(deps)
         ctx = context(deps, actor)
-        customer = load_visible(deps, actor, customer_id)
+        customer = load_visible(deps, actor, cmd.customer_id)
         profile = load_salesperson(deps, actor.person_id)
         customer.claim(ctx, actor.person_id, int(settings.rules["reclaim_cooldown_days"] or 0))
         # P-3: a dealt customer does not count against the cap; the daily limit still counts it.
         profile.take(
-            ctx, customer_id, how="claim", cap=cap_of(profile, settings),
+            ctx, cmd.customer_id, how="claim", cap=cap_of(profile, settings),
             day=business_day(ctx.at, settings).isoformat(),
             daily_limit=settings.rules.get("daily_claim_limit"), counted=customer.status != "dealt",
         )
-        return Result(save(deps, customer, profile), {"id": customer_id})
+        return Result(save(deps, customer, profile), {"id": cmd.customer_id})
 
     return retrying(attempt)
 
 
-def return_to_pool(
-    customer_id: str, reason: str, note: str, actor: Actor, deps: Deps
-) -> Result:
+def return_to_pool(cmd: ReturnToPool, actor: Actor, deps: Deps) -> Result:
     """C-6: release by the owner, recall by a manager of the owner (or an admin)."""
+
+    if cmd.reason not in ("released", "recalled"):
+        # `overdue` is the sweep's (A-1), which decides it on the customer's own events.
+        raise Invalid("validation_error", "reason must be released or recalled", field="reason")
 
     def attempt() -> Result:
         ctx = context(deps, actor)
-        customer = load_visible(deps, actor, customer_id)
-        if reason == "released" and customer.owner_id != actor.person_id:
+        customer = load_visible(deps, actor, cmd.customer_id)
+        if cmd.reason == "released" and customer.owner_id != actor.person_id:
             raise Forbidden("not_owner", "only the owner releases a customer")
-        if reason == "recalled" and not manages(deps.store.engine, actor, customer.owner_id):
+        if cmd.reason == "recalled" and not deps.organisation.manages(actor, customer.owner_id):
             raise Forbidden("forbidden", "only a manager of the owner recalls a customer")
-        previous = customer.return_to_pool(ctx, reason, note)
+        previous = customer.return_to_pool(ctx, cmd.reason, cmd.note)
         profile = load_salesperson(deps, previous)
-        profile.let_go(ctx, customer_id, reason)
-        return Result(save(deps, customer, profile), {"id": customer_id})
+        profile.let_go(ctx, cmd.customer_id, cmd.reason)
+        return Result(save(deps, customer, profile), {"id": cmd.customer_id})
 
     return retrying(attempt)
 
 
-def transfer_customer(
-    customer_id: str, to_person_id: str, reason: str, actor: Actor, deps: Deps
-) -> Result:
+def transfer_customer(cmd: TransferCustomer, actor: Actor, deps: Deps) -> Result:
     """C-7: the owner (or a manager) hands a customer to a colleague; the receiver's cap holds."""
-    parse_uuid(to_person_id, "to_person_id")
+    parse_uuid(cmd.to_person_id, "to_person_id")
 
     def attempt() -> Result:
         settings = load_settings(deps)
         ctx = context(deps, actor)
-        customer = load_visible(deps, actor, customer_id)
+        customer = load_visible(deps, actor, cmd.customer_id)
         _may_change(deps, actor, customer)
-        receiver = load_salesperson(deps, to_person_id, "to_person_id")
-        previous = customer.transfer(ctx, to_person_id, reason)
+        receiver = load_salesperson(deps, cmd.to_person_id, "to_person_id")
+        previous = customer.transfer(ctx, cmd.to_person_id, cmd.reason)
         giver = load_salesperson(deps, previous)
-        giver.let_go(ctx, customer_id, "transfer")
+        giver.let_go(ctx, cmd.customer_id, "transfer")
         receiver.take(  # P-3: dealt customers do not count against the cap
-            ctx, customer_id, how="transfer", cap=cap_of(receiver, settings),
+            ctx, cmd.customer_id, how="transfer", cap=cap_of(receiver, settings),
             day=business_day(ctx.at, settings).isoformat(), counted=customer.status != "dealt",
         )
-        return Result(save(deps, customer, giver, receiver), {"id": customer_id})
+        return Result(save(deps, customer, giver, receiver), {"id": cmd.customer_id})
 
     return retrying(attempt)
 
 
-def assign_customer(customer_id: str, to_person_id: str, actor: Actor, deps: Deps) -> Result:
+def assign_customer(cmd: AssignCustomer, actor: Actor, deps: Deps) -> Result:
     """C-7: a manager assigns a pool customer or one of their people's customers."""
-    parse_uuid(to_person_id, "to_person_id")
-    if not manages(deps.store.engine, actor, to_person_id):
+    parse_uuid(cmd.to_person_id, "to_person_id")
+    if not deps.organisation.manages(actor, cmd.to_person_id):
         raise Forbidden("forbidden", "the receiver is outside your departments", field="to_person_id")
 
     def attempt() -> Result:
         settings = load_settings(deps)
         ctx = context(deps, actor)
-        customer = load_visible(deps, actor, customer_id)
-        if customer.owner_id is not None and not manages(deps.store.engine, actor, customer.owner_id):
+        customer = load_visible(deps, actor, cmd.customer_id)
+        if customer.owner_id is not None and not deps.organisation.manages(actor, customer.owner_id):
             raise Forbidden("forbidden", "the customer is held outside your departments")
-        receiver = load_salesperson(deps, to_person_id, "to_person_id")
-        previous = customer.assign(ctx, to_person_id)
+        receiver = load_salesperson(deps, cmd.to_person_id, "to_person_id")
+        previous = customer.assign(ctx, cmd.to_person_id)
         giver = load_salesperson(deps, previous) if previous else None
         if giver is not None:
-            giver.let_go(ctx, customer_id, "assign")
+            giver.let_go(ctx, cmd.customer_id, "assign")
         receiver.take(  # P-3: dealt customers do not count against the cap
-            ctx, customer_id, how="assign", cap=cap_of(receiver, settings),
+            ctx, cmd.customer_id, how="assign", cap=cap_of(receiver, settings),
             day=business_day(ctx.at, settings).isoformat(), counted=customer.status != "dealt",
         )
-        return Result(save(deps, customer, giver, receiver), {"id": customer_id})
+        return Result(save(deps, customer, giver, receiver), {"id": cmd.customer_id})
 
     return retrying(attempt)
 
 
-def delete_customer(customer_id: str, actor: Actor, deps: Deps) -> Result:
+def delete_customer(cmd: DeleteCustomer, actor: Actor, deps: Deps) -> Result:
     """C-8: unclaimed pool customers only; the name becomes free again, history stays."""
 
     def attempt() -> Result:
         ctx = context(deps, actor)
-        customer = load_visible(deps, actor, customer_id)
+        customer = load_visible(deps, actor, cmd.customer_id)
         customer.delete(ctx)
-        return Result(save(deps, customer, *free_name(deps, ctx, customer.name, customer_id)), {"id": customer_id})
+        freed = free_name(deps, ctx, customer.name, cmd.customer_id)
+        return Result(save(deps, customer, *freed), {"id": cmd.customer_id})
 
     return retrying(attempt)
 
 
-def record_visit(cmd: RecordVisit, actor: Actor, deps: Deps, photo: bytes | None = None) -> Result:
+def record_visit(cmd: RecordVisit, actor: Actor, deps: Deps) -> Result:
     """C-10: by the owner, a sharee or a manager of the owner. C-11: a JPEG photo's EXIF
     time and GPS position become the visit's time and location; the photo is stored by
     its sha256."""
     settings = load_settings(deps)
     check_in(cmd.stage, settings.dictionaries["stages"], "stage")
     bounds.day(cmd.visited_at, "visited_at")  # before it is moved to UTC, which year 1 or 9999 cannot take
+    photo = cmd.photo
     info = read_photo(photo, business_tz(settings), deps.max_photo_bytes) if photo is not None else None
     visited_at = as_utc(info.taken_at if info and info.taken_at else cmd.visited_at, settings)
     lat, lng = (info.lat, info.lng) if info and info.lat is not None else (cmd.lat, cmd.lng)
@@ -374,7 +342,7 @@ def record_visit(cmd: RecordVisit, actor: Actor, deps: Deps, photo: bytes | None
         allowed = (
             customer.owner_id == actor.person_id
             or actor.person_id in customer.shared_with
-            or manages(deps.store.engine, actor, customer.owner_id)
+            or deps.organisation.manages(actor, customer.owner_id)
         )
         if not allowed:
             raise Forbidden("not_owner", "only the owner, a sharee or a manager records visits")
@@ -393,17 +361,17 @@ def record_visit(cmd: RecordVisit, actor: Actor, deps: Deps, photo: bytes | None
     return retrying(attempt)
 
 
-def change_logo(customer_id: str, photo: bytes, actor: Actor, deps: Deps) -> Result:
+def change_logo(cmd: ChangeLogo, actor: Actor, deps: Deps) -> Result:
     """C-1, C-11: the customer's logo, a JPEG stored by its sha256."""
     settings = load_settings(deps)
-    info = read_photo(photo, business_tz(settings), deps.max_photo_bytes)
+    info = read_photo(cmd.photo, business_tz(settings), deps.max_photo_bytes)
 
     def attempt() -> Result:
-        customer = load_visible(deps, actor, customer_id)
+        customer = load_visible(deps, actor, cmd.customer_id)
         _may_change(deps, actor, customer)
         customer.change_logo(context(deps, actor), info.sha256)
-        deps.blobs.put(photo)
-        return Result(save(deps, customer), {"id": customer_id, "photo": info.sha256})
+        deps.blobs.put(cmd.photo)
+        return Result(save(deps, customer), {"id": cmd.customer_id, "photo": info.sha256})
 
     return retrying(attempt)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
@@ -21,7 +20,6 @@ from uuid import uuid4
 import sqlalchemy.exc
 from eventsourcing.persistence import IntegrityError
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import select
 
 from aggregates import bounds
 from aggregates.base import Conflict, Context, DomainError, Invalid
@@ -30,8 +28,8 @@ from aggregates.names import clean_name, normalise_name
 from aggregates.organisation import Salesperson, Username
 from aggregates.settings import Settings, type_names
 from commands.actor import Actor
-from commands.adapters.infra import imports
 from commands.base import Deps, business_tz, cap_of, load_settings, save
+from commands.messages import ImportCustomers
 from commands.names import check_name_free, take_name
 
 TEMPLATE = ("name", "type", "source", "region", "address", "building", "contact_name", "contact_phone",
@@ -102,19 +100,20 @@ def read_rows(data: bytes, filename: str) -> list[Row]:
         table = _xlsx(data)
     else:
         table = _csv(data)
-    table = [r for r in table if any(str(v).strip() for v in r)]
-    if not table:
+    # Blank rows are skipped, but every row keeps its number in the spreadsheet (1 = the first).
+    numbered = [(n, r) for n, r in enumerate(table, start=1) if any(str(v).strip() for v in r)]
+    if not numbered:
         raise Invalid("empty_file", "the file has no header row", field="file")
-    header = [str(h or "").strip().lower() for h in table[0]]
+    header = [str(h or "").strip().lower() for h in numbered[0][1]]
     missing = [c for c in TEMPLATE if c not in header]
     unknown = [c for c in header if c and c not in TEMPLATE]
     if missing or unknown:
         raise Invalid("bad_template", "the header must be the template's columns",
                       field="file", details={"expected": list(TEMPLATE), "missing": missing, "unknown": unknown})
-    if len(table) - 1 > MAX_ROWS:
+    if len(numbered) - 1 > MAX_ROWS:
         raise Invalid("too_many_rows", f"at most {MAX_ROWS} rows per file", field="file")
     rows = []
-    for n, raw in enumerate(table[1:], start=2):
+    for n, raw in numbered[1:]:
         values = {name: _text(raw[i]) if i < len(raw) else "" for i, name in enumerate(header) if name}
         rows.append(Row(n, values))
     return rows
@@ -249,20 +248,20 @@ def _check_caps(rows: list[Row], deps: Deps, settings: Settings) -> None:
             room[row.owner_id] -= 1
 
 
-def import_customers(data: bytes, filename: str, dry_run: bool, actor: Actor, deps: Deps) -> ImportResult:
+def import_customers(cmd: ImportCustomers, actor: Actor, deps: Deps) -> ImportResult:
     """C-13: check every row; unless a dry run, import the good ones and keep the bad ones."""
     settings = load_settings(deps)
     now = deps.clock.now()
-    rows = read_rows(data, filename)
+    rows = read_rows(cmd.data, cmd.filename)
     check_rows(rows, deps, settings, now)
     import_id = str(uuid4())
     position = deps.store.head()
-    if not dry_run:
+    if not cmd.dry_run:
         position = _commit([r for r in rows if not r.errors], import_id, settings, actor, deps) or position
     errors = [e for row in rows for e in row.errors]
     accepted = sum(1 for row in rows if not row.errors)
-    _keep(import_id, filename, dry_run, rows, accepted, errors, actor, now, deps)
-    return ImportResult(import_id, len(rows), accepted, dry_run, errors, position)
+    _keep(import_id, cmd.filename, cmd.dry_run, rows, accepted, errors, actor, now, deps)
+    return ImportResult(import_id, len(rows), accepted, cmd.dry_run, errors, position)
 
 
 def _commit(good: list[Row], import_id: str, settings: Settings, actor: Actor, deps: Deps) -> int:
@@ -319,17 +318,10 @@ def _keep(import_id: str, filename: str, dry_run: bool, rows: list[Row], accepte
     rejected = [{"row": row.number, **row.values,
                  "error": "；".join(f"{e.field or ''} {e.code}: {e.message}".strip() for e in row.errors)}
                 for row in rows if row.errors]
-    with deps.store.engine.begin() as conn:
-        conn.execute(imports.insert().values(
-            id=import_id, actor_id=actor.person_id, at=at, filename=filename[:200], dry_run=int(dry_run),
-            rows=len(rows), accepted=accepted, rejected=json.dumps(rejected, ensure_ascii=False),
-            errors=json.dumps([e.as_dict() for e in errors], ensure_ascii=False)))
+    deps.imports.keep({
+        "id": import_id, "actor_id": actor.person_id, "at": at, "filename": filename[:200], "dry_run": dry_run,
+        "rows": len(rows), "accepted": accepted, "rejected": rejected, "errors": [e.as_dict() for e in errors]})
 
 
 def load_import(deps: Deps, import_id: str) -> dict[str, Any] | None:
-    with deps.store.engine.connect() as conn:
-        row = conn.execute(select(imports).where(imports.c.id == import_id)).mappings().first()
-    if row is None:
-        return None
-    return {**dict(row), "dry_run": bool(row["dry_run"]), "errors": json.loads(row["errors"]),
-            "rejected": json.loads(row["rejected"])}
+    return deps.imports.load(import_id)

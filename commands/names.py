@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from aggregates.base import Context
 from aggregates.names import CustomerName, NameSkeleton, duplicate_name, skeleton_key
 from commands.base import Deps
-from readmodels.tables import customers
 
 
 def check_name_free(deps: Deps, name: str, customer_id: str | None = None) -> None:
@@ -23,12 +20,7 @@ def check_name_free(deps: Deps, name: str, customer_id: str | None = None) -> No
         raise duplicate_name(look_alike.number, confusable=True)
     # Customers registered before skeletons were reserved have none: the read model knows
     # their skeletons (the reservations above cover everything registered since).
-    query = select(customers.c.number).where(
-        customers.c.name_key == skeleton_key(name), customers.c.deleted.is_(False))
-    if customer_id is not None:
-        query = query.where(customers.c.id != customer_id)
-    with deps.store.engine.connect() as conn:
-        number = conn.execute(query.limit(1)).scalar()
+    number = deps.legacy_names.holder(skeleton_key(name), customer_id)
     if number is not None:
         raise duplicate_name(number, confusable=True)
 

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
 from uuid import uuid4
-
-from sqlalchemy.orm import Session
 
 from aggregates.base import Conflict, Forbidden, Invalid, NotFound
 from aggregates.organisation import Department, Person, Salesperson, Username
@@ -22,48 +18,10 @@ from commands.base import (
     retrying,
     save,
 )
-from readmodels.org import managed_people, subtree
+from commands.messages import ChangeDepartment, ChangePerson, ChangeSettings, CreateDepartment, CreatePerson
 
 LIMIT_FIELDS = ("max_customers", "max_follow_days")
 
-
-@dataclass
-class CreateDepartment:
-    name: str
-    parent_id: str | None = None
-    manager_ids: list[str] = field(default_factory=list)
-
-
-@dataclass
-class ChangeDepartment:
-    department_id: str
-    changes: dict[str, Any]
-
-
-@dataclass
-class CreatePerson:
-    name: str
-    username: str
-    password: str
-    roles: list[str]
-    department_id: str | None = None
-    position: str | None = None
-    mobile: str | None = None
-    gender: str | None = None
-    max_customers: int | None = None
-    max_follow_days: int | None = None
-
-
-@dataclass
-class ChangePerson:
-    person_id: str
-    changes: dict[str, Any]
-
-
-@dataclass
-class ChangeSettings:
-    rules: dict[str, Any]
-    dictionaries: dict[str, Any]
 
 
 def _check_department(deps: Deps, department_id: str | None, field_name: str) -> None:
@@ -90,10 +48,11 @@ def change_department(cmd: ChangeDepartment, actor: Actor, deps: Deps) -> Result
     changes = dict(cmd.changes)
     if "parent_id" in changes:
         _check_department(deps, changes["parent_id"], "parent_id")
-        with deps.store.engine.connect() as conn:
-            if changes["parent_id"] in subtree(conn, [cmd.department_id]):
-                raise Invalid("invalid_parent", "a department cannot move below itself", field="parent_id")
+        if changes["parent_id"] in deps.organisation.subtree([cmd.department_id]):
+            raise Invalid("invalid_parent", "a department cannot move below itself", field="parent_id")
     if "manager_ids" in changes:
+        if not isinstance(changes["manager_ids"], list):
+            raise Invalid("validation_error", "manager_ids must be a list of people", field="manager_ids")
         check_people(deps, changes["manager_ids"], "manager_ids")
     department.change(context(deps, actor), changes)
     return Result(save(deps, department), {"id": cmd.department_id})
@@ -122,15 +81,13 @@ def create_person(cmd: CreatePerson, actor: Actor, deps: Deps) -> Result:
         else None
     )
     # Credentials and events commit together: no person without a login, or the reverse.
+    aggregates = [a for a in (person, index, profile) if a is not None]
     try:
-        with Session(deps.store.engine) as session, session.begin():
-            deps.credentials.add(session.connection(), person_id, username, cmd.password, ctx.at)
-            recordings = deps.store.save(person, index, profile, session=session)
+        position = deps.credentials.register(deps.store, aggregates, person_id, username, cmd.password, ctx.at)
     except Exception as error:
         if "unique" in str(error).lower() or "integrity" in type(error).__name__.lower():
             raise Conflict("duplicate_username", "that username is taken", field="username") from None
         raise
-    position = recordings[-1].notification.id
     deps.after_commit(position)
     return Result(position, {"id": person_id})
 
@@ -144,9 +101,8 @@ def change_person(cmd: ChangePerson, actor: Actor, deps: Deps) -> Result:
     if "admin" not in actor.roles:
         if set(changes) - set(LIMIT_FIELDS):
             raise Forbidden("forbidden", "managers change limits only")
-        with deps.store.engine.connect() as conn:
-            if cmd.person_id not in managed_people(conn, actor):
-                raise Forbidden("forbidden", "that person is outside your departments")
+        if cmd.person_id not in deps.organisation.managed_people(actor):
+            raise Forbidden("forbidden", "that person is outside your departments")
     password = changes.pop("password", None)
     if password is not None and len(password) < 8:
         raise Invalid("weak_password", "the password needs at least 8 characters", field="password")

@@ -13,7 +13,7 @@ from aggregates.customer import Customer
 from aggregates.organisation import Salesperson
 from commands.actor import Actor
 from commands.base import Deps, as_utc, load_settings, parse_uuid, retrying, save
-from readmodels.customers import sweep_candidates
+from commands.messages import SweepPool
 
 SYSTEM = Actor("system", "system", frozenset({"admin"}), None)
 
@@ -26,20 +26,19 @@ class SweepResult:
     position: int = 0
 
 
-def sweep_pool(now: datetime | None, actor: Actor, deps: Deps) -> SweepResult:
+def sweep_pool(cmd: SweepPool, actor: Actor, deps: Deps) -> SweepResult:
     """Sweep as of `now` (the clock's time when not given). The read models only pick the
     candidates; each customer is decided on its own events, so a lagging read model can
     delay a return but never cause a wrong one."""
     settings = load_settings(deps)
-    bounds.day(now, "now")  # a moment past the business range cannot even be moved to UTC
-    moment = as_utc(now, settings) or deps.clock.now()
+    bounds.day(cmd.now, "now")  # a moment past the business range cannot even be moved to UTC
+    moment = as_utc(cmd.now, settings) or deps.clock.now()
     if moment > deps.clock.now() + timedelta(minutes=5):
         # A sweep "as of" the future would hand customers back before their time (A-1).
         raise Invalid("now_in_future", "a sweep cannot run as of a moment still to come", field="now")
     warning_days = int(settings.rules["pool_warning_days"])
     default_days = int(settings.rules["default_max_follow_days"])
-    with deps.store.engine.connect() as conn:
-        candidates = sweep_candidates(conn, moment, default_days, warning_days)
+    candidates = deps.pool_candidates.due(moment, default_days, warning_days)
     result = SweepResult(now=moment, position=deps.store.head())
     command_id = f"sweep:{moment.isoformat()}"
     for customer_id in candidates:

@@ -3,7 +3,6 @@ exchanges and problem reports (SPEC §6, §7)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -30,24 +29,20 @@ from commands.base import (
     save,
 )
 from commands.customers import load_visible, may_see
-from readmodels.org import manages
-
-
-@dataclass
-class SignContract:
-    customer_id: str
-    number: str
-    name: str
-    signed_on: date | None = None
-    amount: Decimal | None = None
-    lines: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass
-class DeliveryLine:
-    product_id: str
-    warehouse: str
-    quantity: Decimal
+from commands.messages import (
+    ChangePrice,
+    ChangeProduct,
+    CreateProduct,
+    Deliver,
+    ExchangeGoods,
+    InvoiceContract,
+    RecordPayment,
+    ReportProblem,
+    ResolveProblem,
+    ReturnGoods,
+    SignContract,
+    StockIn,
+)
 
 
 def _today(deps: Deps) -> date:
@@ -70,7 +65,7 @@ def load_product(deps: Deps, product_id: str, field_name: str = "product_id") ->
 
 def _may_sell(deps: Deps, actor: Actor, owner_id: str | None) -> None:
     """Sales facts are recorded by the customer's owner, a manager of the owner, or an admin."""
-    if owner_id != actor.person_id and not manages(deps.store.engine, actor, owner_id):
+    if owner_id != actor.person_id and not deps.organisation.manages(actor, owner_id):
         raise Forbidden("not_owner", "only the owner or a manager records sales for this customer")
 
 
@@ -109,81 +104,74 @@ def sign_contract(cmd: SignContract, actor: Actor, deps: Deps) -> Result:
     return retrying(attempt)
 
 
-def invoice_contract(contract_id: str, amount: Any, invoiced_on: date | None, actor: Actor,
-                     deps: Deps) -> Result:
+def invoice_contract(cmd: InvoiceContract, actor: Actor, deps: Deps) -> Result:
     """D-2: invoices never exceed the contract."""
-    value = positive(amount, "amount")
+    value = positive(cmd.amount, "amount")
 
     def attempt() -> Result:
         ctx = context(deps, actor)
-        contract = load_contract(deps, contract_id)
+        contract = load_contract(deps, cmd.contract_id)
         customer = load_visible(deps, actor, contract.customer_id)
         _may_sell(deps, actor, customer.owner_id)
-        on = invoiced_on or _today(deps)
+        on = cmd.invoiced_on or _today(deps)
         invoice_id = contract.invoice(ctx, value, on)
-        customer.record_invoice(ctx, contract_id, invoice_id, value, on)
+        customer.record_invoice(ctx, cmd.contract_id, invoice_id, value, on)
         return Result(save(deps, contract, customer), {"id": invoice_id})
 
     return retrying(attempt)
 
 
-def record_payment(customer_id: str, contract_id: str | None, amount: Any, received_on: date | None,
-                   actor: Actor, deps: Deps) -> Result:
+def record_payment(cmd: RecordPayment, actor: Actor, deps: Deps) -> Result:
     """D-3: against a contract never more than its outstanding amount; without one a
     prepayment credited to the customer's owner at payment time (D-5)."""
-    value = positive(amount, "amount")
+    value = positive(cmd.amount, "amount")
     payment_id = uuid4().hex
 
     def attempt() -> Result:
         ctx = context(deps, actor)
-        customer = load_visible(deps, actor, customer_id)
+        customer = load_visible(deps, actor, cmd.customer_id)
         _may_sell(deps, actor, customer.owner_id)
-        on = received_on or _today(deps)
+        on = cmd.received_on or _today(deps)
         contract = None
         credited = customer.owner_id
-        if contract_id is not None:
-            contract = load_contract(deps, contract_id)
-            if contract.customer_id != customer_id:
+        if cmd.contract_id is not None:
+            contract = load_contract(deps, cmd.contract_id)
+            if contract.customer_id != cmd.customer_id:
                 raise Invalid("wrong_customer", "the contract belongs to another customer", field="contract_id")
             contract.receive_payment(ctx, payment_id, value, on)
             credited = contract.salesperson_id
-        customer.record_payment(ctx, payment_id, contract_id, value, on, credited)
+        customer.record_payment(ctx, payment_id, cmd.contract_id, value, on, credited)
         return Result(save(deps, customer, contract), {"id": payment_id})
 
     return retrying(attempt)
 
 
-def create_product(name: str, spec: str | None, unit: str | None, actor: Actor, deps: Deps) -> Result:
+def create_product(cmd: CreateProduct, actor: Actor, deps: Deps) -> Result:
     """G-1: an automatic code P000001, P000002, …"""
     code = f"P{deps.sequences.next('product'):06d}"
-    product = Product.create(context(deps, actor), id=uuid4(), code=code, name=name, spec=spec, unit=unit)
+    product = Product.create(context(deps, actor), id=uuid4(), code=code, name=cmd.name, spec=cmd.spec,
+                             unit=cmd.unit)
     return Result(save(deps, product), {"id": str(product.id), "code": code})
 
 
-def change_product(product_id: str, changes: dict[str, Any], actor: Actor, deps: Deps) -> Result:
+def change_product(cmd: ChangeProduct, actor: Actor, deps: Deps) -> Result:
     def attempt() -> Result:
-        product = load_product(deps, product_id)
-        product.change(context(deps, actor), changes)
-        return Result(save(deps, product), {"id": product_id})
+        product = load_product(deps, cmd.product_id)
+        product.change(context(deps, actor), cmd.changes)
+        return Result(save(deps, product), {"id": cmd.product_id})
 
     return retrying(attempt)
 
 
-def change_price(product_id: str, price: Any, reason: str, actor: Actor, deps: Deps,
-                 approved_by: str | None = None) -> Result:
+def change_price(cmd: ChangePrice, actor: Actor, deps: Deps) -> Result:
     """G-3: the product's price and pricing date change."""
     def attempt() -> Result:
-        changed = prepare_price_change(product_id, price, reason, context(deps, actor), deps, approved_by)
-        return Result(save(deps, *changed), {"id": product_id})
+        product = load_product(deps, cmd.product_id)
+        product.change_price(context(deps, actor), positive(cmd.price, "price"), _today(deps), cmd.reason,
+                             cmd.approved_by)
+        return Result(save(deps, product), {"id": cmd.product_id})
 
     return retrying(attempt)
-
-
-def prepare_price_change(product_id: str, price: Any, reason: str, ctx: Any, deps: Deps,
-                         approved_by: str | None = None) -> list[Any]:
-    product = load_product(deps, product_id)
-    product.change_price(ctx, positive(price, "price"), _today(deps), reason, approved_by)
-    return [product]
 
 
 def _stock(deps: Deps, ctx: Any, product_id: str, warehouse: str, open_missing: bool) -> ProductStock:
@@ -224,22 +212,21 @@ def _check_warehouse(deps: Deps, warehouse: str, field_name: str) -> None:
     check_in(warehouse, load_settings(deps).dictionaries["warehouses"], field_name)
 
 
-def stock_in(product_id: str, warehouse: str, quantity: Any, cost: Any, received_on: date | None,
-             actor: Actor, deps: Deps) -> Result:
+def stock_in(cmd: StockIn, actor: Actor, deps: Deps) -> Result:
     """G-2: goods in at their cost; the warehouse's average cost moves."""
-    qty = positive(quantity, "quantity", TEN_THOUSANDTH)
-    unit = positive(cost, "unit_cost", TEN_THOUSANDTH)
-    _check_warehouse(deps, warehouse, "warehouse")
+    qty = positive(cmd.quantity, "quantity", TEN_THOUSANDTH)
+    unit = positive(cmd.cost, "unit_cost", TEN_THOUSANDTH)
+    _check_warehouse(deps, cmd.warehouse, "warehouse")
 
     def attempt() -> Result:
         ctx = context(deps, actor)
-        product = load_product(deps, product_id)
+        product = load_product(deps, cmd.product_id)
         if not product.enabled:
             raise Conflict("product_disabled", "the product is disabled", field="product_id")
-        stock = _stock(deps, ctx, product_id, warehouse, open_missing=True)
+        stock = _stock(deps, ctx, cmd.product_id, cmd.warehouse, open_missing=True)
         stock_in_id = uuid4().hex
         stock.receive(ctx, qty, unit, "stock_in",
-                      {"stock_in_id": stock_in_id, "received_on": (received_on or _today(deps)).isoformat()})
+                      {"stock_in_id": stock_in_id, "received_on": (cmd.received_on or _today(deps)).isoformat()})
         return Result(save(deps, stock), {"id": stock_in_id})
 
     return retrying(attempt)
@@ -263,122 +250,118 @@ def _parse_lines(lines: list[dict[str, Any]], deps: Deps, need_warehouse: bool) 
     return parsed
 
 
-def deliver(contract_id: str, delivered_on: date | None, lines: list[dict[str, Any]], actor: Actor,
-            deps: Deps) -> Result:
+def deliver(cmd: Deliver, actor: Actor, deps: Deps) -> Result:
     """G-4: goods leave at the warehouse's average cost; stock never below zero, the
     contract never over-delivered — contract and stocks commit together."""
-    parsed = _parse_lines(lines, deps, need_warehouse=True)
+    parsed = _parse_lines(cmd.lines, deps, need_warehouse=True)
     delivery_id = uuid4().hex
 
     def attempt() -> Result:
         ctx = context(deps, actor)
-        contract = load_contract(deps, contract_id)
+        contract = load_contract(deps, cmd.contract_id)
         contract.check_delivery(parsed)
         stocks = Stocks(deps, ctx)
         out = []
         for line in parsed:
             cost = stocks.of(line["product_id"], line["warehouse"], False).issue(
-                ctx, line["quantity"], "delivery", {"contract_id": contract_id, "delivery_id": delivery_id})
+                ctx, line["quantity"], "delivery", {"contract_id": cmd.contract_id, "delivery_id": delivery_id})
             out.append({**line, "unit_cost": cost})
-        contract.deliver(ctx, delivery_id, delivered_on or _today(deps), out)
+        contract.deliver(ctx, delivery_id, cmd.delivered_on or _today(deps), out)
         return Result(save(deps, contract, *stocks.all()), {"delivery_id": delivery_id})
 
     return retrying(attempt)
 
 
 def _delivered_warehouse(contract: Contract, delivery_id: str, product_id: str, field_name: str) -> str:
-    warehouses = {line["warehouse"] for line in contract.delivery_lines(delivery_id)
+    warehouses = {str(line["warehouse"]) for line in contract.delivery_lines(delivery_id)
                   if line["product_id"] == product_id}
     if len(warehouses) != 1:
         raise Invalid("validation_error", "name the warehouse of the delivery line", field=field_name)
     return warehouses.pop()
 
 
-def return_goods(contract_id: str, delivery_id: str, returned_on: date | None, lines: list[dict[str, Any]],
-                 actor: Actor, deps: Deps) -> Result:
+def return_goods(cmd: ReturnGoods, actor: Actor, deps: Deps) -> Result:
     """G-5: goods come back at the cost they left with; amount = quantity × contract price."""
-    parsed = _parse_lines(lines, deps, need_warehouse=False)
+    parsed = _parse_lines(cmd.lines, deps, need_warehouse=False)
     return_id = uuid4().hex
 
     def attempt() -> Result:
         ctx = context(deps, actor)
-        contract = _contract_with_delivery(deps, contract_id, delivery_id)
+        contract = _contract_with_delivery(deps, cmd.contract_id, cmd.delivery_id)
         back = []
         for n, line in enumerate(parsed):
             warehouse = line.get("warehouse") or _delivered_warehouse(
-                contract, delivery_id, line["product_id"], f"lines.{n}.warehouse")
-            cost = contract.delivery_cost(delivery_id, line["product_id"], warehouse)
+                contract, cmd.delivery_id, line["product_id"], f"lines.{n}.warehouse")
+            cost = contract.delivery_cost(cmd.delivery_id, line["product_id"], warehouse)
             amount = (line["quantity"] * contract.unit_price(line["product_id"])).quantize(Decimal("0.01"))
             back.append({"product_id": line["product_id"], "warehouse": warehouse,
                          "quantity": line["quantity"], "unit_cost": cost, "amount": amount})
-        contract.check_return(delivery_id, back)
+        contract.check_return(cmd.delivery_id, back)
         stocks = Stocks(deps, ctx)
         for line in back:
-            ref = {"contract_id": contract_id, "return_id": return_id}
+            ref = {"contract_id": cmd.contract_id, "return_id": return_id}
             stocks.of(line["product_id"], line["warehouse"], True).receive(
                 ctx, line["quantity"], line["unit_cost"], "return", ref)
-        contract.take_back(ctx, return_id, delivery_id, returned_on or _today(deps), back)
+        contract.take_back(ctx, return_id, cmd.delivery_id, cmd.returned_on or _today(deps), back)
         return Result(save(deps, contract, *stocks.all()), {"return_id": return_id})
 
     return retrying(attempt)
 
 
-def exchange_goods(contract_id: str, delivery_id: str, exchanged_on: date | None, lines: list[dict[str, Any]],
-                   actor: Actor, deps: Deps) -> Result:
+def exchange_goods(cmd: ExchangeGoods, actor: Actor, deps: Deps) -> Result:
     """G-6: returned goods come in at their delivery cost, the same quantity of replacement
     leaves at the current average cost of the warehouse named on the line."""
-    parsed = _parse_lines(lines, deps, need_warehouse=True)
+    parsed = _parse_lines(cmd.lines, deps, need_warehouse=True)
     exchange_id = uuid4().hex
 
     def attempt() -> Result:
         ctx = context(deps, actor)
-        contract = _contract_with_delivery(deps, contract_id, delivery_id)
+        contract = _contract_with_delivery(deps, cmd.contract_id, cmd.delivery_id)
         stocks = Stocks(deps, ctx)
         moves = []
         for n, line in enumerate(parsed):
-            back_warehouse = _delivered_warehouse(contract, delivery_id, line["product_id"], f"lines.{n}")
-            back_cost = contract.delivery_cost(delivery_id, line["product_id"], back_warehouse)
+            back_warehouse = _delivered_warehouse(contract, cmd.delivery_id, line["product_id"], f"lines.{n}")
+            back_cost = contract.delivery_cost(cmd.delivery_id, line["product_id"], back_warehouse)
             moves.append({"product_id": line["product_id"], "quantity": line["quantity"],
                           "back_warehouse": back_warehouse, "back_cost": back_cost,
                           "out_warehouse": line["warehouse"]})
-        contract.check_return(delivery_id, [{**m, "warehouse": m["back_warehouse"]} for m in moves])
-        ref = {"contract_id": contract_id, "exchange_id": exchange_id}
+        contract.check_return(cmd.delivery_id, [{**m, "warehouse": m["back_warehouse"]} for m in moves])
+        ref = {"contract_id": cmd.contract_id, "exchange_id": exchange_id}
         for move in moves:
             stocks.of(move["product_id"], move["back_warehouse"], True).receive(
                 ctx, move["quantity"], move["back_cost"], "exchange_in", ref)
         for move in moves:
             move["out_cost"] = stocks.of(move["product_id"], move["out_warehouse"], False).issue(
                 ctx, move["quantity"], "exchange_out", ref)
-        contract.exchange(ctx, exchange_id, delivery_id, exchanged_on or _today(deps), moves)
+        contract.exchange(ctx, exchange_id, cmd.delivery_id, cmd.exchanged_on or _today(deps), moves)
         return Result(save(deps, contract, *stocks.all()), {"exchange_id": exchange_id})
 
     return retrying(attempt)
 
 
-def report_problem(customer_id: str, kind: str, description: str, responsible_id: str, actor: Actor,
-                   deps: Deps) -> Result:
+def report_problem(cmd: ReportProblem, actor: Actor, deps: Deps) -> Result:
     """G-7: a problem report with a responsible person."""
-    check_in(kind, load_settings(deps).dictionaries["problem_types"], "type")
-    check_people(deps, [responsible_id], "responsible_id")
-    customer = load_customer(deps, customer_id)
+    check_in(cmd.kind, load_settings(deps).dictionaries["problem_types"], "type")
+    check_people(deps, [cmd.responsible_id], "responsible_id")
+    customer = load_customer(deps, cmd.customer_id)
     # R-2..R-4: a customer one may not see is missing. Warehouse keepers see every delivery and
     # its customer (R-7), so they report problems on any customer, as after-sales needs.
     if "warehouse" not in actor.roles and not may_see(deps, actor, customer):
         raise NotFound("not_found", "no such customer")
-    problem = ProblemReport.report(context(deps, actor), id=uuid4(), customer_id=customer_id, kind=kind,
-                                   description=description, responsible_id=responsible_id)
+    problem = ProblemReport.report(context(deps, actor), id=uuid4(), customer_id=cmd.customer_id, kind=cmd.kind,
+                                   description=cmd.description, responsible_id=cmd.responsible_id)
     return Result(save(deps, problem), {"id": str(problem.id)})
 
 
-def resolve_problem(problem_id: str, resolution: str, actor: Actor, deps: Deps) -> Result:
+def resolve_problem(cmd: ResolveProblem, actor: Actor, deps: Deps) -> Result:
     def attempt() -> Result:
-        problem = deps.store.find(parse_uuid(problem_id, "problem_id"), ProblemReport)
+        problem = deps.store.find(parse_uuid(cmd.problem_id, "problem_id"), ProblemReport)
         if problem is None:
             raise NotFound("not_found", "no such problem report")
-        if actor.person_id != problem.responsible_id and not manages(deps.store.engine, actor,
-                                                                     problem.responsible_id):
+        responsible = problem.responsible_id
+        if actor.person_id != responsible and not deps.organisation.manages(actor, responsible):
             raise Forbidden("forbidden", "only the responsible person or their manager resolves it")
-        problem.resolve(context(deps, actor), resolution)
-        return Result(save(deps, problem), {"id": problem_id})
+        problem.resolve(context(deps, actor), cmd.resolution)
+        return Result(save(deps, problem), {"id": cmd.problem_id})
 
     return retrying(attempt)

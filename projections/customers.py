@@ -7,14 +7,13 @@ from typing import Any
 
 from aggregates.customer import Customer
 from aggregates.names import skeleton_key
-from projections.base import Projection
+from projections.definition import Projection
 from projections.writer import Writer
 from readmodels.customers import utc
 from readmodels.tables import customer_contacts, customer_shares, customers, visits
 
-customers_projection = Projection(
-    "customers", [customers, customer_contacts, customer_shares, visits]
-)
+customers_projection = Projection("customers", [customers, customer_contacts, customer_shares, visits],
+                                  version=1)
 on = customers_projection.on
 CHANGES = (Customer.InfoChanged, Customer.Restored, Customer.ContactAdded, Customer.ContactEdited,
            Customer.ContactRemoved, Customer.SharesChanged, Customer.Claimed, Customer.Transferred,

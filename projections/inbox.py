@@ -9,11 +9,11 @@ from uuid import NAMESPACE_URL, uuid5
 from aggregates.approval import KINDS, Approval
 from aggregates.customer import Customer
 from aggregates.problem import ProblemReport
-from projections.base import Projection
+from projections.definition import Projection
 from projections.writer import Writer
 from readmodels.tables import approvals, inbox_customers, notifications
 
-inbox = Projection("inbox", [approvals, notifications, inbox_customers])
+inbox = Projection("inbox", [approvals, notifications, inbox_customers], version=1)
 inbox.preload(approvals, lambda e: str(e.originator_id), Approval.Decided)
 inbox.preload(inbox_customers, lambda e: str(e.originator_id), Customer.InfoChanged, Customer.Restored,
               Customer.PoolWarned, Customer.ReturnedToPool, Customer.Transferred, Customer.Assigned)

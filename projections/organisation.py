@@ -6,11 +6,11 @@ from typing import Any
 
 from aggregates.organisation import Department, Person, Salesperson
 from aggregates.settings import Settings
-from projections.base import Projection
+from projections.definition import Projection
 from projections.writer import Writer
 from readmodels.tables import departments, people, settings
 
-organisation = Projection("organisation", [people, departments, settings])
+organisation = Projection("organisation", [people, departments, settings], version=1)
 organisation.preload(people, lambda e: str(e.originator_id), Salesperson.LimitsChanged, Salesperson.CustomerTaken,
                      Salesperson.CustomerLeft, column="salesperson_id")
 

@@ -11,7 +11,7 @@ from aggregates.customer import Customer
 from aggregates.money import unit_cost
 from aggregates.problem import ProblemReport
 from aggregates.product import Product, ProductStock
-from projections.base import Projection
+from projections.definition import Projection
 from projections.writer import Writer
 from readmodels.tables import (
     contract_lines,
@@ -25,8 +25,8 @@ from readmodels.tables import (
     stock,
 )
 
-sales = Projection("sales", [contracts, contract_lines, invoices, payments, goods_moves, problems])
-catalogue = Projection("products", [products, price_history, stock])
+sales = Projection("sales", [contracts, contract_lines, invoices, payments, goods_moves, problems], version=1)
+products_projection = Projection("products", [products, price_history, stock], version=1)
 
 
 def _originator(e: Any) -> str:
@@ -36,8 +36,8 @@ def _originator(e: Any) -> str:
 sales.preload(contracts, _originator, Contract.Invoiced, Contract.PaymentReceived, Contract.Delivered,
               Contract.Returned, Contract.Exchanged)
 sales.preload(contract_lines, _originator, Contract.Delivered, Contract.Returned, column="contract_id")
-catalogue.preload(stock, _originator, ProductStock.Received, ProductStock.Issued, column="stock_id")
-catalogue.preload(products, _originator, Product.Changed, Product.PriceChanged)
+products_projection.preload(stock, _originator, ProductStock.Received, ProductStock.Issued, column="stock_id")
+products_projection.preload(products, _originator, Product.Changed, Product.PriceChanged)
 
 
 def _contract(w: Writer, e: Any, **values: Any) -> dict[str, Any]:
@@ -136,17 +136,17 @@ def problem_resolved(w: Writer, e: ProblemReport.Resolved) -> None:
     w.set(w.problems, (str(e.originator_id),), status="resolved", resolution=e.resolution, resolved_at=e.timestamp)
 
 
-@catalogue.on(Product.Created)
+@products_projection.on(Product.Created)
 def product_created(w: Writer, e: Product.Created) -> None:
     w.put(w.products, id=str(e.originator_id), code=e.code, name=e.name, spec=e.spec, unit=e.unit, enabled=True)
 
 
-@catalogue.on(Product.Changed)
+@products_projection.on(Product.Changed)
 def product_changed(w: Writer, e: Product.Changed) -> None:
     w.set(w.products, (str(e.originator_id),), **e.changes)
 
 
-@catalogue.on(Product.PriceChanged)
+@products_projection.on(Product.PriceChanged)
 def price_changed(w: Writer, e: Product.PriceChanged) -> None:
     pid = str(e.originator_id)
     w.set(w.products, (pid,), price=e.price, priced_on=e.priced_on)
@@ -155,13 +155,13 @@ def price_changed(w: Writer, e: Product.PriceChanged) -> None:
              at=e.timestamp)
 
 
-@catalogue.on(ProductStock.Opened)
+@products_projection.on(ProductStock.Opened)
 def stock_opened(w: Writer, e: ProductStock.Opened) -> None:
     w.put(w.stock, stock_id=str(e.originator_id), product_id=e.product_id, warehouse=e.warehouse,
           quantity=Decimal(0), unit_cost=Decimal(0), value=Decimal(0))
 
 
-@catalogue.on(ProductStock.Received, ProductStock.Issued)
+@products_projection.on(ProductStock.Received, ProductStock.Issued)
 def stock_moved(w: Writer, e: Any) -> None:
     [current] = w.select_by(w.stock, stock_id=str(e.originator_id))
     sign = 1 if isinstance(e, ProductStock.Received) else -1

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from aggregates.contract import Contract
 from aggregates.customer import Customer
 from aggregates.settings import DEFAULT_RULES, Settings
-from projections.base import Projection
+from projections.definition import Projection
 from projections.writer import Writer
 from readmodels.tables import (
     agg_customers_now,
@@ -44,7 +44,7 @@ stats = Projection("stats", [
     fact_claims, fact_transfers, fact_info_changes, fact_deliveries, fact_exchanges, stat_person_day,
     agg_person_month, agg_visits_customer, agg_visits_customer_total, agg_visits_region, agg_new_customers,
     agg_deals_region, agg_customers_now, agg_product_month, agg_returns_region,
-])
+], version=1)
 on = stats.on
 
 
@@ -71,7 +71,9 @@ def _zone(w: Writer) -> ZoneInfo:
     return zone
 
 
-def business_day(w: Writer, moment: datetime) -> date:
+def business_day_of(w: Writer, moment: datetime) -> date:
+    """The business day of `moment` in the time zone of the settings as the projection has them
+    at this event (the write side's `commands.base.business_day` takes the settings themselves)."""
     return moment.astimezone(_zone(w)).date()
 
 
@@ -138,7 +140,7 @@ def registered(w: Writer, e: Customer.Registered) -> None:
     w.put(w.stat_customers, id=cid, number=e.number, name=e.name, status="potential", stage=e.fields.get("stage"),
           owner_id=e.owner_id, deleted=False, **dims)
     w.add(w.agg_customers_now, _now_key(_customer(w, cid)), customers=1)
-    day = business_day(w, e.created_at)
+    day = business_day_of(w, e.created_at)
     person = e.credited_to  # D-5: the registrant, an import row's owner, nobody for a pool import
     w.append(w.fact_new_customers, customer_id=cid, person_id=person, **_when(day), **dims)
     _count(w, person, day, new_customers=1)
@@ -158,7 +160,7 @@ def info_changed(w: Writer, e: Any) -> None:
     if isinstance(e, Customer.Restored):
         described = f"恢复到版本 {e.version}：{described}"
     # The request date: when the change was asked for (approval), else when it was made.
-    day = business_day(w, getattr(e, "requested_at", None) or e.timestamp)
+    day = business_day_of(w, getattr(e, "requested_at", None) or e.timestamp)
     w.append(w.fact_info_changes, id=f"{cid}:{e.originator_version}", customer_id=cid, person_id=e.actor_id,
              at=e.timestamp, description=described, approved_by=getattr(e, "approved_by", None), **_when(day))
 
@@ -172,7 +174,8 @@ def claimed(w: Writer, e: Customer.Claimed) -> None:
     cid = str(e.originator_id)
     current = _customer(w, cid)
     w.append(w.fact_claims, id=f"{cid}:{e.originator_version}", customer_id=cid, person_id=e.person_id,
-             at=e.timestamp, region=current["region"], type=current["type"], **_when(business_day(w, e.timestamp)))
+             at=e.timestamp, region=current["region"], type=current["type"],
+             **_when(business_day_of(w, e.timestamp)))
     _change_customer(w, cid, owner_id=e.person_id)
 
 
@@ -182,7 +185,7 @@ def transferred(w: Writer, e: Customer.Transferred) -> None:
     current = _customer(w, cid)
     w.append(w.fact_transfers, id=f"{cid}:{e.originator_version}", customer_id=cid, person_id=e.to_person_id,
              at=e.timestamp, from_id=e.from_person_id, to_id=e.to_person_id, type=current["type"], reason=e.reason,
-             **_when(business_day(w, e.timestamp)))
+             **_when(business_day_of(w, e.timestamp)))
     _change_customer(w, cid, owner_id=e.to_person_id)
 
 
@@ -205,7 +208,7 @@ def deleted(w: Writer, e: Customer.Deleted) -> None:
 def visit_recorded(w: Writer, e: Customer.VisitRecorded) -> None:
     cid = str(e.originator_id)
     current = _customer(w, cid)
-    day = business_day(w, e.visited_at)
+    day = business_day_of(w, e.visited_at)
     w.append(w.fact_visits, visit_id=e.visit_id, customer_id=cid, person_id=e.actor_id, visited_at=e.visited_at,
              region=current["region"], address=e.address, lat=e.lat, lng=e.lng, late_entry=e.late_entry,
              **_when(day))

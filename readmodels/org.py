@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection, Engine, RowMapping
 
 from aggregates.settings import DEFAULT_DICTIONARIES, DEFAULT_RULES
 from commands.actor import Actor
+from commands.adapters.organisation import below
 from readmodels.tables import departments, people, settings
 
 
@@ -41,18 +42,8 @@ def all_departments(conn: Connection) -> list[RowMapping]:
 
 def subtree(conn: Connection, roots: list[str]) -> set[str]:
     """The given departments and every department below them."""
-    children: dict[str | None, list[str]] = {}
-    for row in conn.execute(select(departments.c.id, departments.c.parent_id)):
-        children.setdefault(row.parent_id, []).append(str(row.id))
-    found: set[str] = set()
-    stack = list(roots)
-    while stack:
-        current = stack.pop()
-        if current in found:
-            continue
-        found.add(current)
-        stack.extend(children.get(current, []))
-    return found
+    rows = conn.execute(select(departments.c.id, departments.c.parent_id))
+    return below(((str(row.id), row.parent_id) for row in rows), roots)
 
 
 def managed_departments(conn: Connection, viewer: Actor) -> set[str]:

@@ -7,8 +7,9 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,12 +18,14 @@ import psycopg2
 import pytest
 from fastapi.testclient import TestClient
 
+from aggregates.base import DomainError
 from api.main import create_app
+from commands import messages as m
 from commands.actor import Actor
 from commands.adapters.clock import ManualClock
 from commands.bootstrap import Service, bootstrap
 from commands.config import Config
-from commands.organisation import CreatePerson, create_person
+from commands.handlers import handle
 
 PG_HOST = os.environ.get("CRM_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("CRM_TEST_PG_PORT", "5432"))
@@ -207,14 +210,38 @@ class Http:
 
 @pytest.fixture
 def http(service: Service) -> Iterator[Http]:
-    create_person(
-        CreatePerson(name="管理员", username="root", password=ADMIN_PASSWORD, roles=["admin"]),
-        SYSTEM, service.deps,
-    )
+    handle(m.CreatePerson(name="管理员", username="root", password=ADMIN_PASSWORD, roles=["admin"]),
+           SYSTEM, service.deps)
     with TestClient(create_app(service, background=False)) as client:
         h = Http(client)
         h.tokens["root"] = h.login("root", ADMIN_PASSWORD)["Authorization"]
         yield h
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def run_together(n: int, work: Callable[[int], Any]) -> list[Any]:
+    """Start n threads at the same moment; collect each one's result or refusal code."""
+    barrier = threading.Barrier(n)
+    results: list[Any] = [None] * n
+
+    def run(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = work(i)
+        except DomainError as error:
+            results[i] = error.code
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return results
 
 
 def read_model_snapshot(service: Service) -> dict[str, list[tuple[Any, ...]]]:

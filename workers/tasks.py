@@ -76,12 +76,14 @@ def sweep_actor(broker: RedisBroker, run: Callable[[], object]) -> dramatiq.Acto
 
 def start_worker(service: Service, redis_url: str) -> dramatiq.Worker:
     """A dramatiq worker consuming kicks for this process's projector, and the sweeps."""
-    from commands.pool import SYSTEM, sweep_pool
+    from commands.handlers import handle
+    from commands.messages import SweepPool
+    from commands.pool import SYSTEM
 
     broker = make_broker(redis_url)
     client = redis.Redis.from_url(redis_url, socket_connect_timeout=0.5, socket_timeout=2)
     projection_actor(broker, service.projector.catch_up, client)
-    sweep_actor(broker, lambda: sweep_pool(None, SYSTEM, service.deps))
+    sweep_actor(broker, lambda: handle(SweepPool(), SYSTEM, service.deps))
     worker = dramatiq.Worker(broker, queues={QUEUE, JOBS_QUEUE}, worker_threads=1, worker_timeout=500)
     worker.start()
     return worker

@@ -13,13 +13,14 @@ from pydantic import BaseModel, Field
 
 from aggregates import bounds
 from aggregates.base import Conflict, NotFound
-from api.deps import CurrentUser, ServiceDep, require
+from api.deps import ConnDep, CurrentUser, ServiceDep, require
 from api.exports import XLSX, table_download
 from api.schemas import Health, OperationEntry, Page, SweepIn, SweepOut
 from commands.actor import Actor
 from commands.base import as_utc, load_settings
 from commands.bootstrap import Service
-from commands.pool import sweep_pool
+from commands.handlers import handle
+from commands.messages import SweepPool
 from readmodels.oplog import COLUMNS as OPLOG_COLUMNS
 from readmodels.oplog import list_operations
 from readmodels.reports import EXPORT_LIMIT
@@ -109,7 +110,7 @@ def pool_sweep(service: ServiceDep, user: Annotated[Actor, require("admin")],
                body: SweepIn | None = None) -> SweepOut:
     """Run the pool sweep now, or as of a given moment (A-4): overdue customers return to the
     pool, owners inside the warning window are warned once. Idempotent for the same `now`."""
-    done = sweep_pool(body.now if body else None, user, service.deps)
+    done = handle(SweepPool(body.now if body else None), user, service.deps)
     return SweepOut(now=done.now, warned=done.warned, returned=done.returned, position=done.position)
 
 
@@ -133,6 +134,7 @@ def operation_log(
     request: Request,
     service: ServiceDep,
     user: Annotated[Actor, require("manager", "admin", "auditor")],
+    conn: ConnDep,
     actor_id: Annotated[str | None, Query(max_length=36)] = None,
     from_: Annotated[date | datetime | None, Query(alias="from")] = None,
     to: date | datetime | None = None,
@@ -146,12 +148,11 @@ def operation_log(
     """Every command, accepted or refused, newest first (H-5, R-8): searchable by actor, period
     (`from`, `to`: dates or datetimes), outcome, operation and target; CSV or XLSX with `format`.
     Admins and auditors read all of it, managers their people's."""
-    with service.store.engine.connect() as conn:
-        items, total = list_operations(
-            conn, user, actor_id=actor_id, start=_moment(from_, service, False, "from"),
-            end=_moment(to, service, True, "to"),
-            outcome=outcome, operation=operation, target_id=target_id, page=page,
-            page_size=page_size if format == "json" else EXPORT_LIMIT)
+    items, total = list_operations(
+        conn, user, actor_id=actor_id, start=_moment(from_, service, False, "from"),
+        end=_moment(to, service, True, "to"),
+        outcome=outcome, operation=operation, target_id=target_id, page=page,
+        page_size=page_size if format == "json" else EXPORT_LIMIT)
     if format != "json":
         request.state.op_export = True
         return table_download(OPLOG_COLUMNS, items, "operation-log", "操作日志", format, total)

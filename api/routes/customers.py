@@ -9,11 +9,12 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
+from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 
 from aggregates.base import DomainError, Forbidden, NotFound
 from aggregates.settings import type_with_subtypes
-from api.deps import CurrentUser, ServiceDep, require
+from api.deps import ConnDep, CurrentUser, Id, ServiceDep, require
 from api.errors import ApiError
 from api.schemas import (
     Assign,
@@ -41,11 +42,11 @@ from api.schemas import (
     VisitIn,
 )
 from api.uploads import read_form
-from commands import approvals
 from commands import customers as cmd
+from commands import messages as m
 from commands.actor import Actor
-from commands.base import parse_uuid
 from commands.bootstrap import Service
+from commands.handlers import handle
 from readmodels.customers import (
     access,
     customer_detail,
@@ -67,6 +68,7 @@ OVERSIGHT = {"manager", "admin", "auditor"}
 def list_(
     service: ServiceDep,
     user: CurrentUser,
+    conn: ConnDep,
     scope: Scope | None = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
     type: Annotated[str | None, Query(max_length=100)] = None,
@@ -83,15 +85,14 @@ def list_(
     for salespeople; rows carry `days_until_pool`."""
     chosen = scope or ("all" if user.roles & OVERSIGHT else "mine")
     now = service.deps.clock.now()
-    with service.store.engine.connect() as conn:
-        settings = current_settings(conn)
-        types = type_with_subtypes(settings["dictionaries"]["customer_types"], type) if type else None
-        items, total = list_customers(
-            conn, user, scope=chosen, now=now,
-            default_follow_days=settings["rules"]["default_max_follow_days"],
-            q=q, types=types, status=status_, stage=stage, region=region, source=source,
-            owner_id=owner_id, sort=sort, page=page, page_size=page_size,
-        )
+    settings = current_settings(conn)
+    types = type_with_subtypes(settings["dictionaries"]["customer_types"], type) if type else None
+    items, total = list_customers(
+        conn, user, scope=chosen, now=now,
+        default_follow_days=settings["rules"]["default_max_follow_days"],
+        q=q, types=types, status=status_, stage=stage, region=region, source=source,
+        owner_id=owner_id, sort=sort, page=page, page_size=page_size,
+    )
     return {"items": items, "total": total, "page": page, "page_size": page_size}
 
 
@@ -100,7 +101,7 @@ def register(service: ServiceDep, body: CustomerCreate,
              user: Annotated[Actor, require("sales", "manager", "admin")]) -> CustomerCreated:
     """Register a customer into your own hands or into the pool (C-1, C-2)."""
     data = body.model_dump()
-    result = cmd.register_customer(cmd.RegisterCustomer(**data), user, service.deps)
+    result = handle(m.RegisterCustomer(**data), user, service.deps)
     return CustomerCreated(id=result.ids["id"], number=result.ids["number"], position=result.position)
 
 
@@ -111,7 +112,7 @@ def assign(service: ServiceDep, body: Assign,
     results, position = [], service.store.head()
     for customer_id in dict.fromkeys(body.customer_ids):
         try:
-            done = cmd.assign_customer(customer_id, body.to_person_id, user, service.deps)
+            done = handle(m.AssignCustomer(customer_id, body.to_person_id), user, service.deps)
             position = done.position
             results.append(AssignResult(customer_id=customer_id, ok=True))
         except DomainError as error:
@@ -120,11 +121,9 @@ def assign(service: ServiceDep, body: Assign,
     return AssignResults(results=results, position=position)
 
 
-def _row_for(service: ServiceDep, user: CurrentUser, customer_id: str) -> tuple[Any, str]:
-    parse_uuid(customer_id, "customer_id")
-    with service.store.engine.connect() as conn:
-        row = get_customer_row(conn, customer_id)
-        level = access(conn, user, row) if row is not None else None
+def _row_for(conn: Connection, user: Actor, customer_id: str) -> tuple[Any, str]:
+    row = get_customer_row(conn, customer_id)
+    level = access(conn, user, row) if row is not None else None
     if row is None or level is None:
         raise NotFound("not_found", "no such customer")
     return row, level
@@ -135,13 +134,14 @@ def _row_for(service: ServiceDep, user: CurrentUser, customer_id: str) -> tuple[
 def detail(
     service: ServiceDep,
     user: CurrentUser,
-    customer_id: str,
+    conn: ConnDep,
+    customer_id: Id,
     as_of: datetime | None = None,
     version: Annotated[int | None, Query(ge=1)] = None,
 ) -> Any:
     """The customer's full view (or public fields for pool customers), or its state at a
     past moment or version for managers and auditors (H-3)."""
-    row, level = _row_for(service, user, customer_id)
+    row, level = _row_for(conn, user, str(customer_id))
     if as_of is not None or version is not None:
         if not user.roles & OVERSIGHT:
             raise Forbidden("forbidden", "time travel is for managers, admins and auditors")
@@ -149,118 +149,113 @@ def detail(
             raise NotFound("not_found", "no such customer")
         if as_of is not None and as_of.tzinfo is None:
             raise DomainError("validation_error", "as_of needs a UTC offset", field="as_of")
-        past = cmd.customer_at(service.deps, customer_id, version=version, as_of=as_of)
-        return CustomerAt(id=customer_id, version=past.version, at=past.modified_on, state=past.view())
+        past = cmd.customer_at(service.deps, str(customer_id), version=version, as_of=as_of)
+        return CustomerAt(id=str(customer_id), version=past.version, at=past.modified_on, state=past.view())
     now = service.deps.clock.now()
-    with service.store.engine.connect() as conn:
-        follow_days = current_settings(conn)["rules"]["default_max_follow_days"]
-        item = customer_detail(conn, row, now, follow_days)
+    follow_days = current_settings(conn)["rules"]["default_max_follow_days"]
+    item = customer_detail(conn, row, now, follow_days)
     return public_only(item) if level != "full" else item
 
 
 @router.get("/{customer_id}/history", response_model=History)
-def history(service: ServiceDep, user: CurrentUser, customer_id: str) -> Any:
+def history(service: ServiceDep, user: CurrentUser, conn: ConnDep, customer_id: Id) -> Any:
     """Every event of the customer with actor and field-level old→new values (H-2)."""
-    uid = parse_uuid(customer_id, "customer_id")
     if not user.roles & {"admin", "auditor"}:
-        row, level = _row_for(service, user, customer_id)
+        row, level = _row_for(conn, user, str(customer_id))
         if level != "full" or (row["owner_id"] != user.person_id and "manager" not in user.roles):
             raise Forbidden("forbidden", "history is for owners, managers and auditors")
-    events = cmd.customer_events(service.deps, uid)
+    events = cmd.customer_events(service.deps, customer_id)
     if not events:
         raise NotFound("not_found", "no such customer")
-    with service.store.engine.connect() as conn:
-        names = people_names(conn, {e.actor_id for e in events})
+    names = people_names(conn, {e.actor_id for e in events})
     return {"items": history_items(events, names)}
 
 
 @router.post("/{customer_id}/changes", response_model=Done,
              responses={202: {"model": Pending, "description": "waits for approval"}})
-def change(service: ServiceDep, customer_id: str, body: CustomerChange, user: CurrentUser) -> Any:
+def change(service: ServiceDep, customer_id: Id, body: CustomerChange, user: CurrentUser) -> Any:
     """Change customer fields with a reason (C-3): applied (200), or a request for approval (202)
     when the approval policy covers customer info changes and you are not a manager."""
-    parse_uuid(customer_id, "customer_id")
-    changes = body.changes.model_dump(exclude_unset=True)
-    payload = {"customer_id": customer_id, "changes": changes, "reason": body.reason}
-    summary = "、".join(changes) + (f"（{body.reason}）" if body.reason else "")
-    applied, result = approvals.submit("customer_info_change", payload, summary, user, service.deps)
-    if applied:
-        return Done(position=result.position)
-    return JSONResponse(status_code=202, content=Pending(approval_id=result.ids["approval_id"],
-                                                         position=result.position).model_dump())
+    command = m.ChangeCustomerInfo(str(customer_id), body.changes.model_dump(exclude_unset=True), body.reason)
+    result = handle(command, user, service.deps)
+    if result.pending:
+        return JSONResponse(status_code=202, content=Pending(approval_id=result.ids["approval_id"],
+                                                             position=result.position).model_dump())
+    return Done(position=result.position)
 
 
 @router.post("/{customer_id}/restore", response_model=Done)
-def restore(service: ServiceDep, customer_id: str, body: RestoreIn,
+def restore(service: ServiceDep, customer_id: Id, body: RestoreIn,
             user: Annotated[Actor, require("admin")]) -> Done:
     """Put the customer's fields back to those of an earlier version (H-4): a new event; the
     history keeps every version."""
-    return Done(position=cmd.restore_customer(customer_id, body.version, body.reason, user, service.deps).position)
+    return Done(position=handle(m.RestoreCustomer(str(customer_id), body.version, body.reason), user,
+                                service.deps).position)
 
 
 @router.post("/{customer_id}/share", response_model=Done)
-def share(service: ServiceDep, customer_id: str, body: ShareChange, user: CurrentUser) -> Done:
+def share(service: ServiceDep, customer_id: Id, body: ShareChange, user: CurrentUser) -> Done:
     """Share with or unshare from named people (C-4)."""
-    result = cmd.change_shares(customer_id, body.add, body.remove, user, service.deps)
+    result = handle(m.ChangeShares(str(customer_id), body.add, body.remove), user, service.deps)
     return Done(position=result.position)
 
 
 @router.post("/{customer_id}/claim", response_model=Done)
-def claim(service: ServiceDep, customer_id: str, user: Annotated[Actor, require("sales")]) -> Done:
+def claim(service: ServiceDep, customer_id: Id, user: Annotated[Actor, require("sales")]) -> Done:
     """Claim a pool customer (C-5)."""
-    return Done(position=cmd.claim_customer(customer_id, user, service.deps).position)
+    return Done(position=handle(m.ClaimCustomer(str(customer_id)), user, service.deps).position)
 
 
 @router.post("/{customer_id}/release", response_model=Done)
-def release(service: ServiceDep, customer_id: str, user: CurrentUser,
+def release(service: ServiceDep, customer_id: Id, user: CurrentUser,
             body: Reason | None = None) -> Done:
     """Give a customer back to the pool (owner, C-6)."""
     reason = body.reason if body else ""
-    return Done(position=cmd.return_to_pool(customer_id, "released", reason, user, service.deps).position)
+    return Done(position=handle(m.ReturnToPool(str(customer_id), "released", reason), user, service.deps).position)
 
 
 @router.post("/{customer_id}/recall", response_model=Done)
-def recall(service: ServiceDep, customer_id: str,
+def recall(service: ServiceDep, customer_id: Id,
            user: Annotated[Actor, require("manager", "admin")], body: Reason | None = None) -> Done:
     """Take a customer back to the pool (manager, C-6)."""
     reason = body.reason if body else ""
-    return Done(position=cmd.return_to_pool(customer_id, "recalled", reason, user, service.deps).position)
+    return Done(position=handle(m.ReturnToPool(str(customer_id), "recalled", reason), user, service.deps).position)
 
 
 @router.post("/{customer_id}/transfer", response_model=Done)
-def transfer(service: ServiceDep, customer_id: str, body: Transfer, user: CurrentUser) -> Done:
+def transfer(service: ServiceDep, customer_id: Id, body: Transfer, user: CurrentUser) -> Done:
     """Hand a customer to a colleague with a reason (owner or manager, C-7)."""
-    result = cmd.transfer_customer(customer_id, body.to_person_id, body.reason, user, service.deps)
+    result = handle(m.TransferCustomer(str(customer_id), body.to_person_id, body.reason), user, service.deps)
     return Done(position=result.position)
 
 
 @router.delete("/{customer_id}", response_model=Done)
-def delete(service: ServiceDep, customer_id: str,
+def delete(service: ServiceDep, customer_id: Id,
            user: Annotated[Actor, require("manager", "admin")]) -> Done:
     """Delete an unclaimed pool customer (C-8); its history stays."""
-    return Done(position=cmd.delete_customer(customer_id, user, service.deps).position)
+    return Done(position=handle(m.DeleteCustomer(str(customer_id)), user, service.deps).position)
 
 
 @router.post("/{customer_id}/contacts", response_model=Created, status_code=status.HTTP_201_CREATED)
-def add_contact(service: ServiceDep, customer_id: str, body: ContactIn, user: CurrentUser) -> Created:
+def add_contact(service: ServiceDep, customer_id: Id, body: ContactIn, user: CurrentUser) -> Created:
     """Add a contact (C-9)."""
-    result = cmd.add_contact(customer_id, body.model_dump(), user, service.deps)
+    result = handle(m.AddContact(str(customer_id), body.model_dump()), user, service.deps)
     return Created(id=result.ids["id"], position=result.position)
 
 
 @router.patch("/{customer_id}/contacts/{contact_id}", response_model=Done)
-def edit_contact(service: ServiceDep, customer_id: str, contact_id: str, body: ContactUpdate,
+def edit_contact(service: ServiceDep, customer_id: Id, contact_id: str, body: ContactUpdate,
                  user: CurrentUser) -> Done:
     """Edit a contact; making it primary unsets the previous primary (C-9)."""
-    result = cmd.edit_contact(customer_id, contact_id, body.model_dump(exclude_unset=True), user,
-                              service.deps)
+    result = handle(m.EditContact(str(customer_id), contact_id, body.model_dump(exclude_unset=True)), user,
+                    service.deps)
     return Done(position=result.position)
 
 
 @router.delete("/{customer_id}/contacts/{contact_id}", response_model=Done)
-def remove_contact(service: ServiceDep, customer_id: str, contact_id: str, user: CurrentUser) -> Done:
+def remove_contact(service: ServiceDep, customer_id: Id, contact_id: str, user: CurrentUser) -> Done:
     """Remove a contact; the next one becomes primary (C-9)."""
-    return Done(position=cmd.remove_contact(customer_id, contact_id, user, service.deps).position)
+    return Done(position=handle(m.RemoveContact(str(customer_id), contact_id), user, service.deps).position)
 
 
 VISIT_BODY = {
@@ -276,7 +271,7 @@ VISIT_BODY = {
 
 @router.post("/{customer_id}/visits", response_model=VisitCreated, status_code=status.HTTP_201_CREATED,
              openapi_extra=VISIT_BODY)
-async def visit(request: Request, service: ServiceDep, customer_id: str, user: CurrentUser) -> VisitCreated:
+async def visit(request: Request, service: ServiceDep, customer_id: Id, user: CurrentUser) -> VisitCreated:
     """Record a visit (C-10), as JSON or as a multipart form with a JPEG `photo` whose EXIF
     time and GPS position become the visit's time and location (C-11). A visit entered more
     than `late_entry_hours` after it happened is flagged `late_entry`."""
@@ -294,8 +289,8 @@ async def visit(request: Request, service: ServiceDep, customer_id: str, user: C
         except RecursionError:  # nested deeper than the parser goes: 400, as the other routes answer it
             raise ApiError(400, "bad_request", "There was an error parsing the body") from None
         body = _validated(VisitIn, raw)
-    command = cmd.RecordVisit(customer_id=customer_id, **body.model_dump())
-    result = await run_in_threadpool(cmd.record_visit, command, user, service.deps, photo)
+    command = m.RecordVisit(customer_id=str(customer_id), **body.model_dump(), photo=photo)
+    result = await run_in_threadpool(handle, command, user, service.deps)
     return VisitCreated(visit_id=result.ids["visit_id"], late_entry=result.ids["late_entry"],
                         position=result.position)
 
@@ -316,12 +311,12 @@ LOGO_BODY = {
 
 
 @router.put("/{customer_id}/logo", response_model=Done, openapi_extra=LOGO_BODY)
-async def logo(request: Request, service: ServiceDep, customer_id: str, user: CurrentUser) -> Done:
+async def logo(request: Request, service: ServiceDep, customer_id: Id, user: CurrentUser) -> Done:
     """Set the customer's logo photo: a JPEG in the multipart field `logo`, stored by its sha256."""
     data = (await read_form(request, "logo", service.deps.max_photo_bytes)).data
     if data is None:
         raise DomainError("validation_error", "attach the logo as a JPEG file", field="logo")
-    result = await run_in_threadpool(cmd.change_logo, customer_id, data, user, service.deps)
+    result = await run_in_threadpool(handle, m.ChangeLogo(str(customer_id), data), user, service.deps)
     return Done(position=result.position)
 
 
@@ -335,9 +330,9 @@ def _jpeg(service: Service, sha256: str | None) -> Response:
 
 @router.get("/{customer_id}/logo", response_class=Response,
             responses={200: {"content": {"image/jpeg": {}}, "description": "the logo"}})
-def get_logo(service: ServiceDep, user: CurrentUser, customer_id: str) -> Response:
+def get_logo(service: ServiceDep, user: CurrentUser, conn: ConnDep, customer_id: Id) -> Response:
     """The customer's logo (JPEG), for those who see the customer in full."""
-    row, level = _row_for(service, user, customer_id)
+    row, level = _row_for(conn, user, str(customer_id))
     if level != "full":
         raise NotFound("not_found", "no such photo")
     return _jpeg(service, row["logo"])
@@ -345,11 +340,11 @@ def get_logo(service: ServiceDep, user: CurrentUser, customer_id: str) -> Respon
 
 @router.get("/{customer_id}/visits/{visit_id}/photo", response_class=Response,
             responses={200: {"content": {"image/jpeg": {}}, "description": "the visit's photo"}})
-def get_visit_photo(service: ServiceDep, user: CurrentUser, customer_id: str, visit_id: str) -> Response:
+def get_visit_photo(service: ServiceDep, user: CurrentUser, conn: ConnDep, customer_id: Id,
+                    visit_id: str) -> Response:
     """A visit's photo evidence (JPEG), for those who see the customer in full."""
-    _, level = _row_for(service, user, customer_id)
+    _, level = _row_for(conn, user, str(customer_id))
     if level != "full":
         raise NotFound("not_found", "no such photo")
-    with service.store.engine.connect() as conn:
-        sha256 = visit_photo(conn, customer_id, visit_id)
+    sha256 = visit_photo(conn, str(customer_id), visit_id)
     return _jpeg(service, sha256)

@@ -14,7 +14,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import Field
 
 from aggregates.organisation import Person
-from api.deps import CurrentSession, CurrentUser, ServiceDep, client_address, issue_token, require
+from api.deps import ConnDep, CurrentSession, CurrentUser, Id, ServiceDep, client_address, issue_token, require
 from api.errors import ApiError
 from api.schemas import (
     Created,
@@ -31,10 +31,11 @@ from api.schemas import (
     Strict,
     Token,
 )
-from commands import organisation as org
+from commands import messages as m
 from commands.actor import Actor
 from commands.adapters.infra import MIN_PASSWORD_LENGTH, Attempt
 from commands.bootstrap import Service
+from commands.handlers import handle
 from readmodels.org import all_departments, current_settings, get_person, list_people, managed_departments
 
 router = APIRouter()
@@ -147,11 +148,10 @@ def change_own_password(request: Request, service: ServiceDep, body: PasswordCha
 
 
 @router.get("/me", response_model=Me, tags=["identity"])
-def me(service: ServiceDep, user: CurrentUser) -> Me:
+def me(user: CurrentUser, conn: ConnDep) -> Me:
     """The signed-in person, their roles and the departments they manage."""
-    with service.store.engine.connect() as conn:
-        person = get_person(conn, user.person_id)
-        managed = sorted(managed_departments(conn, user))
+    person = get_person(conn, user.person_id)
+    managed = sorted(managed_departments(conn, user))
     if person is None:
         raise ApiError(503, "projection_lag", "your profile is not in the read models yet; retry",
                        headers={"Retry-After": "1"})
@@ -163,27 +163,24 @@ def me(service: ServiceDep, user: CurrentUser) -> Me:
 def create_department(service: ServiceDep, body: DepartmentCreate,
                       user: Annotated[Actor, require("admin")]) -> Created:
     """Add a department to the tree (admin)."""
-    result = org.create_department(
-        org.CreateDepartment(name=body.name, parent_id=body.parent_id, manager_ids=body.manager_ids),
-        user, service.deps,
-    )
+    result = handle(m.CreateDepartment(name=body.name, parent_id=body.parent_id, manager_ids=body.manager_ids),
+                    user, service.deps)
     return Created(id=result.ids["id"], position=result.position)
 
 
 @router.patch("/departments/{department_id}", response_model=Done, tags=["identity"])
-def change_department(service: ServiceDep, department_id: str, body: DepartmentUpdate,
+def change_department(service: ServiceDep, department_id: Id, body: DepartmentUpdate,
                       user: Annotated[Actor, require("admin")]) -> Done:
     """Rename a department, move it, or set its managers (admin)."""
     changes = body.model_dump(exclude_unset=True)
-    result = org.change_department(org.ChangeDepartment(department_id, changes), user, service.deps)
+    result = handle(m.ChangeDepartment(str(department_id), changes), user, service.deps)
     return Done(position=result.position)
 
 
 @router.get("/departments", response_model=list[DepartmentNode], tags=["identity"])
-def departments(service: ServiceDep, _: CurrentUser) -> list[DepartmentNode]:
+def departments(_: CurrentUser, conn: ConnDep) -> list[DepartmentNode]:
     """The department tree."""
-    with service.store.engine.connect() as conn:
-        rows = all_departments(conn)
+    rows = all_departments(conn)
     nodes = {r["id"]: DepartmentNode(id=r["id"], name=r["name"], parent_id=r["parent_id"],
                                      manager_ids=list(r["manager_ids"] or [])) for r in rows}
     roots: list[DepartmentNode] = []
@@ -198,42 +195,38 @@ def departments(service: ServiceDep, _: CurrentUser) -> list[DepartmentNode]:
 def create_person(service: ServiceDep, body: PersonCreate,
                   user: Annotated[Actor, require("admin")]) -> Created:
     """Add a person with a login; a salesperson profile comes with the `sales` role (admin)."""
-    result = org.create_person(org.CreatePerson(**body.model_dump()), user, service.deps)
+    result = handle(m.CreatePerson(**body.model_dump()), user, service.deps)
     return Created(id=result.ids["id"], position=result.position)
 
 
 @router.patch("/people/{person_id}", response_model=Done, tags=["identity"])
-def change_person(service: ServiceDep, person_id: str, body: PersonUpdate,
+def change_person(service: ServiceDep, person_id: Id, body: PersonUpdate,
                   user: Annotated[Actor, require("admin", "manager")]) -> Done:
     """Change a person (admin), or a salesperson's limits (their manager)."""
-    result = org.change_person(
-        org.ChangePerson(person_id, body.model_dump(exclude_unset=True)), user, service.deps
-    )
+    result = handle(m.ChangePerson(str(person_id), body.model_dump(exclude_unset=True)), user, service.deps)
     return Done(position=result.position)
 
 
 @router.get("/people", response_model=list[PersonOut], tags=["identity"])
-def people(service: ServiceDep, _: CurrentUser, department_id: str | None = None,
+def people(_: CurrentUser, conn: ConnDep, department_id: str | None = None,
            role: str | None = Query(default=None, max_length=20)) -> list[PersonOut]:
     """The directory, by department (with its subtree) and role."""
-    with service.store.engine.connect() as conn:
-        rows = list_people(conn, department_id, role)
+    rows = list_people(conn, department_id, role)
     return [PersonOut(**{k: r[k] for k in PersonOut.model_fields}) for r in rows]
 
 
 @router.get("/settings", response_model=SettingsOut, tags=["settings"])
-def read_settings(service: ServiceDep, _: CurrentUser) -> Any:
+def read_settings(_: CurrentUser, conn: ConnDep) -> Any:
     """Rules and dictionaries."""
-    with service.store.engine.connect() as conn:
-        return current_settings(conn)
+    return current_settings(conn)
 
 
 @router.put("/settings", response_model=SettingsOut, tags=["settings"])
 def write_settings(service: ServiceDep, body: SettingsUpdate,
                    user: Annotated[Actor, require("admin")]) -> Any:
     """Change rules and dictionaries (admin); keys left out keep their values."""
-    org.change_settings(
-        org.ChangeSettings(
+    handle(
+        m.ChangeSettings(
             rules=body.rules.model_dump(exclude_unset=True),
             dictionaries=body.dictionaries.model_dump(exclude_unset=True),
         ),

@@ -9,14 +9,15 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from aggregates.base import DomainError, NotFound
-from api.deps import ServiceDep, require
+from api.deps import Id, ServiceDep, require
 from api.errors import ApiError
 from api.exports import XLSX, table_download
 from api.schemas import ImportOut, ImportSummary
 from api.uploads import read_form
 from commands import imports as ic
 from commands.actor import Actor
-from commands.base import parse_uuid
+from commands.handlers import handle
+from commands.messages import ImportCustomers
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 Admin = Annotated[Actor, require("admin")]
@@ -55,15 +56,14 @@ async def import_customers(request: Request, service: ServiceDep, user: Admin) -
     if dry_run not in ("true", "false", "1", "0") or set(fields):
         raise DomainError("validation_error", "the form takes `file` and `dry_run` (true or false)",
                           field="dry_run" if not set(fields) else sorted(fields)[0])
-    result = await run_in_threadpool(ic.import_customers, data, form.filename or "import",
-                                     dry_run in ("true", "1"), user, service.deps)
+    command = ImportCustomers(data, form.filename or "import", dry_run in ("true", "1"))
+    result = await run_in_threadpool(handle, command, user, service.deps)
     return {"import_id": result.import_id, "rows": result.rows, "accepted": result.accepted,
             "dry_run": result.dry_run, "errors": [e.as_dict() for e in result.errors], "position": result.position,
             "rejects_url": f"/api/v1/imports/{result.import_id}/rejects" if result.errors else None}
 
 
 def _found(service: ServiceDep, import_id: str) -> dict[str, Any]:
-    parse_uuid(import_id, "import_id")
     found = ic.load_import(service.deps, import_id)
     if found is None:
         raise NotFound("not_found", "no such import")
@@ -71,16 +71,16 @@ def _found(service: ServiceDep, import_id: str) -> dict[str, Any]:
 
 
 @router.get("/{import_id}", response_model=ImportSummary)
-def summary(service: ServiceDep, _: Admin, import_id: str) -> Any:
+def summary(service: ServiceDep, _: Admin, import_id: Id) -> Any:
     """One import: when, by whom, what file, how many rows accepted, every error."""
-    return _found(service, import_id)
+    return _found(service, str(import_id))
 
 
 @router.get("/{import_id}/rejects", response_class=Response,
             responses={200: {"content": {"text/csv": {}, XLSX: {}}, "description": "the refused rows"}})
-def rejects(request: Request, service: ServiceDep, _: Admin, import_id: str,
+def rejects(request: Request, service: ServiceDep, _: Admin, import_id: Id,
             format: Literal["csv", "xlsx"] = "csv") -> Response:
     """The refused rows in the template's columns, with their row number and errors."""
     request.state.op_export = True
-    found = _found(service, import_id)
-    return table_download(REJECT_COLUMNS, found["rejected"], f"rejects-{import_id[:8]}", "导入失败行", format)
+    found = _found(service, str(import_id))
+    return table_download(REJECT_COLUMNS, found["rejected"], f"rejects-{str(import_id)[:8]}", "导入失败行", format)

@@ -7,45 +7,47 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from aggregates.base import NotFound
-from api.deps import CurrentUser, ServiceDep
+from api.deps import ConnDep, CurrentUser, Id, ServiceDep
 from api.schemas import ApprovalOut, Decision, Done, NotificationOut
-from commands import approvals as ac
+from commands import messages as m
+from commands.handlers import handle
 from readmodels import inbox as rm
 
 router = APIRouter(tags=["approvals"])
 
 
 @router.get("/approvals", response_model=list[ApprovalOut])
-def approvals(service: ServiceDep, user: CurrentUser,
+def approvals(user: CurrentUser, conn: ConnDep,
               status: Annotated[str | None, Query(max_length=20)] = None) -> Any:
     """Requests you made or may decide (admins and auditors: all)."""
-    with service.store.engine.connect() as conn:
-        return rm.list_approvals(conn, user, status)
+    return rm.list_approvals(conn, user, status)
 
 
 @router.post("/approvals/{approval_id}/approve", response_model=Done)
-def approve(service: ServiceDep, approval_id: str, user: CurrentUser, body: Decision | None = None) -> Done:
+def approve(service: ServiceDep, approval_id: Id, user: CurrentUser, body: Decision | None = None) -> Done:
     """Approve: the command runs now as the requester's, its checks evaluated now (R-6: not your own)."""
-    return Done(position=ac.approve(approval_id, body.comment if body else "", user, service.deps).position)
+    return Done(position=handle(m.ApproveRequest(str(approval_id), body.comment if body else ""), user,
+                                service.deps).position)
 
 
 @router.post("/approvals/{approval_id}/reject", response_model=Done)
-def reject(service: ServiceDep, approval_id: str, user: CurrentUser, body: Decision | None = None) -> Done:
+def reject(service: ServiceDep, approval_id: Id, user: CurrentUser, body: Decision | None = None) -> Done:
     """Reject a request; it keeps its history."""
-    return Done(position=ac.reject(approval_id, body.comment if body else "", user, service.deps).position)
+    return Done(position=handle(m.RejectRequest(str(approval_id), body.comment if body else ""), user,
+                                service.deps).position)
 
 
 @router.post("/approvals/{approval_id}/withdraw", response_model=Done)
-def withdraw(service: ServiceDep, approval_id: str, user: CurrentUser, body: Decision | None = None) -> Done:
+def withdraw(service: ServiceDep, approval_id: Id, user: CurrentUser, body: Decision | None = None) -> Done:
     """Withdraw your own pending request."""
-    return Done(position=ac.withdraw(approval_id, body.comment if body else "", user, service.deps).position)
+    return Done(position=handle(m.WithdrawRequest(str(approval_id), body.comment if body else ""), user,
+                                service.deps).position)
 
 
 @router.get("/notifications", response_model=list[NotificationOut])
-def notifications(service: ServiceDep, user: CurrentUser, unread: bool = False) -> Any:
+def notifications(user: CurrentUser, conn: ConnDep, unread: bool = False) -> Any:
     """Your inbox, newest first."""
-    with service.store.engine.connect() as conn:
-        return rm.list_notifications(conn, user.person_id, unread)
+    return rm.list_notifications(conn, user.person_id, unread)
 
 
 @router.post("/notifications/{notification_id}/read", response_model=NotificationOut)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, status
 from fastapi.responses import JSONResponse
 
 from aggregates.base import NotFound
-from api.deps import CurrentUser, ServiceDep, require
+from api.deps import ConnDep, CurrentUser, Id, ServiceDep, require
 from api.schemas import (
     ContractCreate,
     ContractSummary,
@@ -38,10 +38,9 @@ from api.schemas import (
     StockIn,
     StockListRow,
 )
-from commands import approvals
-from commands import sales as sc
+from commands import messages as m
 from commands.actor import Actor
-from commands.base import parse_uuid
+from commands.handlers import handle
 from readmodels import sales as rm
 
 router = APIRouter(tags=["sales"])
@@ -55,37 +54,34 @@ PageSize = Annotated[int, Query(ge=1, le=200)]
 @router.post("/contracts", response_model=Created, status_code=status.HTTP_201_CREATED)
 def sign(service: ServiceDep, body: ContractCreate, user: Seller) -> Created:
     """Record a deal (成交): creates the contract; the customer becomes dealt (D-1)."""
-    result = sc.sign_contract(sc.SignContract(**body.model_dump(exclude={"lines"}),
-                                              lines=[line.model_dump() for line in body.lines]),
-                              user, service.deps)
+    result = handle(m.SignContract(**body.model_dump(exclude={"lines"}),
+                                   lines=[line.model_dump() for line in body.lines]),
+                    user, service.deps)
     return Created(id=result.ids["id"], position=result.position)
 
 
 @router.get("/contracts", response_model=Page[ContractSummary])
-def contracts(service: ServiceDep, user: CurrentUser, customer_id: str | None = None,
+def contracts(user: CurrentUser, conn: ConnDep, customer_id: str | None = None,
               page: PageNo = 1, page_size: PageSize = 50) -> Any:
     """Contracts of the customers you may see, with invoiced, collected and outstanding amounts."""
-    with service.store.engine.connect() as conn:
-        items, total = rm.list_contracts(conn, user, customer_id, page, page_size)
+    items, total = rm.list_contracts(conn, user, customer_id, page, page_size)
     return {"items": items, "total": total, "page": page, "page_size": page_size}
 
 
 @router.get("/contracts/{contract_id}", response_model=ContractView)
-def contract(service: ServiceDep, user: CurrentUser, contract_id: str) -> Any:
+def contract(user: CurrentUser, conn: ConnDep, contract_id: Id) -> Any:
     """The contract with its lines and execution: invoices, payments, deliveries, returns,
     exchanges, and what remains (D-4)."""
-    parse_uuid(contract_id, "contract_id")
-    with service.store.engine.connect() as conn:
-        view = rm.contract_view(conn, user, contract_id)
+    view = rm.contract_view(conn, user, str(contract_id))
     if view is None:
         raise NotFound("not_found", "no such contract")
     return view
 
 
 @router.post("/contracts/{contract_id}/invoices", response_model=Created, status_code=status.HTTP_201_CREATED)
-def invoice(service: ServiceDep, contract_id: str, body: InvoiceIn, user: Seller) -> Created:
+def invoice(service: ServiceDep, contract_id: Id, body: InvoiceIn, user: Seller) -> Created:
     """Invoice part of a contract; never more than the contract amount (D-2, `over_invoiced`)."""
-    result = sc.invoice_contract(contract_id, body.amount, body.invoiced_on, user, service.deps)
+    result = handle(m.InvoiceContract(str(contract_id), body.amount, body.invoiced_on), user, service.deps)
     return Created(id=result.ids["id"], position=result.position)
 
 
@@ -93,123 +89,116 @@ def invoice(service: ServiceDep, contract_id: str, body: InvoiceIn, user: Seller
 def payment(service: ServiceDep, body: PaymentIn, user: Seller) -> Created:
     """Record a payment, against a contract (`over_collected` past its outstanding amount)
     or as a prepayment (D-3)."""
-    result = sc.record_payment(body.customer_id, body.contract_id, body.amount, body.received_on,
-                               user, service.deps)
+    result = handle(m.RecordPayment(body.customer_id, body.amount, body.contract_id, body.received_on),
+                    user, service.deps)
     return Created(id=result.ids["id"], position=result.position)
 
 
 @router.post("/contracts/{contract_id}/deliveries", response_model=DeliveryCreated,
              status_code=status.HTTP_201_CREATED)
-def delivery(service: ServiceDep, contract_id: str, body: DeliveryIn, user: Keeper) -> DeliveryCreated:
+def delivery(service: ServiceDep, contract_id: Id, body: DeliveryIn, user: Keeper) -> DeliveryCreated:
     """Deliver goods at the warehouse's average cost (G-4: `insufficient_stock`, `over_delivered`)."""
     lines = [line.model_dump() for line in body.lines]
-    result = sc.deliver(contract_id, body.delivered_on, lines, user, service.deps)
+    result = handle(m.Deliver(str(contract_id), lines, body.delivered_on), user, service.deps)
     return DeliveryCreated(delivery_id=result.ids["delivery_id"], position=result.position)
 
 
 @router.post("/contracts/{contract_id}/returns", response_model=ReturnCreated,
              status_code=status.HTTP_201_CREATED)
-def return_(service: ServiceDep, contract_id: str, body: ReturnIn, user: Keeper) -> ReturnCreated:
+def return_(service: ServiceDep, contract_id: Id, body: ReturnIn, user: Keeper) -> ReturnCreated:
     """Take goods back from a delivery at the cost they left with (G-5: `over_returned`)."""
     lines = [line.model_dump() for line in body.lines]
-    result = sc.return_goods(contract_id, body.delivery_id, body.returned_on, lines, user, service.deps)
+    result = handle(m.ReturnGoods(str(contract_id), body.delivery_id, lines, body.returned_on), user, service.deps)
     return ReturnCreated(return_id=result.ids["return_id"], position=result.position)
 
 
 @router.post("/contracts/{contract_id}/exchanges", response_model=ExchangeCreated,
              status_code=status.HTTP_201_CREATED)
-def exchange(service: ServiceDep, contract_id: str, body: ExchangeIn, user: Keeper) -> ExchangeCreated:
+def exchange(service: ServiceDep, contract_id: Id, body: ExchangeIn, user: Keeper) -> ExchangeCreated:
     """Exchange goods of a delivery: back at their cost, replacements out at the average (G-6)."""
     lines = [line.model_dump() for line in body.lines]
-    result = sc.exchange_goods(contract_id, body.delivery_id, body.exchanged_on, lines, user, service.deps)
+    result = handle(m.ExchangeGoods(str(contract_id), body.delivery_id, lines, body.exchanged_on), user,
+                    service.deps)
     return ExchangeCreated(exchange_id=result.ids["exchange_id"], position=result.position)
 
 
 @router.post("/products", response_model=ProductCreated, status_code=status.HTTP_201_CREATED)
 def create_product(service: ServiceDep, body: ProductCreate, user: Keeper) -> ProductCreated:
     """Add a product; its code (P000001…) is given (G-1)."""
-    result = sc.create_product(body.name, body.spec, body.unit, user, service.deps)
+    result = handle(m.CreateProduct(body.name, body.spec, body.unit), user, service.deps)
     return ProductCreated(id=result.ids["id"], code=result.ids["code"], position=result.position)
 
 
 @router.patch("/products/{product_id}", response_model=Done)
-def change_product(service: ServiceDep, product_id: str, body: ProductUpdate, user: Keeper) -> Done:
+def change_product(service: ServiceDep, product_id: Id, body: ProductUpdate, user: Keeper) -> Done:
     """Rename, describe, enable or disable a product."""
-    result = sc.change_product(product_id, body.model_dump(exclude_unset=True), user, service.deps)
+    result = handle(m.ChangeProduct(str(product_id), body.model_dump(exclude_unset=True)), user, service.deps)
     return Done(position=result.position)
 
 
 @router.get("/products", response_model=Page[ProductOut])
-def products(service: ServiceDep, _: CurrentUser, q: Annotated[str | None, Query(max_length=100)] = None,
+def products(_: CurrentUser, conn: ConnDep, q: Annotated[str | None, Query(max_length=100)] = None,
              page: PageNo = 1, page_size: PageSize = 50) -> Any:
     """Products by code, searchable by name or code."""
-    with service.store.engine.connect() as conn:
-        items, total = rm.list_products(conn, q, page, page_size)
+    items, total = rm.list_products(conn, q, page, page_size)
     return {"items": items, "total": total, "page": page, "page_size": page_size}
 
 
 @router.get("/products/{product_id}", response_model=ProductView)
-def product(service: ServiceDep, _: CurrentUser, product_id: str) -> Any:
+def product(_: CurrentUser, conn: ConnDep, product_id: Id) -> Any:
     """A product with its stock per warehouse, its price and price history."""
-    parse_uuid(product_id, "product_id")
-    with service.store.engine.connect() as conn:
-        view = rm.product_view(conn, product_id)
+    view = rm.product_view(conn, str(product_id))
     if view is None:
         raise NotFound("not_found", "no such product")
     return view
 
 
 @router.post("/products/{product_id}/stock-ins", response_model=Created, status_code=status.HTTP_201_CREATED)
-def stock_in(service: ServiceDep, product_id: str, body: StockIn,
+def stock_in(service: ServiceDep, product_id: Id, body: StockIn,
              user: Annotated[Actor, require("warehouse", "admin")]) -> Created:
     """Goods in at a unit cost; the warehouse's moving-average cost follows (G-2)."""
-    result = sc.stock_in(product_id, body.warehouse, body.quantity, body.unit_cost, body.received_on,
-                         user, service.deps)
+    result = handle(m.StockIn(str(product_id), body.warehouse, body.quantity, body.unit_cost, body.received_on),
+                    user, service.deps)
     return Created(id=result.ids["id"], position=result.position)
 
 
 @router.post("/products/{product_id}/price-changes", response_model=Done,
              responses={202: {"model": Pending, "description": "waits for approval"}})
-def price_change(service: ServiceDep, product_id: str, body: PriceChangeIn,
+def price_change(service: ServiceDep, product_id: Id, body: PriceChangeIn,
                  user: Annotated[Actor, require("sales", "warehouse", "manager", "admin")]) -> Any:
     """Set a new tax-inclusive price from today (G-3): by default a request that a manager
     approves (202); managers and admins set it at once (200)."""
-    parse_uuid(product_id, "product_id")
-    payload = {"product_id": product_id, "price": body.price, "reason": body.reason}
-    summary = f"{body.price}（{body.reason}）"
-    applied, result = approvals.submit("price_change", payload, summary, user, service.deps)
-    if applied:
-        return Done(position=result.position)
-    return JSONResponse(status_code=202, content=Pending(approval_id=result.ids["approval_id"],
-                                                         position=result.position).model_dump())
+    result = handle(m.ChangePrice(str(product_id), body.price, body.reason), user, service.deps)
+    if result.pending:
+        return JSONResponse(status_code=202, content=Pending(approval_id=result.ids["approval_id"],
+                                                             position=result.position).model_dump())
+    return Done(position=result.position)
 
 
 @router.get("/stock", response_model=list[StockListRow])
-def stock(service: ServiceDep, _: CurrentUser, product_id: str | None = None,
+def stock(_: CurrentUser, conn: ConnDep, product_id: str | None = None,
           warehouse: Annotated[str | None, Query(max_length=100)] = None) -> Any:
     """Stock per product and warehouse: quantity, average unit cost, inventory value."""
-    with service.store.engine.connect() as conn:
-        return rm.list_stock(conn, product_id, warehouse)
+    return rm.list_stock(conn, product_id, warehouse)
 
 
 @router.post("/problems", response_model=Created, status_code=status.HTTP_201_CREATED)
 def report_problem(service: ServiceDep, body: ProblemIn,
                    user: Annotated[Actor, require("sales", "manager", "warehouse", "admin")]) -> Created:
     """Report a customer's problem with a responsible person (G-7)."""
-    result = sc.report_problem(body.customer_id, body.type, body.description, body.responsible_id,
-                               user, service.deps)
+    result = handle(m.ReportProblem(body.customer_id, body.type, body.description, body.responsible_id),
+                    user, service.deps)
     return Created(id=result.ids["id"], position=result.position)
 
 
 @router.post("/problems/{problem_id}/resolve", response_model=Done)
-def resolve_problem(service: ServiceDep, problem_id: str, body: ProblemResolve, user: CurrentUser) -> Done:
+def resolve_problem(service: ServiceDep, problem_id: Id, body: ProblemResolve, user: CurrentUser) -> Done:
     """Record the resolution (the responsible person or their manager)."""
-    return Done(position=sc.resolve_problem(problem_id, body.resolution, user, service.deps).position)
+    return Done(position=handle(m.ResolveProblem(str(problem_id), body.resolution), user, service.deps).position)
 
 
 @router.get("/problems", response_model=list[ProblemOut])
-def problems(service: ServiceDep, user: CurrentUser,
+def problems(user: CurrentUser, conn: ConnDep,
              status_: Annotated[str | None, Query(alias="status", max_length=20)] = None) -> Any:
     """Problem reports you are responsible for or reported (managers: their departments')."""
-    with service.store.engine.connect() as conn:
-        return rm.list_problems(conn, user, status_)
+    return rm.list_problems(conn, user, status_)

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from threading import Lock
-from typing import Protocol
+
+from commands.ports import Clock
+
+__all__ = ["Clock", "ManualClock", "SystemClock"]
 
 
-class Clock(Protocol):
-    def now(self) -> datetime: ...
-
-
-class SystemClock:
+class SystemClock(Clock):
     def now(self) -> datetime:
         return datetime.now(UTC)
 
 
-class ManualClock:
+class ManualClock(Clock):
     """A clock that stands still until moved; for tests and back-fills."""
 
     def __init__(self, start: datetime) -> None:

@@ -1,11 +1,13 @@
 """Mutable stores beside the event store: credentials (P-4) and sessions, the sign-in
-throttle, and number sequences."""
+throttle, number sequences and the import log: the adapters of those ports."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from threading import Lock
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -26,6 +28,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+
+from commands import ports
+from commands.ports import Attempt
 
 metadata = MetaData()
 
@@ -119,7 +125,7 @@ sequences = Table(
 MIN_PASSWORD_LENGTH = 8
 
 
-class Credentials:
+class Credentials(ports.Credentials):
     """Usernames and argon2 password hashes, and the sessions they open; rotatable and
     deletable, never in events."""
 
@@ -127,15 +133,19 @@ class Credentials:
         self.engine = engine
         self.hasher = hasher or PasswordHasher()
 
-    def add(self, conn: Connection, person_id: str, username: str, password: str, at: datetime) -> None:
-        conn.execute(
-            credentials.insert().values(
-                person_id=person_id,
-                username=username.strip().casefold(),
-                password_hash=self.hasher.hash(password),
-                updated_at=at,
+    def register(self, store: Any, aggregates: Sequence[Any], person_id: str, username: str,
+                 password: str, at: datetime) -> int:
+        with Session(self.engine) as session, session.begin():
+            session.connection().execute(
+                credentials.insert().values(
+                    person_id=person_id,
+                    username=username.strip().casefold(),
+                    password_hash=self.hasher.hash(password),
+                    updated_at=at,
+                )
             )
-        )
+            recordings = store.save(*aggregates, session=session)
+        return int(recordings[-1].notification.id)
 
     def set_password(self, person_id: str, password: str, at: datetime) -> None:
         """A new password; the person's sessions signed before it end."""
@@ -232,15 +242,7 @@ class Credentials:
 _DUMMY_HASH = PasswordHasher().hash("not-a-password")
 
 
-@dataclass(frozen=True)
-class Attempt:
-    """A sign-in attempt the throttle let through (`id`), or refused until `retry_at`."""
-
-    id: int | None
-    retry_at: datetime | None = None
-
-
-class LoginThrottle:
+class LoginThrottle(ports.SignInThrottle):
     """Sign-in throttle per username and client address, with growing delays.
 
     The first `free` wrong passwords for a username from one address go by; after them each
@@ -266,7 +268,8 @@ class LoginThrottle:
         """The wait after the latest failure once there are `failures` of them."""
         if failures < self.free:
             return timedelta(0)
-        return min(self.cap, self.base * 2 ** min(failures - self.free, 30))
+        wait: timedelta = min(self.cap, self.base * 2 ** min(failures - self.free, 30))
+        return wait
 
     def attempt(self, username: str, address: str, now: datetime) -> Attempt:
         """Write the attempt down and decide whether its password may be checked."""
@@ -320,7 +323,7 @@ def _utc(at: datetime) -> datetime:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at
 
 
-class Sequences:
+class Sequences(ports.Sequences):
     """Gap-tolerant counters for human-readable numbers (customer KH…): unique and
     never reused, even when the command that drew a number is refused afterwards.
 
@@ -355,3 +358,25 @@ class Sequences:
                 {"name": name, "count": count},
             ).scalar_one()
         return int(value)
+
+
+class ImportRecords(ports.ImportLog):
+    """C-13: the import log in `crm_imports`; the refused rows are kept as JSON."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def keep(self, record: dict[str, Any]) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(imports.insert().values({
+                **record, "dry_run": int(record["dry_run"]),
+                "rejected": json.dumps(record["rejected"], ensure_ascii=False),
+                "errors": json.dumps(record["errors"], ensure_ascii=False)}))
+
+    def load(self, import_id: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(imports).where(imports.c.id == import_id)).mappings().first()
+        if row is None:
+            return None
+        return {**dict(row), "dry_run": bool(row["dry_run"]), "errors": json.loads(row["errors"]),
+                "rejected": json.loads(row["rejected"])}

@@ -17,6 +17,7 @@ from PIL import ExifTags, Image, UnidentifiedImageError
 
 from aggregates import bounds
 from aggregates.base import Invalid
+from commands.ports import Blobs
 
 JPEG_MAGIC = b"\xff\xd8\xff"
 
@@ -121,7 +122,7 @@ def _degrees(value: Any, ref: Any, negative: str) -> float | None:
     return round(degrees, 7)
 
 
-class BlobStore:
+class BlobStore(Blobs):
     """Files named by their sha256 under one folder (`ab/cd/abcd….jpg`); writing the
     same content twice stores it once."""
 

@@ -1,18 +1,21 @@
-"""The event store: an `eventsourcing` application over SQLAlchemy (SQLite or PostgreSQL)."""
+"""The event store: an `eventsourcing` application over SQLAlchemy (SQLite or PostgreSQL),
+and the persistence factory that gives it an engine made for the CRM's load."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import date
 from typing import Any, ClassVar, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import JSONTranscoder, Transcoding
-from sqlalchemy import create_engine
+from eventsourcing.persistence import JSONTranscoder, Recording, Transcoding
+from eventsourcing.utils import Environment, get_topic, strtobool
+from eventsourcing_sqlalchemy.datastore import SQLAlchemyDatastore
+from eventsourcing_sqlalchemy.factory import SQLAlchemyFactory
 from sqlalchemy import event as sa_event
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.engine import Engine, make_url
 
 from aggregates.organisation import Salesperson
 from aggregates.product import ProductStock
@@ -32,22 +35,100 @@ class DateAsISO(Transcoding):
         return date.fromisoformat(data)
 
 
-class EventStore(Application):
+def engine_options(database_url: str, pool_size: int, max_overflow: int) -> dict[str, Any]:
+    """The `create_engine` options of the store's engine (none on SQLite)."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        return {}
+    # A pool that keeps `pool_size` connections open: with SQLAlchemy's default (5 kept, 10
+    # more opened and closed per use) a process serving more requests at once than that opened
+    # a server connection for each of them, a backend fork and cold catalog caches per request.
+    options: dict[str, Any] = {"pool_size": pool_size, "max_overflow": max_overflow}
+    if url.get_driver_name() == "psycopg2":
+        from sqlalchemy.dialects.postgresql.psycopg2 import EXECUTEMANY_VALUES_PLUS_BATCH
+
+        # Batch the executemany statements SQLAlchemy does not send as one multi-row INSERT
+        # (the projections' upserts and updates): pages of 500 rows per round trip, not one row
+        # each. In this mode the dialect sets `supports_sane_multi_rowcount` to False itself:
+        # psycopg2 reports no reliable row count for a batched executemany.
+        options.update(executemany_mode=EXECUTEMANY_VALUES_PLUS_BATCH, executemany_batch_page_size=500)
+    return options
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Run on every new SQLite connection of the store's engine."""
+    # Wait for the write lock instead of failing at once when the projector writes.
+    dbapi_connection.execute("PRAGMA busy_timeout = 30000")
+    # Write-ahead logging: readers and the one writer no longer block each other.
+    dbapi_connection.execute("PRAGMA journal_mode = WAL")
+
+
+class StoreDatastore(SQLAlchemyDatastore):
+    """The library's datastore (its sessions, its SQLite write lock), its engine made with the
+    store's options and, on SQLite, the pragmas on each connection from the first one."""
+
+    def __init__(self, url: str, pool_size: int, max_overflow: int, autoflush: bool = True) -> None:
+        super().__init__(url=url, autoflush=autoflush, **engine_options(url, pool_size, max_overflow))
+        if isinstance(self.engine, Engine) and self.engine.dialect.name == "sqlite":
+            # Before any connection is made: the engine connects lazily.
+            sa_event.listen(self.engine, "connect", _sqlite_pragmas)
+
+
+class StoreFactory(SQLAlchemyFactory):
+    """eventsourcing-sqlalchemy's factory (same recorders, tables and transcoder) whose
+    recorders share a `StoreDatastore`. The library's factory makes its datastore from
+    SQLALCHEMY_URL with SQLAlchemy's default engine options and has no setting for others;
+    so the URL is given to this factory as STORE_URL, which the library's part does not
+    read: the datastore it makes has no engine and no recorder ever sees it."""
+
+    STORE_URL = "STORE_URL"
+    STORE_POOL_SIZE = "STORE_POOL_SIZE"
+    STORE_MAX_OVERFLOW = "STORE_MAX_OVERFLOW"
+
+    def __init__(self, env: Environment) -> None:
+        super().__init__(env)
+        url = self.env.get(self.STORE_URL)
+        if not url:
+            raise ValueError(f"{type(self).__name__} needs the database URL in {self.STORE_URL}")
+        self.datastore = StoreDatastore(
+            url,
+            pool_size=int(self.env.get(self.STORE_POOL_SIZE) or 5),
+            max_overflow=int(self.env.get(self.STORE_MAX_OVERFLOW) or 10),
+            autoflush=bool(strtobool(self.env.get(self.SQLALCHEMY_AUTOFLUSH) or "True")),
+        )
+
+
+class EventStore(Application[UUID]):
     """All aggregates of the CRM live in one application, so one `save` can
     commit several of them atomically (customer + salesperson + name index)."""
 
     name = "crm"
+    # The snapshot store exists; the snapshots are taken by `save` below, not by the library
+    # (its `snapshotting_intervals` stay empty).
+    is_snapshotting_enabled = True
     # Aggregates whose histories grow without end get a snapshot every so many events, so
     # loading one reads the snapshot and the events after it, not the whole history.
-    snapshotting_intervals: ClassVar[dict[type[Any], int]] = {Salesperson: 100, ProductStock: 100}
+    snapshot_intervals: ClassVar[dict[type[Any], int]] = {Salesperson: 100, ProductStock: 100}
 
-    def _take_snapshots(self, processing_event: Any) -> None:
+    def save(self, *objs: Any, **kwargs: Any) -> list[Recording[Any]]:
+        recordings = super().save(*objs, **kwargs)
+        self._snapshot_long_histories(objs, recordings)
+        return recordings
+
+    def _snapshot_long_histories(self, objs: Iterable[Any], recordings: list[Recording[Any]]) -> None:
         """Snapshots are taken after the events committed: a failure to take one must not
         make a stored command look failed (and be sent again). The next one will do."""
-        try:
-            super()._take_snapshots(processing_event)
-        except Exception:
-            log.exception("could not take a snapshot; the events are stored all the same")
+        kinds = {obj.id: type(obj) for obj in objs if type(obj) in self.snapshot_intervals}
+        for recording in recordings:
+            event = recording.domain_event
+            kind = kinds.get(event.originator_id)
+            if kind is None or event.originator_version % self.snapshot_intervals[kind]:
+                continue
+            try:
+                self.take_snapshot(event.originator_id, version=event.originator_version)
+            except Exception:
+                log.exception("could not take a snapshot of %s %s at version %d; the events are stored "
+                              "all the same", kind.__name__, event.originator_id, event.originator_version)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)
@@ -55,7 +136,9 @@ class EventStore(Application):
 
     @property
     def engine(self) -> Engine:
-        engine = self.recorder.datastore.engine  # type: ignore[attr-defined]
+        factory = self.factory
+        assert isinstance(factory, StoreFactory)
+        engine = factory.datastore.engine
         assert isinstance(engine, Engine)
         return engine
 
@@ -70,23 +153,12 @@ class EventStore(Application):
         return self.recorder.max_notification_id() or 0
 
 
-def _pooled(store: EventStore, pool_size: int, max_overflow: int) -> None:
-    """Give the store a PostgreSQL engine whose pool holds `pool_size` connections open.
-    The persistence module makes its engine with SQLAlchemy's default pool (5 kept, 10
-    more opened and closed per use), so a process serving more requests at once than that
-    opened a new server connection for each of them: a backend fork and cold catalog
-    caches per request. The datastore reads its engine and session maker on every use."""
-    datastore: Any = store.recorder.datastore  # type: ignore[attr-defined]
-    default = datastore.engine
-    engine = create_engine(default.url, pool_size=pool_size, max_overflow=max_overflow)
-    datastore.engine, datastore.session_maker = engine, sessionmaker(bind=engine, autoflush=True)
-    default.dispose()
-
-
 def open_store(database_url: str, pool_size: int = 5, max_overflow: int = 10) -> EventStore:
     env: dict[str, Any] = {
-        "PERSISTENCE_MODULE": "eventsourcing_sqlalchemy",
-        "SQLALCHEMY_URL": database_url,
+        "PERSISTENCE_MODULE": get_topic(StoreFactory),
+        StoreFactory.STORE_URL: database_url,
+        StoreFactory.STORE_POOL_SIZE: str(pool_size),
+        StoreFactory.STORE_MAX_OVERFLOW: str(max_overflow),
         "CREATE_TABLE": "y",
         # Keep loaded aggregates; each later load reads only the events stored since (from any
         # process) and hands out a copy. A command then costs one query per aggregate, not a
@@ -94,25 +166,4 @@ def open_store(database_url: str, pool_size: int = 5, max_overflow: int = 10) ->
         "AGGREGATE_CACHE_MAXSIZE": "20000",
         "AGGREGATE_CACHE_FASTFORWARD": "y",
     }
-    store = EventStore(env=env)
-    if store.engine.dialect.name == "sqlite":
-        # Wait for the write lock instead of failing at once when the projector writes.
-        @sa_event.listens_for(store.engine, "connect")
-        def _busy_timeout(dbapi_connection: Any, _record: Any) -> None:
-            dbapi_connection.execute("PRAGMA busy_timeout = 30000")
-            # Write-ahead logging: readers and the one writer no longer block each other.
-            dbapi_connection.execute("PRAGMA journal_mode = WAL")
-
-        store.engine.dispose()
-    elif store.engine.dialect.name == "postgresql":
-        _pooled(store, pool_size, max_overflow)
-        # The engine is made by the persistence module, which takes no engine options. Batch
-        # the executemany statements that SQLAlchemy does not send as one multi-row INSERT
-        # (the projections' upserts): pages of rows per round trip instead of one row each.
-        from sqlalchemy.dialects.postgresql.psycopg2 import EXECUTEMANY_VALUES_PLUS_BATCH
-
-        dialect: Any = store.engine.dialect
-        dialect.executemany_mode = EXECUTEMANY_VALUES_PLUS_BATCH
-        dialect.executemany_batch_page_size = 500
-        dialect.supports_sane_multi_rowcount = False
-    return store
+    return EventStore(env=env)

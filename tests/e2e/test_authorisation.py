@@ -60,18 +60,19 @@ class World:
 def world(tmp_path: Any, clock: ManualClock) -> Iterator[World]:
     service = make_service(f"sqlite:///{tmp_path}/crm.db", clock, tmp_path / "blobs")
     service.deps.credentials.hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
-    from commands import organisation as oc
+    from commands import messages as m
+    from commands.handlers import handle
     from tests.conftest import SYSTEM
 
     deps = service.deps
-    dept = oc.create_department(oc.CreateDepartment(name="矩阵部"), SYSTEM, deps).ids["id"]
+    dept = handle(m.CreateDepartment(name="矩阵部"), SYSTEM, deps).ids["id"]
     people = {}
     for username, roles in (("sales", ["sales"]), ("manager", ["manager"]), ("warehouse", ["warehouse"]),
                             ("admin", ["admin"]), ("auditor", ["auditor"]), ("other", ["sales"])):
-        people[username] = oc.create_person(oc.CreatePerson(name=username, username=username, roles=roles,
-                                                            password="password123", department_id=dept,
-                                                            max_customers=200), SYSTEM, deps).ids["id"]
-    oc.change_department(oc.ChangeDepartment(dept, {"manager_ids": [people["manager"]]}), SYSTEM, deps)
+        people[username] = handle(m.CreatePerson(name=username, username=username, roles=roles,
+                                                 password="password123", department_id=dept,
+                                                 max_customers=200), SYSTEM, deps).ids["id"]
+    handle(m.ChangeDepartment(dept, {"manager_ids": [people["manager"]]}), SYSTEM, deps)
     with TestClient(create_app(service, background=False)) as client:
         w = World(client, {who: issue_token(service, people[who])[0] for who in people})
         w.ids.update(people, dept=dept)

@@ -11,6 +11,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +28,12 @@ from schemathesis.specs.openapi.checks import (
 
 from api.deps import issue_token
 from api.main import create_app
-from commands import customers as cc
-from commands import organisation as oc
-from commands import sales as sc
+from commands import messages as m
 from commands.actor import Actor
 from commands.adapters.clock import ManualClock
 from commands.bootstrap import bootstrap
 from commands.config import Config
+from commands.handlers import handle
 from tests.conftest import SYSTEM
 
 EXAMPLES_PER_OPERATION = 8
@@ -56,21 +56,22 @@ def fuzzed() -> Iterator[dict[str, Any]]:
     service = SERVICE
     service.deps.credentials.hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     deps = service.deps
-    dept = oc.create_department(oc.CreateDepartment(name="模糊测试部"), SYSTEM, deps).ids["id"]
+    dept = handle(m.CreateDepartment(name="模糊测试部"), SYSTEM, deps).ids["id"]
     ids = {}
     for username, roles in (("admin", ["admin"]), ("boss", ["manager"]), ("sales", ["sales"]),
                             ("keeper", ["warehouse"])):
-        ids[username] = oc.create_person(oc.CreatePerson(name=username, username=username, password="password123",
-                                                         roles=roles, department_id=dept), SYSTEM, deps).ids["id"]
+        ids[username] = handle(m.CreatePerson(name=username, username=username, password="password123",
+                                              roles=roles, department_id=dept), SYSTEM, deps).ids["id"]
     seller = Actor(ids["sales"], "sales", frozenset({"sales"}), dept)
-    owned = cc.register_customer(cc.RegisterCustomer(name="模糊客户", region="华东"), seller, deps).ids["id"]
-    cc.register_customer(cc.RegisterCustomer(name="公海客户", to_pool=True), seller, deps)
+    owned = handle(m.RegisterCustomer(name="模糊客户", region="华东"), seller, deps).ids["id"]
+    handle(m.RegisterCustomer(name="公海客户", to_pool=True), seller, deps)
     keeper = Actor(ids["keeper"], "keeper", frozenset({"warehouse"}), dept)
-    product = sc.create_product("服务器", "R740", "台", keeper, deps).ids["id"]
-    sc.stock_in(product, "总仓", "10", "100.00", None, keeper, deps)
-    sc.sign_contract(sc.SignContract(customer_id=owned, number="HT-FUZZ", name="合同",
-                                     lines=[{"product_id": product, "quantity": "2", "unit_price": "150.00"}]),
-                     seller, deps)
+    product = handle(m.CreateProduct(name="服务器", spec="R740", unit="台"), keeper, deps).ids["id"]
+    handle(m.StockIn(product_id=product, warehouse="总仓", quantity=Decimal("10"), cost=Decimal("100.00")),
+           keeper, deps)
+    handle(m.SignContract(customer_id=owned, number="HT-FUZZ", name="合同",
+                          lines=[{"product_id": product, "quantity": "2", "unit_price": "150.00"}]),
+           seller, deps)
     yield {"ids": ids}
     service.close()
     # At least 1,000 generated requests per run (N-1); each case is sent twice.

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -21,13 +20,12 @@ from PIL import Image
 
 from api.deps import issue_token
 from api.main import create_app
-from commands import customers as cc
-from commands import organisation as oc
-from commands import sales as sc
+from commands import messages as m
 from commands.actor import Actor
 from commands.adapters.clock import ManualClock
 from commands.bootstrap import Service
-from tests.conftest import REQUIRED, SYSTEM, make_service
+from commands.handlers import handle
+from tests.conftest import REQUIRED, SYSTEM, free_port, make_service
 
 # Each charted report, and a text its table must show.
 CHARTED = {"S-8": "王芳", "S-10": "李强", "S-11": "华北", "S-14": "民营企业"}
@@ -42,32 +40,26 @@ def chromium() -> str:
     return found
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def server(tmp_path: Path, clock: ManualClock) -> Iterator[tuple[str, Service, str]]:
     """A real uvicorn server on a free port over a store with a few deals; a manager's token."""
     service = make_service(f"sqlite:///{tmp_path}/crm.db", clock, tmp_path / "blobs")
     deps = service.deps
-    dept = oc.create_department(oc.CreateDepartment(name="销售部"), SYSTEM, deps).ids["id"]
-    manager = oc.create_person(oc.CreatePerson(name="经理", username="boss", password="password123",
-                                               roles=["manager"], department_id=dept), SYSTEM, deps).ids["id"]
-    oc.change_department(oc.ChangeDepartment(dept, {"manager_ids": [manager]}), SYSTEM, deps)
+    dept = handle(m.CreateDepartment(name="销售部"), SYSTEM, deps).ids["id"]
+    manager = handle(m.CreatePerson(name="经理", username="boss", password="password123",
+                                    roles=["manager"], department_id=dept), SYSTEM, deps).ids["id"]
+    handle(m.ChangeDepartment(dept, {"manager_ids": [manager]}), SYSTEM, deps)
     for n, (name, region, kind) in enumerate((("王芳", "华东", "国有企业"), ("李强", "华南", "民营企业"),
                                               ("赵敏", "华北", "学校"))):
-        person = oc.create_person(oc.CreatePerson(name=name, username=f"s{n}", password="password123",
-                                                  roles=["sales"], department_id=dept), SYSTEM, deps).ids["id"]
+        person = handle(m.CreatePerson(name=name, username=f"s{n}", password="password123",
+                                       roles=["sales"], department_id=dept), SYSTEM, deps).ids["id"]
         seller = Actor(person, name, frozenset({"sales"}), dept)
-        for m in range(1, 4):
-            customer = cc.register_customer(cc.RegisterCustomer(name=f"{name}的客户{m}", region=region, type=kind),
-                                            seller, deps).ids["id"]
-            sc.sign_contract(sc.SignContract(customer_id=customer, number=f"HT-{n}-{m}", name="合同",
-                                             signed_on=date(2026, m * 3, 10), amount=Decimal(1000 * (n + m))),
-                             seller, deps)
+        for k in range(1, 4):
+            customer = handle(m.RegisterCustomer(name=f"{name}的客户{k}", region=region, type=kind),
+                              seller, deps).ids["id"]
+            handle(m.SignContract(customer_id=customer, number=f"HT-{n}-{k}", name="合同",
+                                  signed_on=date(2026, k * 3, 10), amount=Decimal(1000 * (n + k))),
+                   seller, deps)
     port = free_port()
     config = uvicorn.Config(create_app(service, background=False), host="127.0.0.1", port=port, log_level="warning")
     running = uvicorn.Server(config)

@@ -14,8 +14,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from commands import messages as m
 from commands.adapters.clock import ManualClock
-from commands.organisation import CreatePerson, create_person
+from commands.handlers import handle
 from tests.conftest import ADMIN_PASSWORD, SYSTEM, Http, assert_error, make_service
 from tests.e2e.test_walkthrough import org_with_two_salespeople
 
@@ -218,8 +219,8 @@ def proxied(tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch)
     """A service behind two trusted proxies (a network and an address)."""
     monkeypatch.setenv("CRM_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.7.7")
     service = make_service(f"sqlite:///{tmp_path}/crm.db", clock, tmp_path / "blobs")
-    create_person(CreatePerson(name="管理员", username="root", password=ADMIN_PASSWORD, roles=["admin"]),
-                  SYSTEM, service.deps)
+    handle(m.CreatePerson(name="管理员", username="root", password=ADMIN_PASSWORD, roles=["admin"]),
+           SYSTEM, service.deps)
     yield TestClient(create_app(service, background=False), client=("10.1.2.3", 40000))
     service.close()
 

@@ -26,10 +26,11 @@ from typer.testing import CliRunner
 
 from api.cli import app as cli
 from api.main import create_app
+from commands import messages as m
 from commands.adapters.clock import ManualClock
 from commands.bootstrap import Service, bootstrap
 from commands.config import Config, published_strings
-from commands.organisation import CreatePerson, create_person
+from commands.handlers import handle
 from tests.conftest import ADMIN_PASSWORD, SYSTEM, Http, assert_error, make_service
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -79,8 +80,8 @@ def sign_in(client: TestClient, username: str = "root", password: str = ADMIN_PA
 
 
 def admin(service: Service) -> str:
-    made = create_person(CreatePerson(name="管理员", username="root", password=ADMIN_PASSWORD, roles=["admin"]),
-                         SYSTEM, service.deps)
+    made = handle(m.CreatePerson(name="管理员", username="root", password=ADMIN_PASSWORD, roles=["admin"]),
+                  SYSTEM, service.deps)
     return str(made.ids["id"])
 
 

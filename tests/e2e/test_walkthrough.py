@@ -9,10 +9,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
+from commands import messages as m
 from commands.adapters.clock import ManualClock
 from commands.bootstrap import bootstrap
 from commands.config import Config
-from commands.organisation import CreatePerson, create_person
+from commands.handlers import handle
 from tests.conftest import ADMIN_PASSWORD, SYSTEM, Http, assert_error, redis_url
 from workers.tasks import Kicker, start_worker
 
@@ -46,8 +47,8 @@ def test_walkthrough_distributed(pg_url: str, clock: ManualClock) -> None:
     worker_side = bootstrap(Config(database_url=pg_url, mode="distributed"), clock=clock)
     worker = start_worker(worker_side, url)
     try:
-        create_person(CreatePerson(name="管理员", username="root", password=ADMIN_PASSWORD, roles=["admin"]),
-                      SYSTEM, api.deps)
+        handle(m.CreatePerson(name="管理员", username="root", password=ADMIN_PASSWORD, roles=["admin"]),
+               SYSTEM, api.deps)
         with TestClient(create_app(api, background=False)) as client:
             http = Http(client, read_own_writes=True)
             http.tokens["root"] = http.login("root", ADMIN_PASSWORD)["Authorization"]

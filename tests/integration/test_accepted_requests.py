@@ -19,8 +19,9 @@ from hypothesis import strategies as st
 
 from aggregates import bounds
 from api.main import create_app
+from commands import messages as m
 from commands.adapters.clock import ManualClock
-from commands.organisation import CreatePerson, create_person
+from commands.handlers import handle
 from tests.conftest import ADMIN_PASSWORD, SYSTEM, Http, make_service, postgres_url
 
 # Any character but lone surrogates (which JSON text cannot carry as UTF-8): astral planes,
@@ -67,8 +68,8 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         mp.setenv("CRM_SECRET_KEY", "k" * 8 + "test-only-" + folder.name.ljust(40, "x"))
         request.addfinalizer(mp.undo)
     service = make_service(url, ManualClock(datetime(2026, 11, 2, 1, 0, tzinfo=UTC)), folder / "blobs")
-    create_person(CreatePerson(name="管理员", username="root", password=ADMIN_PASSWORD, roles=["admin"]),
-                  SYSTEM, service.deps)
+    handle(m.CreatePerson(name="管理员", username="root", password=ADMIN_PASSWORD, roles=["admin"]),
+           SYSTEM, service.deps)
     with TestClient(create_app(service, background=False)) as client:
         http = Http(client)
         http.tokens["root"] = http.login("root", ADMIN_PASSWORD)["Authorization"]

@@ -13,26 +13,28 @@ from PIL import Image
 from sqlalchemy import select, text
 from typer.testing import CliRunner
 
+from aggregates.customer import Customer
 from api.cli import app as cli
-from commands import customers as cc
-from commands import organisation as oc
+from commands import messages as m
 from commands.actor import Actor
 from commands.adapters.clock import ManualClock
+from commands.base import parse_uuid
 from commands.bootstrap import Service
+from commands.handlers import handle
 from readmodels.tables import customers
 from tests.conftest import SYSTEM, make_service
 
 
 def populate(service: Service) -> list[str]:
     deps = service.deps
-    person = oc.create_person(oc.CreatePerson(name="甲", username="jia", password="password123", roles=["sales"]),
-                              SYSTEM, deps).ids["id"]
+    person = handle(m.CreatePerson(name="甲", username="jia", password="password123", roles=["sales"]),
+                    SYSTEM, deps).ids["id"]
     seller = Actor(person, "甲", frozenset({"sales"}), None)
-    made = [cc.register_customer(cc.RegisterCustomer(name=f"备份客户{n}", to_pool=n % 2 == 0), seller, deps).ids["id"]
+    made = [handle(m.RegisterCustomer(name=f"备份客户{n}", to_pool=n % 2 == 0), seller, deps).ids["id"]
             for n in range(12)]
     photo = io.BytesIO()
     Image.new("RGB", (8, 8), "blue").save(photo, "JPEG")
-    cc.record_visit(cc.RecordVisit(customer_id=made[1], notes="带照片"), seller, deps, photo=photo.getvalue())
+    handle(m.RecordVisit(customer_id=made[1], notes="带照片", photo=photo.getvalue()), seller, deps)
     return made
 
 
@@ -61,7 +63,7 @@ def test_check_passes_a_sound_store_and_finds_damage(store: Service) -> None:
 
     # An event whose version leaves a hole.
     store.projector.rebuild("customers")
-    [first] = store.store.recorder.select_events(cc.parse_uuid(made[2], "id"), limit=1)
+    [first] = store.store.recorder.select_events(parse_uuid(made[2], "id"), limit=1)
     hole = StoredEvent(originator_id=first.originator_id, originator_version=5, topic=first.topic, state=first.state)
     store.store.recorder.insert_events([hole])
     broken = runner.invoke(cli, ["check"], env={"COLUMNS": "300"})
@@ -88,7 +90,7 @@ def test_backup_and_restore_bring_back_every_customer(store: Service, tmp_path: 
         with again.store.engine.connect() as conn:
             listed = set(conn.execute(select(customers.c.id)).scalars())
         assert listed == set(made)
-        assert {str(c.id) for c in (again.store.find(cc.parse_uuid(m, "id"), cc.Customer) for m in made) if c} == \
+        assert {str(c.id) for c in (again.store.find(parse_uuid(i, "id"), Customer) for i in made) if c} == \
             set(made)
         [photo] = [p for p in (again.deps.blobs.root).rglob("*.jpg")]
         assert again.deps.blobs.get(photo.stem) is not None

@@ -3,23 +3,21 @@ requests arrive at once. Threads share one service, as the workers of one API pr
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
 
-from aggregates.base import DomainError
-from commands import customers as cc
-from commands import organisation as oc
+from commands import messages as m
 from commands.actor import Actor
 from commands.adapters.clock import ManualClock
+from commands.base import Result
 from commands.bootstrap import Service, bootstrap
 from commands.config import Config
+from commands.handlers import handle
 from readmodels.tables import customers
-from tests.conftest import SYSTEM
+from tests.conftest import SYSTEM, run_together
 
 
 @pytest.fixture
@@ -30,33 +28,13 @@ def service(database_url: str, clock: ManualClock) -> Iterator[Service]:
     svc.close()
 
 
-def run_together(n: int, work: Callable[[int], Any]) -> list[Any]:
-    """Start n threads at the same moment; collect each one's result or refusal code."""
-    barrier = threading.Barrier(n)
-    results: list[Any] = [None] * n
-
-    def run(i: int) -> None:
-        barrier.wait()
-        try:
-            results[i] = work(i)
-        except DomainError as error:
-            results[i] = error.code
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results
-
-
 def salespeople(service: Service, count: int, max_customers: int | None = None) -> list[Actor]:
-    dept = oc.create_department(oc.CreateDepartment(name="并发部"), SYSTEM, service.deps).ids["id"]
+    dept = handle(m.CreateDepartment(name="并发部"), SYSTEM, service.deps).ids["id"]
     people = []
     for i in range(count):
-        pid = oc.create_person(
-            oc.CreatePerson(name=f"S{i}", username=f"s{i}", password="password123", roles=["sales"],
-                            department_id=dept, max_customers=max_customers),
+        pid = handle(
+            m.CreatePerson(name=f"S{i}", username=f"s{i}", password="password123", roles=["sales"],
+                           department_id=dept, max_customers=max_customers),
             SYSTEM, service.deps,
         ).ids["id"]
         people.append(Actor(pid, f"S{i}", frozenset({"sales"}), dept))
@@ -65,7 +43,7 @@ def salespeople(service: Service, count: int, max_customers: int | None = None) 
 
 def pool_customers(service: Service, registrant: Actor, count: int) -> list[str]:
     return [
-        cc.register_customer(cc.RegisterCustomer(name=f"公海客户{i}", to_pool=True), registrant, service.deps)
+        handle(m.RegisterCustomer(name=f"公海客户{i}", to_pool=True), registrant, service.deps)
         .ids["id"]
         for i in range(count)
     ]
@@ -74,9 +52,9 @@ def pool_customers(service: Service, registrant: Actor, count: int) -> list[str]
 def test_simultaneous_registrations_of_one_name_create_exactly_one(service: Service) -> None:
     [person] = salespeople(service, 1, max_customers=100)
     results = run_together(
-        50, lambda i: cc.register_customer(cc.RegisterCustomer(name=" 同名 科技\u3000"), person, service.deps)
+        50, lambda i: handle(m.RegisterCustomer(name=" 同名 科技\u3000"), person, service.deps)
     )
-    created = [r for r in results if isinstance(r, cc.Result)]
+    created = [r for r in results if isinstance(r, Result)]
     assert len(created) == 1
     assert Counter(r for r in results if isinstance(r, str)) == {"duplicate_name": 49}
     service.projector.catch_up()
@@ -88,8 +66,8 @@ def test_simultaneous_registrations_of_one_name_create_exactly_one(service: Serv
 def test_simultaneous_claims_of_one_customer_give_one_owner(service: Service) -> None:
     people = salespeople(service, 50)
     [target] = pool_customers(service, people[0], 1)
-    results = run_together(50, lambda i: cc.claim_customer(target, people[i], service.deps))
-    winners = [people[i].person_id for i, r in enumerate(results) if isinstance(r, cc.Result)]
+    results = run_together(50, lambda i: handle(m.ClaimCustomer(target), people[i], service.deps))
+    winners = [people[i].person_id for i, r in enumerate(results) if isinstance(r, Result)]
     assert len(winners) == 1
     # Once another holds it, the customer is hidden from the others: 404, as if it did not exist.
     assert Counter(r for r in results if isinstance(r, str)) == {"not_found": 49}
@@ -102,8 +80,8 @@ def test_simultaneous_claims_of_one_customer_give_one_owner(service: Service) ->
 def test_cap_holds_when_one_salesperson_claims_from_many_threads(service: Service) -> None:
     [registrant, greedy] = salespeople(service, 2, max_customers=5)
     targets = pool_customers(service, registrant, 20)
-    results = run_together(20, lambda i: cc.claim_customer(targets[i], greedy, service.deps))
-    assert sum(isinstance(r, cc.Result) for r in results) == 5
+    results = run_together(20, lambda i: handle(m.ClaimCustomer(targets[i]), greedy, service.deps))
+    assert sum(isinstance(r, Result) for r in results) == 5
     assert Counter(r for r in results if isinstance(r, str)) == {"cap_reached": 15}
     service.projector.catch_up()
     with service.store.engine.connect() as conn:
@@ -115,16 +93,15 @@ def test_simultaneous_overlapping_targets_leave_exactly_one(service: Service) ->
     """T-2 under concurrency: 20 managers' requests for overlapping periods of one person."""
     from datetime import date, timedelta
 
-    from commands import approvals
-    from commands import targets as tc
     from readmodels.tables import targets
 
     [person] = salespeople(service, 1)
     boss = SYSTEM
-    results = run_together(20, lambda i: approvals.submit("target", tc.SetTarget(
+    results = run_together(20, lambda i: handle(m.SetTarget(
         person_id=person.person_id, period=f"期{i}", start=date(2026, 11, 1) + timedelta(days=i),
-        end=date(2026, 11, 25) + timedelta(days=i), figures={"visits": i}).payload(), "", boss, service.deps))
-    assert sum(isinstance(r, tuple) for r in results) == 1
+        end=date(2026, 11, 25) + timedelta(days=i), figures={"visits": i}), boss, service.deps))
+    # Applied at once (an admin sets it): never filed for approval.
+    assert sum(isinstance(r, Result) and not r.pending for r in results) == 1
     assert Counter(r for r in results if isinstance(r, str)) == {"overlapping_period": 19}
     service.projector.catch_up()
     with service.store.engine.connect() as conn:
@@ -146,9 +123,8 @@ def test_each_process_keeps_its_configured_connections_open(pg_url: str, clock: 
         assert engine.pool.checkedin() == 3
         # Writes and reads of the event store go through the resized engine.
         [person] = salespeople(svc, 1, max_customers=10)
-        made = run_together(4, lambda i: cc.register_customer(cc.RegisterCustomer(name=f"连接{i}"), person,
-                                                              svc.deps).ids["id"])
-        assert all(isinstance(m, str) for m in made)
+        made = run_together(4, lambda i: handle(m.RegisterCustomer(name=f"连接{i}"), person, svc.deps).ids["id"])
+        assert all(isinstance(made_id, str) for made_id in made)
         svc.projector.catch_up()
         with engine.connect() as conn:
             names = set(conn.execute(select(customers.c.name).where(customers.c.id.in_(made))).scalars())

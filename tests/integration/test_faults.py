@@ -17,11 +17,12 @@ import pytest
 from sqlalchemy import select
 
 from api.demo import seed_demo
-from commands import customers as cc
+from commands import messages as m
 from commands.actor import Actor
 from commands.adapters.clock import ManualClock
 from commands.bootstrap import bootstrap
 from commands.config import Config
+from commands.handlers import handle
 from readmodels.tables import customers, people
 from tests.conftest import REQUIRED, read_model_snapshot
 from workers.tasks import Kicker, start_worker
@@ -136,14 +137,14 @@ def test_commands_succeed_without_redis_and_read_models_catch_up_after(
         seller = Actor(row.id, "sales1", frozenset({"sales"}), row.department_id)
 
         own_redis.stop()
-        during = cc.register_customer(cc.RegisterCustomer(name="断网期间客户", to_pool=True), seller, api.deps)
+        during = handle(m.RegisterCustomer(name="断网期间客户", to_pool=True), seller, api.deps)
         assert during.position == api.store.head()  # the command stands without the broker
         time.sleep(0.5)
         assert min(worker_side.projector.positions().values()) < during.position
 
         own_redis.start()
         time.sleep(0.3)  # past the kicker's pause
-        after = cc.register_customer(cc.RegisterCustomer(name="恢复之后客户", to_pool=True), seller, api.deps)
+        after = handle(m.RegisterCustomer(name="恢复之后客户", to_pool=True), seller, api.deps)
         assert wait_until(lambda: min(worker_side.projector.positions().values()) >= after.position, 30)
         with api.store.engine.connect() as conn:
             names = set(conn.execute(select(customers.c.name)).scalars())

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +22,10 @@ from aggregates import bounds
 from aggregates.customer import Customer
 from api.cli import app as cli
 from api.main import create_app
-from commands import customers as cc
-from commands import sales as sc
+from commands import messages as m
 from commands.adapters.clock import ManualClock
 from commands.bootstrap import Service
+from commands.handlers import handle
 from projections.customers import customers_projection
 from readmodels.tables import customer_contacts, products, stock
 from tests.conftest import SYSTEM, make_service
@@ -70,9 +71,9 @@ def test_a_failing_event_is_parked_and_retried_after_the_fix(
         env: str, faulty: dict[str, Any], clock: ManualClock, tmp_path: Path) -> None:
     service = make_service(env, clock, tmp_path / "blobs")
     try:
-        cid = cc.register_customer(cc.RegisterCustomer(name="停车场", to_pool=True), SYSTEM, service.deps).ids["id"]
-        poisoned = cc.add_contact(cid, {"name": POISON}, SYSTEM, service.deps).position
-        cc.add_contact(cid, {"name": "正常联系人"}, SYSTEM, service.deps)
+        cid = handle(m.RegisterCustomer(name="停车场", to_pool=True), SYSTEM, service.deps).ids["id"]
+        poisoned = handle(m.AddContact(cid, contact={"name": POISON}), SYSTEM, service.deps).position
+        handle(m.AddContact(cid, contact={"name": "正常联系人"}), SYSTEM, service.deps)
         service.projector.catch_up()
 
         parked = service.projector.parked()["customers"]
@@ -116,9 +117,9 @@ def test_a_transient_failure_waits_and_is_never_parked(
         database_url: str, faulty: dict[str, Any], clock: ManualClock, tmp_path: Path) -> None:
     service = make_service(database_url, clock, tmp_path / "blobs")
     try:
-        cid = cc.register_customer(cc.RegisterCustomer(name="等一等", to_pool=True), SYSTEM, service.deps).ids["id"]
+        cid = handle(m.RegisterCustomer(name="等一等", to_pool=True), SYSTEM, service.deps).ids["id"]
         faulty["transient"] = True
-        added = cc.add_contact(cid, {"name": "稍后"}, SYSTEM, service.deps).position
+        added = handle(m.AddContact(cid, contact={"name": "稍后"}), SYSTEM, service.deps).position
         service.projector.catch_up()
         assert service.projector.positions()["customers"] < added
         assert service.projector.positions()["organisation"] == service.store.head()
@@ -135,15 +136,17 @@ def test_a_store_with_poison_events_from_before_starts_parks_them_and_catches_up
         database_url: str, clock: ManualClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Events recorded before the bounds existed: a stock-in whose value no column holds."""
     service = make_service(database_url, clock, tmp_path / "blobs")
-    product = sc.create_product("旧产品", None, None, SYSTEM, service.deps).ids["id"]
+    product = handle(m.CreateProduct(name="旧产品"), SYSTEM, service.deps).ids["id"]
     with monkeypatch.context() as old_release:  # the domain as it was: no bounds
         old_release.setattr(bounds, "check_event_data", lambda data, limits: None)
         old_release.setattr(bounds, "amount", lambda value, field, limit=None: value)
         old_release.setattr(bounds, "within", lambda total, field, limit=None: total)
         service.deps.after_commit = lambda position: None
-        poison = sc.stock_in(product, "总仓", "999999999999", "99999999", None, SYSTEM, service.deps).position
-    healthy = sc.create_product("新产品", None, None, SYSTEM, service.deps).ids["id"]
-    sc.stock_in(healthy, "总仓", "2", "10", None, SYSTEM, service.deps)
+        poison = handle(m.StockIn(product_id=product, warehouse="总仓", quantity=Decimal("999999999999"),
+                                  cost=Decimal("99999999")), SYSTEM, service.deps).position
+    healthy = handle(m.CreateProduct(name="新产品"), SYSTEM, service.deps).ids["id"]
+    handle(m.StockIn(product_id=healthy, warehouse="总仓", quantity=Decimal("2"), cost=Decimal("10")),
+           SYSTEM, service.deps)
     service.close()
 
     restarted = make_service(database_url, clock, tmp_path / "blobs")

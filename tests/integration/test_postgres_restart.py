@@ -24,12 +24,12 @@ from aggregates.customer import Customer
 from aggregates.names import CustomerName
 from api.deps import issue_token
 from api.main import create_app
+from commands import messages as m
 from commands.bootstrap import bootstrap
 from commands.check import check_event_store
 from commands.config import Config
-from commands.organisation import CreatePerson, create_person
-from tests.conftest import REQUIRED, SYSTEM
-from tests.e2e.test_report_pages import free_port
+from commands.handlers import handle
+from tests.conftest import REQUIRED, SYSTEM, free_port
 
 
 @dataclass
@@ -70,8 +70,8 @@ def private_postgres() -> Iterator[PrivatePostgres]:
 
 def test_a_restart_gives_503_loses_nothing_and_recovers(private_postgres: PrivatePostgres, tmp_path: Path) -> None:
     service = bootstrap(Config(database_url=private_postgres.url, mode="embedded", blob_dir=str(tmp_path)))
-    person = create_person(CreatePerson(name="管理员", username="root", password="password123", roles=["admin"]),
-                           SYSTEM, service.deps).ids["id"]
+    person = handle(m.CreatePerson(name="管理员", username="root", password="password123", roles=["admin"]),
+                    SYSTEM, service.deps).ids["id"]
     token = issue_token(service, person)[0]
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(service, background=False), host="127.0.0.1", port=port,

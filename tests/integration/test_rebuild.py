@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import func, select, text
 
 from api.demo import seed_demo
-from commands import customers as cc
+from commands import messages as m
 from commands.actor import Actor
 from commands.adapters.clock import ManualClock
 from commands.bootstrap import Service
+from commands.handlers import handle
 from readmodels.tables import customers, people, visits
 from tests.conftest import make_service
 
@@ -65,8 +66,8 @@ def test_writes_during_a_rebuild_land_in_the_new_version(service: Service) -> No
 
     def progress(position: int, head: int) -> None:
         if len(written) < 3:  # write while the new version is half-built
-            written.append(cc.register_customer(
-                cc.RegisterCustomer(name=f"重建期间客户{len(written)}", to_pool=True), seller, service.deps
+            written.append(handle(
+                m.RegisterCustomer(name=f"重建期间客户{len(written)}", to_pool=True), seller, service.deps
             ).ids["id"])
 
     service.projector.batch = service.projector.rebuild_batch = 50

@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from commands import customers as cc
-from commands import organisation as oc
+from commands import messages as m
 from commands.actor import Actor
 from commands.adapters.clock import ManualClock
+from commands.base import load_customer, parse_uuid
 from commands.bootstrap import Service, bootstrap
 from commands.config import Config
+from commands.handlers import handle
 from tests.conftest import SYSTEM, redis_url
 from workers.tasks import run_scheduler, start_worker
 
@@ -32,16 +33,16 @@ def wait_until(condition: Callable[[], bool], seconds: float = 20) -> bool:
 def overdue_customer(service: Service, clock: ManualClock) -> str:
     """A customer held by a salesperson with a 5-day limit, and the clock 6 days later."""
     deps = service.deps
-    person = oc.create_person(oc.CreatePerson(name="甲", username="jia", password="password123", roles=["sales"],
-                                              max_follow_days=5), SYSTEM, deps).ids["id"]
+    person = handle(m.CreatePerson(name="甲", username="jia", password="password123", roles=["sales"],
+                                   max_follow_days=5), SYSTEM, deps).ids["id"]
     seller = Actor(person, "甲", frozenset({"sales"}), None)
-    customer = cc.register_customer(cc.RegisterCustomer(name="到期客户"), seller, deps).ids["id"]
+    customer = handle(m.RegisterCustomer(name="到期客户"), seller, deps).ids["id"]
     clock.advance(days=6)
     return str(customer)
 
 
 def in_pool(service: Service, customer_id: str) -> bool:
-    found = cc.load_customer(service.deps, customer_id)
+    found = load_customer(service.deps, customer_id)
     return found.owner_id is None and found.pool_reason == "overdue"
 
 
@@ -71,7 +72,7 @@ def test_the_scheduler_enqueues_sweeps_that_a_worker_runs(pg_url: str, clock: Ma
         worker_side.projector.catch_up()  # the sweep picks its candidates from the read models
         scheduler.start()
         assert wait_until(lambda: in_pool(writer, customer)), "no worker ran a scheduled sweep"
-        events = [type(e).__name__ for e in writer.store.events.get(cc.parse_uuid(customer, "id"))]
+        events = [type(e).__name__ for e in writer.store.events.get(parse_uuid(customer, "id"))]
         assert events.count("ReturnedToPool") == 1
     finally:
         stop.set()

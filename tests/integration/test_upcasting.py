@@ -12,10 +12,12 @@ from eventsourcing.persistence import StoredEvent
 from sqlalchemy import select
 
 from aggregates.customer import Customer
-from commands import customers as cc
-from commands import organisation as oc
+from commands import messages as m
 from commands.actor import Actor
+from commands.base import context, parse_uuid
 from commands.bootstrap import Service
+from commands.customers import customer_events
+from commands.handlers import handle
 from readmodels.history import history_items
 from readmodels.tables import customers, fact_new_customers
 from tests.conftest import SYSTEM
@@ -33,27 +35,27 @@ def stored_as_version_1(service: Service, event: Any) -> StoredEvent:
 
 def test_version_1_registrations_are_read_as_version_2(service: Service) -> None:
     deps = service.deps
-    person = oc.create_person(oc.CreatePerson(name="老员工", username="old", password="password123",
-                                              roles=["sales"]), SYSTEM, deps).ids["id"]
+    person = handle(m.CreatePerson(name="老员工", username="old", password="password123",
+                                   roles=["sales"]), SYSTEM, deps).ids["id"]
     seller = Actor(person, "老员工", frozenset({"sales"}), None)
-    fresh = cc.register_customer(cc.RegisterCustomer(name="新客户", region="华东"), seller, deps).ids["id"]
+    fresh = handle(m.RegisterCustomer(name="新客户", region="华东"), seller, deps).ids["id"]
 
     # A registration written by the old code, straight into the store.
     old_id = uuid4()
-    ctx = cc.context(deps, seller)
+    ctx = context(deps, seller)
     old = Customer.register(ctx, id=old_id, number="KH202501000001", name="旧客户", fields={"region": "华南"},
                             contacts=[], owner_id=None, shared_with=[])
     [event] = old.collect_events()
     service.store.recorder.insert_events([stored_as_version_1(service, event)])
     raw = service.store.recorder.select_events(old_id)[0]
     assert b"credited_to" not in raw.state and b"class_version" not in raw.state
-    new_raw = service.store.recorder.select_events(cc.parse_uuid(fresh, "id"))[0]
+    new_raw = service.store.recorder.select_events(parse_uuid(fresh, "id"))[0]
     assert json.loads(new_raw.state)["class_version"] == 2
 
     # The aggregate reads it as version 2.
     loaded = deps.store.find(old_id, Customer)
     assert loaded is not None and (loaded.name, loaded.registered_by) == ("旧客户", person)
-    [upcast] = cc.customer_events(deps, old_id)
+    [upcast] = customer_events(deps, old_id)
     assert upcast.credited_to == person
 
     # Every projection, rebuilt from the events, reads it the same way.
@@ -66,6 +68,6 @@ def test_version_1_registrations_are_read_as_version_2(service: Service) -> None
     assert listed == "旧客户"
 
     # The history shows the event as version 2 does; the stored row is untouched.
-    [item] = history_items(cc.customer_events(deps, old_id), {person: "老员工"})
+    [item] = history_items(customer_events(deps, old_id), {person: "老员工"})
     assert (item["type"], item["data"]["credited_to"], item["actor_name"]) == ("Registered", person, "老员工")
     assert service.store.recorder.select_events(old_id)[0].state == raw.state

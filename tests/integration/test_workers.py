@@ -14,12 +14,13 @@ from sqlalchemy import func, select
 from aggregates.customer import Customer
 from api.demo import seed_demo
 from api.main import create_app
-from commands import customers as cc
+from commands import messages as m
 from commands.actor import Actor
 from commands.adapters.clock import ManualClock
+from commands.base import load_customer
 from commands.bootstrap import Service, bootstrap
 from commands.config import Config
-from commands.organisation import CreatePerson, create_person
+from commands.handlers import handle
 from readmodels.tables import customers, people
 from tests.conftest import SYSTEM, read_model_snapshot
 from workers.projector import run_projection_worker
@@ -39,8 +40,8 @@ def api_and_worker(database_url: str, clock: ManualClock) -> Iterator[tuple[Serv
 
 def test_reads_wait_for_the_worker_with_min_position(api_and_worker: tuple[Service, Service]) -> None:
     api, worker = api_and_worker
-    create_person(CreatePerson(name="Root", username="root", password="password123", roles=["admin"]),
-                  SYSTEM, api.deps)
+    handle(m.CreatePerson(name="Root", username="root", password="password123", roles=["admin"]),
+           SYSTEM, api.deps)
     # Without a worker nothing is projected, so sign-in's person lookup must wait for one.
     stop = threading.Event()
     thread = threading.Thread(target=run_projection_worker, args=(worker, stop, 0.05))
@@ -70,10 +71,10 @@ def test_two_workers_never_double_apply(database_url: str, clock: ManualClock) -
         start=1, limit=100_000, topics=[get_topic(Customer.Registered)])]
     released = 0
     for customer_id in customer_ids:
-        found = cc.load_customer(writer.deps, str(customer_id))
+        found = load_customer(writer.deps, str(customer_id))
         if found.owner_id is not None and found.status != "dealt" and released < 40:
             owner = Actor(found.owner_id, "owner", frozenset({"sales"}), None)
-            cc.return_to_pool(str(customer_id), "released", "", owner, writer.deps)
+            handle(m.ReturnToPool(str(customer_id), reason="released"), owner, writer.deps)
             released += 1
     assert released == 40 and set(writer.projector.positions().values()) == {0}
     workers = [distributed(database_url, clock) for _ in range(2)]
@@ -103,8 +104,8 @@ def test_two_workers_never_double_apply(database_url: str, clock: ManualClock) -
 def test_a_new_person_can_sign_in_before_the_projection_has_them(database_url: str, clock: ManualClock) -> None:
     api = distributed(database_url, clock)
     try:
-        create_person(CreatePerson(name="Root", username="root", password="password123", roles=["admin"]),
-                      SYSTEM, api.deps)
+        handle(m.CreatePerson(name="Root", username="root", password="password123", roles=["admin"]),
+               SYSTEM, api.deps)
         assert set(api.projector.positions().values()) == {0}
         with TestClient(create_app(api, background=False)) as client:
             token = client.post("/api/v1/auth/token", data={"username": "root", "password": "password123"})

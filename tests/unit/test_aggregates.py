@@ -3,13 +3,15 @@ events or this refusal. No store, no I/O."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
 import pytest
 
-from aggregates.base import Conflict, Context, Forbidden, Invalid
+from aggregates.base import Conflict, Context, DomainError, Forbidden, Invalid
 from aggregates.customer import Customer
 from aggregates.names import CustomerName, normalise_name
 from aggregates.organisation import Salesperson
@@ -29,8 +31,27 @@ def customer(owner: str | None = "alice", **kw: Any) -> Customer:
     )
 
 
-def event_names(c: Customer) -> list[str]:
+def event_names(c: Any) -> list[str]:
     return [type(e).__name__ for e in c.collect_events()]
+
+
+ANY_FIELD = "<any field>"
+
+
+@contextmanager
+def refused(kind: type[DomainError], code: str, field: str | None = ANY_FIELD,
+            **details: Any) -> Iterator[None]:
+    """Then: the command is refused with this kind of error, code, field and details (those
+    named), and records nothing (the caller checks its events where that matters)."""
+    with pytest.raises(kind) as caught:
+        yield
+    error = caught.value
+    assert type(error) is kind and error.code == code, (type(error), error.code, error.message)
+    if field != ANY_FIELD:
+        assert error.field == field, error.field
+    for key, value in details.items():
+        assert error.details[key] == value, error.details
+    assert error.message.strip() and str(error) == error.message
 
 
 @pytest.mark.parametrize(

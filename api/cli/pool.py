@@ -1,0 +1,28 @@
+"""`crm pool`: the customer pool's sweep, run by hand (the scheduler runs it periodically)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import typer
+
+from api.cli.common import checked_config, console, open_service
+
+app = typer.Typer(help="The customer pool.", no_args_is_help=True)
+
+
+@app.command("sweep")
+def pool_sweep(
+    now: datetime = typer.Option(None, help="sweep as of this moment (ISO 8601; business time zone when "
+                                 "it has no offset); default: now"),
+) -> None:
+    """Return overdue customers to the pool and warn owners inside the warning window (A-1..A-4).
+    Running it twice for the same moment changes nothing the second time."""
+    from commands.handlers import handle
+    from commands.messages import SweepPool
+    from commands.pool import SYSTEM, SweepResult
+
+    service = open_service(checked_config())
+    done: SweepResult = handle(SweepPool(now=now), SYSTEM, service.deps)
+    console.print(f"pool sweep as of {done.now.isoformat()}: {done.warned} warned, {done.returned} returned")
+    service.close()

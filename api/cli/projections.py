@@ -1,0 +1,110 @@
+"""`crm projections`: each read model's status and parked events, retrying a projection's
+parked events, and rebuilding read models into a new version while readers keep the old."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from api.cli.common import checked_config, console
+from commands.bootstrap import bootstrap
+from projections.base import ProjectionBusy
+
+app = typer.Typer(help="Read-model status and rebuilds.", no_args_is_help=True)
+
+
+@app.command("status")
+def projections_status() -> None:
+    """Each projection's version, position, the event store head and the lag."""
+    service = bootstrap(checked_config())
+    head = service.store.head()
+    versions = service.projector.versions()
+    parked = service.projector.parked()
+    table = Table(title=f"Projections (event store head: {head})")
+    for column in ("projection", "version", "position", "head", "lag", "parked"):
+        table.add_column(column, justify="right" if column != "projection" else "left")
+    for name, position in service.projector.positions().items():
+        lag = max(0, head - position)
+        table.add_row(name, str(versions[name]), str(position), str(head),
+                      f"[green]{lag}[/green]" if lag == 0 else f"[yellow]{lag}[/yellow]",
+                      f"[red]{len(parked[name])}[/red]" if parked[name] else "0")
+    console.print(table)
+    print_parked(parked)
+    service.close()
+
+
+def print_parked(parked: dict[str, list[dict[str, Any]]]) -> None:
+    """The events each projection parked (at most 200 rows), when there are any."""
+    rows = [(name, row) for name, found in parked.items() for row in found]
+    if not rows:
+        return
+    table = Table(title="Parked events (fix the cause, then: crm projections retry NAME)")
+    for column in ("projection", "position", "event", "originator", "error"):
+        table.add_column(column)
+    for name, row in rows[:200]:
+        table.add_row(name, str(row["position"]), row["topic"].rsplit(":", 1)[-1],
+                      f"{row['originator_id']} v{row['originator_version']}", escape(row["error"][:300]))
+    console.print(table)
+    if len(rows) > 200:
+        console.print(f"… and {len(rows) - 200} more")
+
+
+@app.command("retry")
+def projections_retry(name: str = typer.Argument(..., help="projection whose parked events to apply")) -> None:
+    """Rebuild a projection whose events were parked, once their cause is fixed: every event is
+    applied again in order into a new version (readers keep the current one), then it switches.
+    Events that still fail stay parked, and are listed."""
+    service = bootstrap(checked_config())
+    try:
+        if name not in service.projector.names:
+            console.print(f"[red]name one of {', '.join(service.projector.names)}[/red]")
+            raise typer.Exit(2)
+        before = len(service.projector.parked()[name])
+        try:
+            version = service.projector.rebuild(name)
+        except ProjectionBusy:
+            console.print(f"[red]a build of {name} is running elsewhere; try again later[/red]")
+            raise typer.Exit(2) from None
+        still = service.projector.parked()[name]
+        console.print(f"{name} rebuilt as version {version}: {max(0, before - len(still))} of {before} "
+                      f"parked events now apply, {len(still)} still parked")
+        print_parked({name: still})
+        if still:
+            raise typer.Exit(1)
+    finally:
+        service.close()
+
+
+@app.command("rebuild")
+def projections_rebuild(
+    name: str = typer.Argument(None, help="projection to rebuild"),
+    all_: bool = typer.Option(False, "--all", help="rebuild every projection"),
+) -> None:
+    """Rebuild read models from position 0 into a new version, then switch; readers keep
+    reading the current version meanwhile."""
+    service = bootstrap(checked_config())
+    names = service.projector.names if all_ else [name]
+    unknown = [n for n in names if n not in service.projector.names]
+    if not names or unknown or (all_ and name):
+        console.print(f"[red]name one of {', '.join(service.projector.names)}, or --all[/red]")
+        raise typer.Exit(2)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console) as progress:
+        # One pass over the events builds them all (each event read and decoded once).
+        task = progress.add_task(", ".join(names), total=max(1, service.store.head()))
+
+        def report(position: int, head: int) -> None:
+            progress.update(task, completed=position, total=max(1, head))
+
+        try:
+            versions = service.projector.rebuild_all(names, progress=report)
+        except ProjectionBusy:
+            console.print(f"[red]a build of {', '.join(names)} is running elsewhere; try again later[/red]")
+            raise typer.Exit(2) from None
+        finally:
+            service.close()
+        progress.update(task, description=", ".join(f"{n} → version {v}" for n, v in versions.items()))

@@ -1,0 +1,140 @@
+"""The store's soundness and safekeeping: `crm check` (the event store and every read model
+against a fresh build), `crm backup` and `crm restore` (the embedded SQLite store, its photos
+and its signing key)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from api.cli.common import checked_config, console
+from api.cli.projections import print_parked
+from commands.bootstrap import bootstrap
+from commands.config import Config, key_file
+
+# The signing key's name in a backup folder (beside crm.db).
+BACKUP_KEY = "crm.db.key"
+
+
+def check() -> None:
+    """Verify the event store (positions increase, every aggregate's versions contiguous,
+    every event readable) and that every read model equals a fresh build. Exit code 1 when
+    anything is wrong."""
+    from commands.check import check_event_store
+
+    service = bootstrap(checked_config())
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=console) as progress:
+            scan = progress.add_task("event store", total=max(1, service.store.head()))
+            store = check_event_store(service.store, lambda done, head: progress.update(scan, completed=done,
+                                                                                        total=max(1, head)))
+            build = progress.add_task("read models", total=max(1, service.store.head()))
+            try:
+                models = service.projector.verify(lambda done, head: progress.update(build, completed=done,
+                                                                                    total=max(1, head)))
+            except Exception as error:  # a store the projections cannot read is what is reported here
+                models = {"(all)": [f"the read models cannot be built from the events: {error}"]}
+        table = Table(title="crm check")
+        for column in ("what", "result"):
+            table.add_column(column)
+        table.add_row("events", f"{store.events} in {store.aggregates} aggregates"
+                      + (f"; {store.gaps} positions unused (rolled-back writes)" if store.gaps else ""))
+        problems = store.problems + ([f"… and {store.more_problems} more"] if store.more_problems else [])
+        table.add_row("event store", "[green]ok[/green]" if not problems
+                      else "[red]" + "\n".join(problems) + "[/red]")
+        parked = service.projector.parked()
+        for name, found in models.items():
+            table.add_row(f"read model {name}", "[green]equals a rebuild[/green]" if not found
+                          else "[red]" + "\n".join(found) + "[/red]")
+            if parked.get(name):
+                table.add_row(f"parked in {name}", f"[red]{len(parked[name])} events could not be applied "
+                              f"(first at position {parked[name][0]['position']})[/red]")
+        console.print(table)
+        print_parked(parked)
+        if problems or any(models.values()) or any(parked.values()):
+            raise typer.Exit(1)
+    finally:
+        service.close()
+
+
+def _sqlite_file(config: Config) -> Path:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(config.database_url)
+    if not url.drivername.startswith("sqlite") or not url.database or url.database == ":memory:":
+        console.print("[red]backup and restore are for the embedded SQLite store; for PostgreSQL use "
+                      "pg_dump and pg_restore (docs/operations.md)[/red]")
+        raise typer.Exit(2)
+    return Path(url.database)
+
+
+def backup(target: Path = typer.Argument(..., help="a folder to create: crm.db, photos, key")) -> None:
+    """Back up the embedded store while it runs (SQLite online backup) with its photos and
+    its signing key file."""
+    import shutil
+    import sqlite3
+
+    config = checked_config()
+    source = _sqlite_file(config)
+    if not source.exists():
+        console.print(f"[red]{source} does not exist: nothing to back up[/red]")
+        raise typer.Exit(2)
+    if target.exists():
+        console.print(f"[red]{target} exists already[/red]")
+        raise typer.Exit(2)
+    target.mkdir(parents=True)
+    with sqlite3.connect(source) as live, sqlite3.connect(target / "crm.db") as copy:
+        live.backup(copy)
+    blobs = Path(config.blob_dir)
+    if blobs.exists():
+        shutil.copytree(blobs, target / "blobs")
+    # The signing key goes along: restored with it, the sessions signed before stay valid.
+    key = key_file(config)
+    if key is not None and key.exists():
+        _write_private(target / BACKUP_KEY, key.read_bytes())
+        console.print(f"backed up the signing key {key} (keep the backup private)")
+    console.print(f"backed up {source} and {blobs} to {target}")
+
+
+def restore(source: Path = typer.Argument(..., help="a folder made by crm backup")) -> None:
+    """Put a backup in place of the embedded store, its photos and its signing key. Stop the
+    service first."""
+    import shutil
+    import sqlite3
+
+    config = checked_config()
+    target = _sqlite_file(config)
+    if not (source / "crm.db").exists():
+        console.print(f"[red]{source} holds no crm.db[/red]")
+        raise typer.Exit(2)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(source / "crm.db") as saved, sqlite3.connect(target) as live:
+        saved.backup(live)
+    blobs = Path(config.blob_dir)
+    if (source / "blobs").exists():
+        shutil.copytree(source / "blobs", blobs, dirs_exist_ok=True)
+    key = key_file(config)
+    if key is not None and (source / BACKUP_KEY).exists():
+        _write_private(key, (source / BACKUP_KEY).read_bytes())
+        console.print(f"restored the signing key {key}")
+    elif key is not None:
+        console.print(f"[yellow]{source} holds no signing key: {key} is kept, or made afresh on start "
+                      "(everybody signs in again)[/yellow]")
+    console.print(f"restored {target} and {blobs} from {source}")
+
+
+def _write_private(path: Path, content: bytes) -> None:
+    """Write a file only its owner may read (0600), in place of any earlier one at once."""
+    import os
+
+    draft = path.with_name(f".{path.name}.tmp")
+    draft.unlink(missing_ok=True)
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(content)
+    os.chmod(draft, 0o600)
+    os.replace(draft, path)

@@ -1,0 +1,243 @@
+"""Schemas of api/routes/customers.py: customers and their contacts, changes, sharing,
+transfers and assignment, visits and logos, list rows, details and history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field
+
+from aggregates import bounds
+from api.schemas.common import BizDateTime, ErrorBody, Label, ReasonText, ShortText, Strict
+
+CustomerName = Annotated[str, Field(min_length=1, max_length=bounds.CUSTOMER_NAME)]
+Address = Annotated[str, Field(max_length=bounds.ADDRESS)]
+Latitude = Annotated[float, Field(ge=-90, le=90)]
+Longitude = Annotated[float, Field(ge=-180, le=180)]
+# The people a customer is shared with (or who are added to or removed from its sharees).
+PersonIds = Annotated[list[str], Field(max_length=100)]
+
+
+# ---- contacts -------------------------------------------------------------------------------
+
+
+class ContactBase(Strict):
+    name: Label | None = None
+    phone: str | None = Field(default=None, max_length=bounds.PHONE)
+    title: str | None = Field(default=None, max_length=bounds.SHORT_TEXT)
+    primary: bool | None = None
+
+
+class ContactIn(ContactBase):
+    name: Label
+    primary: bool = False
+
+
+class ContactUpdate(ContactBase):
+    pass
+
+
+class ContactOut(BaseModel):
+    id: str
+    name: str
+    phone: str | None
+    title: str | None
+    primary: bool
+
+
+# ---- customers: creation and changes --------------------------------------------------------
+
+
+class CustomerBase(Strict):
+    name: CustomerName | None = None
+    type: str | None = Field(default=None, max_length=bounds.SHORT_TEXT)
+    source: str | None = Field(default=None, max_length=bounds.SHORT_TEXT)
+    region: str | None = Field(default=None, max_length=bounds.SHORT_TEXT)
+    address: Address | None = None
+    building: str | None = Field(default=None, max_length=bounds.BUILDING)
+    lat: Latitude | None = None
+    lng: Longitude | None = None
+
+
+class CustomerCreate(CustomerBase):
+    name: CustomerName
+    stage: ShortText | None = None
+    contacts: list[ContactIn] = Field(default=[], max_length=50)
+    share_with: PersonIds = []
+    to_pool: bool = False
+    created_at: BizDateTime | None = None
+
+
+class CustomerCreated(BaseModel):
+    id: str
+    number: str
+    position: int
+
+
+class CustomerChanges(CustomerBase):
+    status: Literal["potential", "following", "lost"] | None = None
+    stage: ShortText | None = None
+
+
+class CustomerChange(Strict):
+    changes: CustomerChanges
+    reason: ReasonText = ""
+
+
+class RestoreIn(Strict):
+    version: int = Field(ge=1, description="the version whose fields come back")
+    reason: ReasonText = ""
+
+
+class ShareChange(Strict):
+    add: PersonIds = []
+    remove: PersonIds = []
+
+
+class Transfer(Strict):
+    to_person_id: str
+    reason: ReasonText = ""
+
+
+class Assign(Strict):
+    customer_ids: list[str] = Field(min_length=1, max_length=500)
+    to_person_id: str
+
+
+class AssignResult(BaseModel):
+    customer_id: str
+    ok: bool
+    error: ErrorBody | None = None
+
+
+class AssignResults(BaseModel):
+    results: list[AssignResult]
+    position: int
+
+
+# ---- visits and logos -----------------------------------------------------------------------
+
+
+class VisitIn(Strict):
+    visited_at: BizDateTime | None = None
+    lat: Latitude | None = None
+    lng: Longitude | None = None
+    address: Address | None = None
+    contact: str | None = Field(default=None, max_length=bounds.SHORT_TEXT)
+    stage: ShortText | None = None
+    notes: str | None = Field(default=None, max_length=bounds.NOTES)
+
+
+class VisitForm(VisitIn):
+    """The multipart form of a visit: the fields of VisitIn as text, and a JPEG `photo`."""
+
+    photo: bytes | None = Field(default=None, json_schema_extra={"format": "binary"})
+
+
+class LogoForm(BaseModel):
+    logo: bytes = Field(json_schema_extra={"format": "binary"})
+
+
+class VisitCreated(BaseModel):
+    visit_id: str
+    late_entry: bool
+    position: int
+
+
+class VisitOut(BaseModel):
+    visit_id: str
+    visited_at: datetime
+    visitor_id: str
+    visitor_name: str | None
+    lat: float | None
+    lng: float | None
+    address: str | None
+    contact: str | None
+    stage: str | None
+    notes: str | None
+    late_entry: bool
+    photo: str | None = Field(default=None, description="sha256 of the photo evidence, if any")
+
+
+# ---- customers: reading ---------------------------------------------------------------------
+
+
+class Sharee(BaseModel):
+    person_id: str
+    name: str | None
+
+
+class CustomerItem(BaseModel):
+    """A list row. Pool rows seen by salespeople carry the public fields only (R-3):
+    the other keys are absent."""
+
+    id: str
+    number: str
+    name: str
+    type: str | None = None
+    source: str | None = None
+    region: str | None = None
+    status: str
+    stage: str | None = None
+    created_at: datetime
+    in_pool: bool
+    pool_entered_at: datetime | None = None
+    address: str | None = None
+    building: str | None = None
+    lat: float | None = None
+    lng: float | None = None
+    owner_id: str | None = None
+    owner_name: str | None = None
+    owner_since: datetime | None = None
+    pool_reason: str | None = None
+    updated_at: datetime | None = None
+    visit_count: int | None = None
+    last_visit_at: datetime | None = None
+    primary_contact_name: str | None = None
+    primary_contact_phone: str | None = None
+    days_until_pool: int | None = None
+    deal_total: Decimal | None = None
+    invoiced_total: Decimal | None = None
+    collected_total: Decimal | None = None
+    receivable: Decimal | None = None
+    deleted: bool | None = None
+    logo: str | None = Field(default=None, description="sha256 of the logo photo, if any")
+    version: int | None = None
+
+
+class CustomerDetail(CustomerItem):
+    contacts: list[ContactOut] | None = None
+    shared_with: list[Sharee] | None = None
+    visits: list[VisitOut] | None = None
+
+
+class CustomerAt(BaseModel):
+    """A customer rebuilt from its events at a version or a moment (H-3)."""
+
+    id: str
+    version: int
+    at: datetime
+    state: dict[str, Any]
+
+
+class FieldChange(BaseModel):
+    field: str
+    old: Any = None
+    new: Any = None
+
+
+class HistoryItem(BaseModel):
+    version: int
+    type: str
+    at: datetime
+    actor_id: str
+    actor_name: str | None
+    command_id: str
+    data: dict[str, Any]
+    changes: list[FieldChange]
+
+
+class History(BaseModel):
+    items: list[HistoryItem]

@@ -1,0 +1,43 @@
+"""Schemas of api/routes/inbox.py: approvals (a decision's comment, the approval as listed)
+and notifications. The 202 answer of a command that waits for approval, `Pending`, is in
+common, as the customer, sales and target routes give it too."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from aggregates import bounds
+from api.schemas.common import Strict
+
+
+class Decision(Strict):
+    comment: str = Field(default="", max_length=bounds.COMMENT)
+
+
+class ApprovalOut(BaseModel):
+    id: str
+    kind: str
+    target_id: str
+    summary: str
+    payload: dict[str, Any]
+    requester_id: str
+    requester_name: str | None
+    approver_ids: list[str]
+    status: str
+    requested_at: datetime
+    decided_by: str | None
+    decided_by_name: str | None
+    decided_at: datetime | None
+    comment: str | None
+
+
+class NotificationOut(BaseModel):
+    id: str
+    kind: str
+    text: str
+    ref_id: str | None
+    created_at: datetime
+    read_at: datetime | None

@@ -1,0 +1,207 @@
+"""Building new versions of projections from position 0 while readers keep reading the live
+ones (O-1): a rebuild, which then switches the views to the new version in one transaction
+and drops the old one; and a check, which compares a scratch build with the live tables."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+from sqlalchemy import Table, delete, func, select, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.schema import CreateTable
+
+from projections.batches import Progress
+from projections.catchup import CatchingUp
+from projections.definition import Projection
+from projections.faults import MovedOn, transient
+from projections.fingerprints import forget_fingerprints, record_fingerprint
+from projections.lease import BuildLease
+from projections.physical import analyze, point_views
+from readmodels.tables import projection_parked, projection_state
+
+
+class Rebuilding(CatchingUp, BuildLease):
+    """Rebuilds and checks: new versions built under the lease."""
+
+    def rebuild(self, name: str, progress: Progress | None = None) -> int:
+        """Rebuild one projection (see `rebuild_all`); returns its new version."""
+        return self.rebuild_all([name], progress)[name]
+
+    def rebuild_all(self, names: Iterable[str] | None = None, progress: Progress | None = None) -> dict[str, int]:
+        """Build the next version of each projection from position 0 in one pass over the
+        events, while readers read the live versions; then switch each one's views to its
+        new version in one transaction and drop the old version. Returns the new versions.
+        ProjectionBusy when a build of one of them runs elsewhere."""
+        chosen = list(names or self.names)
+        report = progress or (lambda position, head: None)
+        self._take_lease(chosen)
+        try:
+            versions = {name: self._start_version(self.projections[name]) for name in chosen}
+            position = self._build(versions, None, report)
+            for name in chosen:
+                projection = self.projections[name]
+                self._create_indexes(projection, versions[name])
+                analyze(self.store.engine, list(projection.tables_of(versions[name]).values()))
+                old = self._switch_parking(projection, versions[name], position)
+                if old is not None:
+                    with self.store.engine.begin() as conn:
+                        self._drop_version(conn, projection, old)
+        finally:
+            self._release_lease(chosen)
+        report(min(self.positions().values(), default=0), self.head())
+        return versions
+
+    def verify(self, progress: Progress | None = None) -> dict[str, list[str]]:
+        """Build every projection afresh into scratch tables and compare them, table by
+        table, with the live ones (O-1). Returns the differences per projection
+        (none: they are equal). The scratch versions are dropped afterwards."""
+        report = progress or (lambda position, head: None)
+        self.catch_up()
+        live = self.positions()
+        self._take_lease(self.names)
+        scratch: dict[str, int] = {}
+        try:
+            scratch = {name: self._start_version(self.projections[name]) for name in self.names}
+            self._build(scratch, max(live.values(), default=0), report)
+            moved = self.positions() != live
+            versions = self.versions()
+            found: dict[str, list[str]] = {}
+            with self.store.engine.connect() as conn:
+                for name in self.names:
+                    problems = found.setdefault(name, [])
+                    if moved:
+                        problems.append("the live read models moved during the check; run it on a quiet store")
+                    projection = self.projections[name]
+                    for table in projection.tables:
+                        now = _contents(conn, projection.tables_of(versions[name])[table.name])
+                        fresh = _contents(conn, projection.tables_of(scratch[name])[table.name])
+                        if now != fresh:
+                            problems.append(f"{table.name}: {now[0]} rows live, {fresh[0]} rebuilt; they differ")
+            return found
+        finally:
+            with self.store.engine.begin() as conn:
+                for name, version in scratch.items():
+                    self._drop_version(conn, self.projections[name], version)
+            self._release_lease(self.names)
+
+    def _build(self, versions: dict[str, int], until: int | None, progress: Progress) -> int:
+        """Fill the given new versions from position 0 to `until` (the head when None), one
+        transaction per batch for all of them; the position reached."""
+        position = 0
+        while until is None or position < until:
+            targets = {name: (version, position) for name, version in versions.items()}
+            notifications, events = self._read(position, self.rebuild_batch, targets, stop=until)
+            if not notifications:
+                break
+            last = int(notifications[-1].id)
+            try:
+                with self.store.engine.begin() as conn:
+                    for name, version in versions.items():
+                        self._apply(conn, name, version, events, last)
+            except Exception as error:
+                if transient(error) or isinstance(error, MovedOn):
+                    raise
+                # One event no projection of the build can hold: each goes on its own and parks
+                # what it cannot apply, as the live projections do, so a rebuild equals them.
+                for name, version in versions.items():
+                    self._advance(name, version, events, last)
+            position = last
+            self._renew(list(versions))
+            progress(position, until or self.head())
+            if until is None and len(notifications) < self.rebuild_batch:
+                break
+        return position
+
+    def _start_version(self, projection: Projection) -> int:
+        """A new, empty version for a build (under the lease), with the fingerprint of the code
+        building it: what an earlier build left behind is dropped first."""
+        with self.store.engine.begin() as conn:
+            leftovers = conn.execute(
+                select(projection_state.c.version).where(
+                    projection_state.c.name == projection.name, projection_state.c.live.is_(False))
+            ).scalars().all()
+            for old in leftovers:  # a build that stopped half-way
+                self._drop_version(conn, projection, old)
+            highest = conn.execute(
+                select(func.max(projection_state.c.version)).where(projection_state.c.name == projection.name)
+            ).scalar() or 0
+            version = int(max([highest, *leftovers])) + 1
+            conn.execute(projection_state.insert().values(
+                name=projection.name, version=version, position=0, live=False))
+            record_fingerprint(conn, projection.name, version, projection.fingerprint)
+            for table in projection.tables_of(version).values():
+                table.drop(conn, checkfirst=True)
+                # Without its secondary indexes: they are made once the rows are in (faster
+                # than keeping them up to date row by row), before the switch.
+                conn.execute(CreateTable(table))
+        return version
+
+    @staticmethod
+    def _drop_version(conn: Connection, projection: Projection, version: int) -> None:
+        """A version no longer wanted (replaced, scratch, or left half-built): its state,
+        parked events, fingerprint and tables."""
+        conn.execute(delete(projection_state).where(
+            projection_state.c.name == projection.name, projection_state.c.version == version))
+        conn.execute(delete(projection_parked).where(
+            projection_parked.c.name == projection.name, projection_parked.c.version == version))
+        forget_fingerprints(conn, projection.name, [version])
+        for table in projection.tables_of(version).values():
+            table.drop(conn, checkfirst=True)
+
+    def _create_indexes(self, projection: Projection, version: int) -> None:
+        with self.store.engine.begin() as conn:
+            for table in projection.tables_of(version).values():
+                for index in table.indexes:
+                    index.create(conn, checkfirst=True)
+
+    def _switch_parking(self, projection: Projection, version: int, position: int) -> int | None:
+        """Switch to the new version; when an event committed since the build cannot be
+        applied inside the switch, park it outside (where one event per transaction can
+        fail alone) and switch again."""
+        for _ in range(5):
+            try:
+                return self._switch(projection, version, position)
+            except Exception as error:
+                if transient(error) or isinstance(error, MovedOn):
+                    raise
+            head = self.head()
+            _, events = self._read(position, max(1, head - position), {projection.name: (version, position)},
+                                   stop=head)
+            self._advance(projection.name, version, events, head)
+            position = head
+        return self._switch(projection, version, position)
+
+    def _switch(self, projection: Projection, version: int, position: int) -> int | None:
+        """Make `version` the live one, its views pointed at its tables; the version it replaced."""
+        with self._lock, self.store.engine.begin() as conn:
+            live = conn.execute(
+                select(projection_state.c.version)
+                .where(projection_state.c.name == projection.name, projection_state.c.live.is_(True))
+                .with_for_update()
+            ).scalar()
+            # Events committed since the last batch go in before the switch, inside it.
+            while True:
+                notifications, events = self._read(position, self.batch, {projection.name: (version, position)})
+                if not notifications:
+                    break
+                last = int(notifications[-1].id)
+                self._apply(conn, projection.name, version, events, last)
+                position = last
+            # State rows first: on SQLite this DML opens the transaction the view DDL joins.
+            conn.execute(update(projection_state)
+                         .where(projection_state.c.name == projection.name)
+                         .values(live=projection_state.c.version == version))
+            point_views(conn, projection.tables, version, replace=True)
+        return int(live) if live is not None else None
+
+
+def _contents(conn: Connection, table: Table) -> tuple[int, int]:
+    """Rows and an order-free digest of their contents, read in chunks."""
+    count, digest = 0, 0
+    result = conn.execution_options(yield_per=5000).execute(select(table))
+    for row in result:
+        count += 1
+        digest = (digest + int.from_bytes(hashlib.blake2b(repr(tuple(row)).encode(), digest_size=8).digest(),
+                                          "big")) % (1 << 64)
+    return count, digest

@@ -1,0 +1,136 @@
+"""Running a report for one viewer: whose facts they may see, the period, the request's
+filters and sort checked, the rows paged and typed the way API.md has them, shares of the
+total, and the chart over all rows; and the catalogue of every report."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, literal, select
+from sqlalchemy.engine import Connection
+
+from aggregates.base import Forbidden, Invalid, NotFound
+from commands.actor import Actor
+from readmodels.customers import utc
+from readmodels.org import visible_people
+from readmodels.reports.registry import REPORTS, Period, Query, Report
+
+FOUR = Decimal("0.0001")
+# The most rows an export (CSV, XLSX) of a report holds.
+EXPORT_LIMIT = 200_000
+# Columns whose empty-string aggregate key means "not set".
+DIMENSIONS = ("region", "type", "source", "stage", "status")
+
+
+def _people_for(conn: Connection, viewer: Actor, spec: Report) -> set[str] | None:
+    if spec.mine:
+        return {viewer.person_id}
+    if spec.audience == "everyone" or (spec.audience == "goods" and "warehouse" in viewer.roles):
+        return None
+    return visible_people(conn, viewer)
+
+
+def choose_period(spec: Report, year: int | None, month: int | None, today: date) -> Period | None:
+    """The period defaults to the current year or month in the business time zone; query
+    reports cover a month, or a whole year when only the year is given."""
+    if month is not None and not 1 <= month <= 12:
+        raise Invalid("validation_error", "month must be 1 to 12", field="month")
+    if year is not None and not 1900 <= year <= 9999:
+        raise Invalid("validation_error", "year must be 1900 to 9999", field="year")
+    if spec.period is None:
+        return None
+    if spec.period == "year":
+        return Period(year or today.year, None)
+    if spec.period == "month":
+        return Period(year or today.year, month or (today.month if year is None else 1))
+    if year is not None and month is None:
+        return Period(year, None)
+    return Period(year or today.year, month or today.month)
+
+
+def _shape(spec: Report, row: dict[str, Any]) -> dict[str, Any]:
+    """Typed values the way API.md has them: money and quantities as decimal strings,
+    dates ISO, months YYYY-MM, unset dimensions null."""
+    shaped: dict[str, Any] = {}
+    for column in spec.columns:
+        value = row.get(column.key)
+        if column.key in DIMENSIONS and value == "":
+            value = None
+        if value is None:
+            shaped[column.key] = None if column.kind not in ("int",) else 0
+        elif column.kind == "money":
+            shaped[column.key] = str(Decimal(value).quantize(Decimal("0.01")))
+        elif column.kind in ("quantity", "share"):
+            shaped[column.key] = str(Decimal(value).quantize(FOUR))
+        elif column.kind == "int":
+            shaped[column.key] = int(value)
+        elif column.kind == "month":
+            shaped[column.key] = f"{int(value) // 100:04d}-{int(value) % 100:02d}"
+        elif column.kind == "datetime":
+            shaped[column.key] = utc(value)
+        elif column.kind == "bool":
+            shaped[column.key] = bool(value)
+        else:
+            shaped[column.key] = value
+    return shaped
+
+
+def run_report(conn: Connection, viewer: Actor, report_id: str, *, today: date, type_tree: list[dict[str, Any]],
+               year: int | None = None, month: int | None = None, filters: dict[str, Any] | None = None,
+               sort: str | None = None, page: int = 1, page_size: int | None = 50) -> dict[str, Any]:
+    """One report for one viewer: its rows (a page of them, or all when page_size is None),
+    the total row count and, for charted reports, the chart over all rows."""
+    spec = REPORTS.get(report_id)
+    if spec is None:
+        raise NotFound("not_found", f"no report {report_id}", field="id")
+    given = {k: v for k, v in (filters or {}).items() if v not in (None, "")}
+    unsupported = sorted(set(given) - set(spec.filters))
+    if unsupported:
+        raise Invalid("unsupported_filter", f"{report_id} does not filter by {unsupported[0]}",
+                      field=unsupported[0], details={"filters": list(spec.filters)})
+    if spec.mine and not viewer.person_id:
+        raise Forbidden("forbidden", "a 'my' report needs a person")
+    query = Query(conn=conn, viewer=viewer, period=choose_period(spec, year, month, today), params=given,
+                  people=_people_for(conn, viewer, spec), type_tree=type_tree)
+    period = query.period
+    base = spec.build(query).subquery()
+    keys = [c.key for c in spec.columns if c.key != "share"]
+    order_key = (sort or spec.sort)
+    descending = order_key.startswith("-")
+    order_key = order_key.lstrip("+-")
+    if order_key not in [c.key for c in spec.columns]:
+        raise Invalid("validation_error", f"cannot sort by {order_key}", field="sort")
+    sort_column = base.c[spec.share_of if order_key == "share" and spec.share_of else order_key]
+    ordering = [sort_column.desc() if descending else sort_column.asc()]
+    # Ties go by the other columns as shown, the opaque ids last, so the order is stable.
+    kinds = {c.key: c.kind for c in spec.columns}
+    ordering += [base.c[k].asc() for k in sorted(keys, key=lambda k: kinds[k] == "id") if k != order_key]
+    total = int(conn.execute(select(func.count()).select_from(base)).scalar_one())
+    statement = select(*(base.c[k] for k in keys)).order_by(*ordering)
+    if page_size is not None:
+        statement = statement.limit(page_size).offset((page - 1) * page_size)
+    rows = [dict(r) for r in conn.execute(statement).mappings()]
+    if spec.share_of:
+        whole = conn.execute(select(func.coalesce(func.sum(base.c[spec.share_of]), literal(0)))).scalar_one()
+        whole = Decimal(whole or 0)
+        for row in rows:
+            row["share"] = (Decimal(row[spec.share_of] or 0) / whole) if whole else Decimal(0)
+    shaped = [_shape(spec, row) for row in rows]
+    chart = None
+    if spec.make_chart is not None:
+        every = shaped if page_size is None or total <= len(shaped) else run_report(
+            conn, viewer, report_id, today=today, type_tree=type_tree, year=year, month=month, filters=filters,
+            sort=sort, page_size=None)["rows"]
+        chart = spec.make_chart(every)
+    return {
+        "id": spec.id, "title": spec.title, "kind": spec.kind,
+        "period": period.as_dict() if period else None,
+        "columns": [{"key": c.key, "title": c.title} for c in spec.columns],
+        "rows": shaped, "total": total, "page": page, "page_size": page_size or max(total, 1), "chart": chart,
+    }
+
+
+def catalogue() -> list[dict[str, Any]]:
+    return [spec.catalogue_entry() for spec in REPORTS.values()]

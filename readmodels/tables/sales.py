@@ -1,0 +1,96 @@
+"""The sales projection's tables (`Projection("sales")`): contracts and their lines,
+invoices, payments, the goods moved for contracts, and after-sales problems.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Date, DateTime, Integer, String, Table, Text
+
+from aggregates import bounds
+from readmodels.tables.base import metadata
+from readmodels.types import Money, Quantity
+
+contracts = Table(
+    "rm_contracts",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("customer_id", String(36), nullable=False, index=True),
+    Column("number", String(bounds.CONTRACT_NUMBER), nullable=False),
+    Column("name", String(bounds.CONTRACT_NAME), nullable=False),
+    Column("signed_on", Date, nullable=False),
+    Column("amount", Money(), nullable=False),
+    Column("salesperson_id", String(36), index=True),
+    Column("invoiced", Money(), nullable=False),
+    Column("collected", Money(), nullable=False),
+    Column("returned_amount", Money(), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+contract_lines = Table(
+    "rm_contract_lines",
+    metadata,
+    Column("contract_id", String(36), primary_key=True),
+    Column("product_id", String(36), primary_key=True),
+    Column("quantity", Quantity(), nullable=False),
+    Column("unit_price", Money(), nullable=False),
+    Column("amount", Money(), nullable=False),
+    Column("delivered", Quantity(), nullable=False),
+    Column("returned", Quantity(), nullable=False),
+)
+
+invoices = Table(
+    "rm_invoices",
+    metadata,
+    Column("invoice_id", String(36), primary_key=True),
+    Column("contract_id", String(36), nullable=False, index=True),
+    Column("customer_id", String(36), nullable=False),
+    Column("amount", Money(), nullable=False),
+    Column("invoiced_on", Date, nullable=False),
+    Column("actor_id", String(36), nullable=False),
+)
+
+payments = Table(
+    "rm_payments",
+    metadata,
+    Column("payment_id", String(36), primary_key=True),
+    Column("customer_id", String(36), nullable=False, index=True),
+    Column("contract_id", String(36), index=True),
+    Column("amount", Money(), nullable=False),
+    Column("received_on", Date, nullable=False),
+    Column("salesperson_id", String(36)),
+    Column("actor_id", String(36), nullable=False),
+)
+
+# One row per line of goods moved for a contract: out on delivery, back on return,
+# back and out again on exchange.
+goods_moves = Table(
+    "rm_goods_moves",
+    metadata,
+    Column("ref_id", String(36), primary_key=True),
+    Column("line", Integer, primary_key=True),
+    Column("kind", String(20), nullable=False),
+    Column("contract_id", String(36), nullable=False, index=True),
+    Column("delivery_id", String(36), nullable=False),
+    Column("product_id", String(36), nullable=False),
+    Column("warehouse", String(bounds.SHORT_TEXT), nullable=False),
+    Column("quantity", Quantity(), nullable=False),
+    Column("unit_cost", Quantity(), nullable=False),
+    Column("amount", Money()),
+    Column("moved_on", Date, nullable=False),
+)
+
+problems = Table(
+    "rm_problems",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("customer_id", String(36), nullable=False, index=True),
+    Column("type", String(bounds.SHORT_TEXT), nullable=False),
+    Column("description", Text, nullable=False),
+    Column("responsible_id", String(36), nullable=False, index=True),
+    Column("reported_by", String(36), nullable=False),
+    Column("reported_at", DateTime(timezone=True), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("resolution", Text),
+    Column("resolved_at", DateTime(timezone=True)),
+)
