@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import Http, assert_error
-from tests.e2e.test_sales_api import shop  # noqa: F401 - the fixture
 
 
 def inbox(http: Http, who: str, **params: object) -> list[dict]:

@@ -15,8 +15,7 @@ from api.cli import app as cli
 from commands.adapters.clock import ManualClock
 from commands.bootstrap import Service
 from tests.conftest import Http, assert_error
-from tests.e2e.test_targets import ok
-from tests.e2e.test_walkthrough import org_with_two_salespeople
+from tests.e2e.helpers import ok, org_with_two_salespeople
 
 FIELDS = ("name", "type", "source", "region", "address", "building", "lat", "lng", "status", "stage")
 

@@ -10,7 +10,7 @@ import pytest
 from commands.adapters.clock import ManualClock
 from commands.bootstrap import Service
 from tests.conftest import Http, assert_error
-from tests.e2e.test_walkthrough import org_with_two_salespeople
+from tests.e2e.helpers import org_with_two_salespeople
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from tests.conftest import Http, assert_error
-from tests.e2e.test_walkthrough import org_with_two_salespeople
+from tests.e2e.helpers import org_with_two_salespeople
 
 
 @pytest.fixture

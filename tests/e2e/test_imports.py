@@ -13,8 +13,7 @@ from openpyxl import Workbook, load_workbook
 from commands.adapters.clock import ManualClock
 from commands.imports import TEMPLATE
 from tests.conftest import Http, assert_error
-from tests.e2e.test_targets import ok
-from tests.e2e.test_walkthrough import org_with_two_salespeople
+from tests.e2e.helpers import ok, org_with_two_salespeople
 
 REGIONS = ["华东", "华南", "华北"]
 

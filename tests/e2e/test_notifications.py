@@ -4,8 +4,7 @@ read; a person's own actions do not notify themselves."""
 from __future__ import annotations
 
 from tests.conftest import Http, assert_error
-from tests.e2e.test_targets import ok
-from tests.e2e.test_walkthrough import org_with_two_salespeople
+from tests.e2e.helpers import ok, org_with_two_salespeople
 
 
 def inbox(http: Http, who: str, **params: object) -> list[dict]:

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 
 from commands.adapters.clock import ManualClock
 from tests.conftest import Http, assert_error
-from tests.e2e.test_targets import ok
+from tests.e2e.helpers import ok
 
 SALES = ("ann", "ben", "cat")
 

@@ -13,8 +13,7 @@ from api.cli import app as cli
 from commands.adapters.clock import ManualClock
 from commands.bootstrap import Service
 from tests.conftest import ADMIN_PASSWORD, Http, assert_error
-from tests.e2e.test_targets import ok
-from tests.e2e.test_walkthrough import org_with_two_salespeople
+from tests.e2e.helpers import ok, org_with_two_salespeople
 
 
 def sign_in(http: Http, username: str, password: str) -> object:

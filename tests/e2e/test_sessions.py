@@ -18,7 +18,7 @@ from commands import messages as m
 from commands.adapters.clock import ManualClock
 from commands.handlers import handle
 from tests.conftest import ADMIN_PASSWORD, SYSTEM, Http, assert_error, make_service
-from tests.e2e.test_walkthrough import org_with_two_salespeople
+from tests.e2e.helpers import org_with_two_salespeople
 
 ATTACKER = "203.0.113.66"
 VICTIM = "198.51.100.7"

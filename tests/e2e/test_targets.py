@@ -11,18 +11,13 @@ import pytest
 
 from commands.adapters.clock import ManualClock
 from tests.conftest import Http, assert_error
-from tests.e2e.test_walkthrough import org_with_two_salespeople
+from tests.e2e.helpers import ok, org_with_two_salespeople
 
 NOVEMBER = {"period": "2026年11月", "start": "2026-11-01", "end": "2026-11-30"}
 
 
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(UTC)
-
-
-def ok(response: Any, status: int = 201) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    return dict(response.json())
 
 
 @pytest.fixture

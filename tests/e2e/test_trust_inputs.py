@@ -17,9 +17,7 @@ from aggregates.settings import SETTINGS_ID
 from commands.adapters.clock import ManualClock
 from commands.bootstrap import Service
 from tests.conftest import Http, assert_error
-from tests.e2e.test_targets import ok
-from tests.e2e.test_visit_photos import jpeg
-from tests.e2e.test_walkthrough import org_with_two_salespeople
+from tests.e2e.helpers import jpeg, ok, org_with_two_salespeople
 
 # Year 1 in the business time zone and year 9999 behind UTC: neither can even be moved to UTC.
 OUT_OF_RANGE = ("0001-01-01T00:00:00", "9999-12-31T23:59:59-10:00")

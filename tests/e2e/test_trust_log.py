@@ -7,8 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import Http, assert_error
-from tests.e2e.test_targets import ok
-from tests.e2e.test_walkthrough import org_with_two_salespeople
+from tests.e2e.helpers import ok, org_with_two_salespeople
 
 IMPORT_CSV = ("name,type,source,region,address,building,contact_name,contact_phone,owner_username,created_at\n"
               "导入客户,,,火星,,,,,,\n")

@@ -10,9 +10,7 @@ from uuid import uuid4
 
 from commands.bootstrap import Service
 from tests.conftest import Http, assert_error
-from tests.e2e.test_targets import ok
-from tests.e2e.test_visit_photos import jpeg
-from tests.e2e.test_walkthrough import org_with_two_salespeople
+from tests.e2e.helpers import jpeg, ok, org_with_two_salespeople
 
 
 def two_departments(http: Http) -> dict[str, Any]:

@@ -8,41 +8,12 @@ import hashlib
 import io
 from datetime import datetime, timedelta
 
-from PIL import ExifTags, Image
+from PIL import Image
 
 from commands.adapters.clock import ManualClock
 from commands.bootstrap import Service
 from tests.conftest import Http, assert_error
-from tests.e2e.test_targets import ok
-from tests.e2e.test_walkthrough import org_with_two_salespeople
-
-
-def jpeg(taken: datetime | None = None, gps: tuple[float, float] | None = None, colour: str = "red") -> bytes:
-    image = Image.new("RGB", (32, 24), colour)
-    exif = Image.Exif()
-    exif[ExifTags.Base.Make] = "CRM test camera"
-    if taken is not None:
-        details = exif.get_ifd(ExifTags.IFD.Exif)
-        details[ExifTags.Base.DateTimeOriginal] = taken.strftime("%Y:%m:%d %H:%M:%S")
-        if taken.tzinfo is not None:
-            offset = taken.utcoffset() or timedelta()
-            minutes = int(offset.total_seconds() // 60)
-            details[ExifTags.Base.OffsetTimeOriginal] = f"{'+' if minutes >= 0 else '-'}{abs(minutes) // 60:02d}:" \
-                                                        f"{abs(minutes) % 60:02d}"
-    if gps is not None:
-        info = exif.get_ifd(ExifTags.IFD.GPSInfo)
-        for (ref_tag, value_tag), value, (plus, minus) in (
-            ((ExifTags.GPS.GPSLatitudeRef, ExifTags.GPS.GPSLatitude), gps[0], ("N", "S")),
-            ((ExifTags.GPS.GPSLongitudeRef, ExifTags.GPS.GPSLongitude), gps[1], ("E", "W")),
-        ):
-            whole = abs(value)
-            degrees, minutes = int(whole), int((whole % 1) * 60)
-            seconds = round(((whole % 1) * 60 - minutes) * 60, 2)
-            info[ref_tag] = plus if value >= 0 else minus
-            info[value_tag] = (float(degrees), float(minutes), seconds)
-    out = io.BytesIO()
-    image.save(out, "JPEG", exif=exif)
-    return out.getvalue()
+from tests.e2e.helpers import jpeg, ok, org_with_two_salespeople
 
 
 def test_exif_time_and_gps_become_the_visit(http: Http, clock: ManualClock, service: Service) -> None:

@@ -3,8 +3,6 @@ unique names, the pool with its cap, visibility, sharing, release, history and a
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from fastapi.testclient import TestClient
 
@@ -15,23 +13,8 @@ from commands.bootstrap import bootstrap
 from commands.config import Config
 from commands.handlers import handle
 from tests.conftest import ADMIN_PASSWORD, SYSTEM, Http, assert_error, redis_url
+from tests.e2e.helpers import org_with_two_salespeople
 from workers.tasks import Kicker, start_worker
-
-
-def org_with_two_salespeople(http: Http) -> dict[str, Any]:
-    dept = http.post("/departments", "root", json={"name": "华东销售部"})
-    assert dept.status_code == 201, dept.text
-    dept_id = dept.json()["id"]
-    ids = {"dept": dept_id}
-    for username, roles in (("boss", ["manager"]), ("alice", ["sales"]), ("bob", ["sales"])):
-        body = {"name": username.title(), "username": username, "password": "password123",
-                "department_id": dept_id, "roles": roles}
-        if "sales" in roles:
-            body["max_customers"] = 2
-        response = http.post("/people", "root", json=body)
-        assert response.status_code == 201, response.text
-        ids[username] = response.json()["id"]
-    return ids
 
 
 def test_walkthrough(http: Http) -> None:

@@ -7,8 +7,7 @@ from datetime import UTC, datetime
 
 from commands.adapters.clock import ManualClock
 from tests.conftest import Http, assert_error
-from tests.e2e.test_targets import ok
-from tests.e2e.test_walkthrough import org_with_two_salespeople
+from tests.e2e.helpers import ok, org_with_two_salespeople
 
 
 def at(text: str) -> datetime:

@@ -14,7 +14,7 @@ import pytest
 from aggregates import bounds
 from aggregates.base import Conflict, Invalid
 from aggregates.contract import Contract, ContractNumber
-from tests.unit.test_aggregates import ctx, refused
+from tests.unit.helpers import ctx, refused
 
 SIGNED = date(2026, 11, 1)
 D = Decimal

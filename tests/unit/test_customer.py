@@ -14,7 +14,7 @@ import pytest
 from aggregates import bounds
 from aggregates.base import Conflict, Forbidden, Invalid
 from aggregates.customer import Customer
-from tests.unit.test_aggregates import T0, ctx, customer, event_names, refused
+from tests.unit.helpers import T0, ctx, customer, event_names, refused
 
 DAY = date(2026, 11, 1)
 

@@ -9,7 +9,7 @@ import pytest
 
 from aggregates.base import Conflict, Invalid
 from aggregates.customer import Customer
-from tests.unit.test_aggregates import ctx, customer, refused
+from tests.unit.helpers import ctx, customer, refused
 
 
 def with_contacts(*contacts: dict[str, Any]) -> Customer:

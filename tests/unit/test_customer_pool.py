@@ -12,7 +12,7 @@ import pytest
 
 from aggregates.base import Conflict, Invalid
 from aggregates.customer import Customer
-from tests.unit.test_aggregates import T0, ctx, customer, event_names, refused
+from tests.unit.helpers import T0, ctx, customer, event_names, refused
 
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)

@@ -12,7 +12,7 @@ import pytest
 from aggregates import bounds
 from aggregates.base import Invalid
 from aggregates.money import CENT, TEN_THOUSANDTH, money, positive, quantity, unit_cost
-from tests.unit.test_aggregates import refused
+from tests.unit.helpers import refused
 
 D = Decimal
 

@@ -15,7 +15,7 @@ from aggregates.names import (
     skeleton,
     skeleton_key,
 )
-from tests.unit.test_aggregates import ctx, event_names, refused
+from tests.unit.helpers import ctx, event_names, refused
 
 
 @pytest.mark.parametrize(("name", "key"), [

@@ -10,7 +10,7 @@ import pytest
 
 from aggregates.base import Conflict, Invalid
 from aggregates.organisation import Department, Person, Salesperson, Username
-from tests.unit.test_aggregates import ctx, refused
+from tests.unit.helpers import ctx, refused
 
 TODAY, TOMORROW = "2026-11-01", "2026-11-02"
 

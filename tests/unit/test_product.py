@@ -13,7 +13,7 @@ import pytest
 from aggregates import bounds
 from aggregates.base import Conflict, Invalid
 from aggregates.product import Product, ProductStock, average_cost
-from tests.unit.test_aggregates import ctx, refused
+from tests.unit.helpers import ctx, refused
 
 D = Decimal
 ON = date(2026, 11, 1)

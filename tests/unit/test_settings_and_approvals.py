@@ -20,7 +20,7 @@ from aggregates.settings import (
     type_names,
     type_with_subtypes,
 )
-from tests.unit.test_aggregates import ctx, event_names, refused
+from tests.unit.helpers import ctx, event_names, refused
 
 
 def settings() -> Settings:

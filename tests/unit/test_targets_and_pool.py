@@ -11,7 +11,7 @@ import pytest
 
 from aggregates.base import Conflict, Invalid
 from aggregates.target import SalesTarget, TargetCalendar, WorkReport, report_period
-from tests.unit.test_aggregates import T0, ctx, customer, event_names, refused
+from tests.unit.helpers import T0, ctx, customer, event_names, refused
 
 
 def calendar_with(*periods: tuple[str, str]) -> TargetCalendar:
