@@ -1,4 +1,4 @@
-"""Run the benchmarks B1–B6 of issue 8, print one table per benchmark and append them,
+"""Run the benchmarks B1–B6, print one table per benchmark and append them,
 with the date, the machine and the commit, to benchmarks/RESULTS.md.
 
     .venv/bin/python -m benchmarks.run [--scale small|full] [--only B1,B4]

@@ -1,4 +1,4 @@
-"""`crm check` (issue 9): the event store is sound — every aggregate's
+"""`crm check`: the event store is sound — every aggregate's
 versions run 1, 2, 3… without a hole, every event can be read — and every read model
 equals a fresh build from the events."""
 

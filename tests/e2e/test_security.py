@@ -1,4 +1,4 @@
-"""Issue 9: sign-in lockout, token expiry, request size limits, search that is neither fooled
+"""N-1, P-4: sign-in lockout, token expiry, request size limits, search that is neither fooled
 by LIKE wildcards nor by full-width characters."""
 
 from __future__ import annotations

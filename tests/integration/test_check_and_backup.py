@@ -1,4 +1,4 @@
-"""Issue 9: `crm check` passes a sound store and names what is wrong in a damaged one;
+"""`crm check` passes a sound store and names what is wrong in a damaged one;
 `crm backup` and `crm restore` bring back every customer and photo of the embedded store."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue 9 fault: PostgreSQL restarts while clients are writing and reading. Requests caught by
+"""A fault: PostgreSQL restarts while clients are writing and reading. Requests caught by
 it get 503 `unavailable` (never a 500), nothing is half-written, and the service recovers by
 itself. The test runs its own PostgreSQL cluster, so the restart disturbs nothing else."""
 
