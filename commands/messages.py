@@ -279,6 +279,7 @@ class Deliver(Command):
     contract_id: str
     lines: list[dict[str, Any]]
     delivered_on: date | None = None
+    request_id: str | None = None  # the salesperson's delivery request it carries out
 
 
 @dataclass(frozen=True)
@@ -287,6 +288,7 @@ class ReturnGoods(Command):
     delivery_id: str
     lines: list[dict[str, Any]]
     returned_on: date | None = None
+    request_id: str | None = None  # the salesperson's return request it carries out
 
 
 @dataclass(frozen=True)
@@ -295,6 +297,7 @@ class ExchangeGoods(Command):
     delivery_id: str
     lines: list[dict[str, Any]]
     exchanged_on: date | None = None
+    request_id: str | None = None  # the salesperson's exchange request it carries out
 
 
 @dataclass(frozen=True)

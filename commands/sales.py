@@ -29,6 +29,7 @@ from commands.base import (
     save,
 )
 from commands.customers import load_visible, may_see
+from commands.handoff import carried_out
 from commands.messages import (
     ChangePrice,
     ChangeProduct,
@@ -267,7 +268,8 @@ def deliver(cmd: Deliver, actor: Actor, deps: Deps) -> Result:
                 ctx, line["quantity"], "delivery", {"contract_id": cmd.contract_id, "delivery_id": delivery_id})
             out.append({**line, "unit_cost": cost})
         contract.deliver(ctx, delivery_id, cmd.delivered_on or _today(deps), out)
-        return Result(save(deps, contract, *stocks.all()), {"delivery_id": delivery_id})
+        request = carried_out(deps, ctx, cmd.request_id, "delivery", cmd.contract_id, out, delivery_id)
+        return Result(save(deps, contract, *stocks.all(), *request), {"delivery_id": delivery_id})
 
     return retrying(attempt)
 
@@ -303,7 +305,8 @@ def return_goods(cmd: ReturnGoods, actor: Actor, deps: Deps) -> Result:
             stocks.of(line["product_id"], line["warehouse"], True).receive(
                 ctx, line["quantity"], line["unit_cost"], "return", ref)
         contract.take_back(ctx, return_id, cmd.delivery_id, cmd.returned_on or _today(deps), back)
-        return Result(save(deps, contract, *stocks.all()), {"return_id": return_id})
+        request = carried_out(deps, ctx, cmd.request_id, "return", cmd.contract_id, back, return_id)
+        return Result(save(deps, contract, *stocks.all(), *request), {"return_id": return_id})
 
     return retrying(attempt)
 
@@ -334,7 +337,8 @@ def exchange_goods(cmd: ExchangeGoods, actor: Actor, deps: Deps) -> Result:
             move["out_cost"] = stocks.of(move["product_id"], move["out_warehouse"], False).issue(
                 ctx, move["quantity"], "exchange_out", ref)
         contract.exchange(ctx, exchange_id, cmd.delivery_id, cmd.exchanged_on or _today(deps), moves)
-        return Result(save(deps, contract, *stocks.all()), {"exchange_id": exchange_id})
+        request = carried_out(deps, ctx, cmd.request_id, "exchange", cmd.contract_id, moves, exchange_id)
+        return Result(save(deps, contract, *stocks.all(), *request), {"exchange_id": exchange_id})
 
     return retrying(attempt)
 
