@@ -16,6 +16,10 @@ from uuid import uuid4
 
 A = TypeVar("A", bound="Approvable")
 
+# Every approvable command by the kind its requests are stored under; each subclass of
+# `Approvable` enters itself (a stored kind names one command type for good).
+APPROVABLE: dict[str, type[Approvable]] = {}
+
 # Set when an approval runs the command: who approved it and when it was asked for (AP-2).
 _DECIDED_LATER = ("approved_by", "requested_at")
 
@@ -33,6 +37,11 @@ class Approvable(Command):
 
     KIND: ClassVar[str]
     TARGET: ClassVar[str]  # the field naming the record the request is about
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        assert cls.KIND not in APPROVABLE, f"two commands stored as {cls.KIND}"
+        APPROVABLE[cls.KIND] = cls
 
     def payload(self) -> dict[str, Any]:
         return {f.name: _plain(getattr(self, f.name), top=True) for f in fields(self)
@@ -421,7 +430,3 @@ class WithdrawRequest(Command):
     approval_id: str
     comment: str = ""
 
-
-APPROVABLE: dict[str, type[Approvable]] = {
-    kind.KIND: kind for kind in (ChangeCustomerInfo, ChangePrice, SetTarget)
-}
