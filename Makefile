@@ -19,11 +19,17 @@ run: $(STAMP)
 run-distributed: $(STAMP)
 	scripts/run-distributed.sh
 
+# The suite runs on TEST_WORKERS pytest worker processes (docs/testing.md); the tests that
+# start processes, servers or a browser share one group, so they never run at the same time.
+# `make test TEST_WORKERS=0` runs it in one process. The fuzzing module runs on its own, in one
+# process: under the workers its generated cases do not become separate tests (docs/testing.md).
+TEST_WORKERS ?= 2
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy --strict aggregates commands
 	$(BIN)/mypy projections readmodels api workers
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadgroup --ignore=tests/e2e/test_fuzz.py
+	$(BIN)/pytest -q -p no:xdist tests/e2e/test_fuzz.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,6 +1,11 @@
 """Test wiring: each run gets its own PostgreSQL database (created, then dropped), each
 test a fresh schema or SQLite file. With CRM_REQUIRE_SERVICES=1 the run fails when
-PostgreSQL or Redis cannot be reached, instead of skipping their tests."""
+PostgreSQL or Redis cannot be reached, instead of skipping their tests.
+
+In parallel (`pytest -n 2`, docs/testing.md) every worker process is a session of its own:
+it makes and drops its own database and uses a Redis database number of its own, so the
+workers' queues and kicks never meet. The controller process, which runs no tests, only
+checks that the services answer."""
 
 from __future__ import annotations
 
@@ -32,8 +37,15 @@ PG_PORT = int(os.environ.get("CRM_TEST_PG_PORT", "5432"))
 PG_USER = os.environ.get("CRM_TEST_PG_USER", "postgres")
 REDIS_PORT = int(os.environ.get("CRM_TEST_REDIS_PORT", "6379"))
 REQUIRED = os.environ.get("CRM_REQUIRE_SERVICES") == "1"
+# The parallel worker this process is ("gw0", "gw1", ...); empty in a serial run.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+WORKER_INDEX = int(WORKER[2:]) if WORKER.startswith("gw") and WORKER[2:].isdigit() else 0
+# Redis has 16 database numbers: the lower half for the sessions' queues and kicks, one per
+# worker, the upper half for the processes a test starts (tests/integration/test_startup.py).
+MAX_WORKERS = 8
 
 _pg_database: str | None = None
+_pg_reachable = False
 # The run's signing key for stores that need one (PostgreSQL, the distributed mode): random,
 # so no key in the repository ever signs a test's tokens. Services on a SQLite file in the
 # embedded mode make their own key file, as `make run` does.
@@ -46,12 +58,15 @@ def _admin_connection() -> Any:
     return conn
 
 
-REDIS_URL = f"redis://127.0.0.1:{REDIS_PORT}/0"
+REDIS_URL = f"redis://127.0.0.1:{REDIS_PORT}/{WORKER_INDEX}"
 
 
-def redis_url() -> str:
+def redis_url(processes: bool = False) -> str:
+    """This session's Redis database; `processes=True`: the one for the processes a test starts."""
     if not _redis_reachable():
         pytest.skip("Redis is not reachable (set CRM_REQUIRE_SERVICES=1 to fail instead)")
+    if processes:
+        return f"redis://127.0.0.1:{REDIS_PORT}/{MAX_WORKERS + WORKER_INDEX}"
     return REDIS_URL
 
 
@@ -64,17 +79,29 @@ def _redis_reachable() -> bool:
         return False
 
 
+def _is_controller(config: pytest.Config) -> bool:
+    """The parallel run's controller: it hands the tests to the workers and runs none itself."""
+    return not hasattr(config, "workerinput") and getattr(config.option, "dist", "no") != "no"
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
-    global _pg_database
+    global _pg_database, _pg_reachable
+    workers = len(getattr(session.config.option, "tx", None) or ()) if _is_controller(session.config) else 0
+    if workers > MAX_WORKERS or WORKER_INDEX >= MAX_WORKERS:
+        pytest.exit(f"at most {MAX_WORKERS} parallel workers (Redis database numbers), not {workers or WORKER}",
+                    returncode=3)
     problems = []
     try:
         conn = _admin_connection()
     except psycopg2.OperationalError as error:
         problems.append(f"PostgreSQL at {PG_HOST}:{PG_PORT}: {error}".strip())
     else:
-        _pg_database = f"crm_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-        with conn.cursor() as cur:
-            cur.execute(f'CREATE DATABASE "{_pg_database}"')
+        _pg_reachable = True
+        if not _is_controller(session.config):
+            tag = f"{WORKER}_" if WORKER else ""
+            _pg_database = f"crm_test_{tag}{os.getpid()}_{uuid.uuid4().hex[:8]}"
+            with conn.cursor() as cur:
+                cur.execute(f'CREATE DATABASE "{_pg_database}"')
         conn.close()
     if not _redis_reachable():
         problems.append(f"Redis at 127.0.0.1:{REDIS_PORT} does not answer PING")
@@ -82,8 +109,35 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         pytest.exit("CRM_REQUIRE_SERVICES=1 but: " + "; ".join(problems), returncode=3)
 
 
+# The terminal size that GNU readline writes into the process environment when pytest imports
+# it. The workers inherit that environment from the controller. A worker would then see
+# COLUMNS=80, and the console that the command line makes at import would keep that width
+# for every `crm check` a test runs, whatever COLUMNS the test passes. Each worker starts from
+# the controller's own values instead.
+TERMINAL_VARIABLES = ("COLUMNS", "LINES")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    node.workerinput["terminal_environment"] = {name: os.environ.get(name) for name in TERMINAL_VARIABLES}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    inherited = getattr(config, "workerinput", {}).get("terminal_environment")
+    for name, value in (inherited or {}).items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
-    pg = f"database {_pg_database} (PostgreSQL tests run)" if _pg_database else "unreachable (tests skipped)"
+    if _pg_database:
+        pg = f"database {_pg_database} (PostgreSQL tests run)"
+    elif _pg_reachable:
+        pg = "a database of each worker's own (PostgreSQL tests run)"
+    else:
+        pg = "unreachable (tests skipped)"
     return [f"PostgreSQL: {pg}", f"Redis: {'reachable' if _redis_reachable() else 'unreachable'}",
             f"CRM_REQUIRE_SERVICES={'1' if REQUIRED else '0'}"]
 
@@ -130,6 +184,13 @@ def signing_key(monkeypatch: pytest.MonkeyPatch) -> str:
     on their key files. A test of the key's absence removes it."""
     monkeypatch.setenv("CRM_SECRET_KEY", TEST_SECRET_KEY)
     return TEST_SECRET_KEY
+
+
+@pytest.fixture(autouse=True)
+def session_redis(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CRM_REDIS_URL for a configuration read from the environment: this session's Redis
+    database, never another worker's or the default one of a service on this machine."""
+    monkeypatch.setenv("CRM_REDIS_URL", REDIS_URL)
 
 
 @pytest.fixture

@@ -27,6 +27,10 @@ from commands.bootstrap import Service
 from commands.handlers import handle
 from tests.conftest import REQUIRED, SYSTEM, free_port, make_service
 
+# Starts processes, servers or a browser: in a parallel run one worker takes all such modules
+# (docs/testing.md), so two of them never compete for the cores at once.
+pytestmark = pytest.mark.xdist_group("processes")
+
 # Each charted report, and a text its table must show.
 CHARTED = {"S-8": "王芳", "S-10": "李强", "S-11": "华北", "S-14": "民营企业"}
 

@@ -27,6 +27,10 @@ from readmodels.tables import customers, people
 from tests.conftest import REQUIRED, read_model_snapshot
 from workers.tasks import Kicker, start_worker
 
+# Starts processes, servers or a browser: in a parallel run one worker takes all such modules
+# (docs/testing.md), so two of them never compete for the cores at once.
+pytestmark = pytest.mark.xdist_group("processes")
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -31,6 +31,10 @@ from commands.config import Config
 from commands.handlers import handle
 from tests.conftest import REQUIRED, SYSTEM, free_port
 
+# Starts processes, servers or a browser: in a parallel run one worker takes all such modules
+# (docs/testing.md), so two of them never compete for the cores at once.
+pytestmark = pytest.mark.xdist_group("processes")
+
 
 @dataclass
 class PrivatePostgres:

@@ -21,6 +21,10 @@ import pytest
 
 from tests.conftest import postgres_url, redis_url
 
+# Starts processes, servers or a browser: in a parallel run one worker takes all such modules
+# (docs/testing.md), so two of them never compete for the cores at once.
+pytestmark = pytest.mark.xdist_group("processes")
+
 ROOT = Path(__file__).resolve().parents[2]
 ROUNDS = 5
 START_SECONDS = 60.0  # generous: four interpreters importing the service at once on two cores
@@ -49,8 +53,8 @@ class Process:
 
 def environment(database_url: str, tmp: Path) -> dict[str, str]:
     # The session's own Redis, but a database number of this test's: its processes' kicks
-    # and queues stay apart from other tests' (and other runs') workers.
-    redis = redis_url().rsplit("/", 1)[0] + "/11"
+    # and queues stay apart from other tests' (and other parallel workers') workers.
+    redis = redis_url(processes=True)
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
     return {**inherited, "CRM_MODE": "distributed", "CRM_DATABASE_URL": database_url,
             "CRM_REDIS_URL": redis, "CRM_SECRET_KEY": secrets.token_hex(32),
