@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any, ClassVar, Literal
 from uuid import UUID, uuid4
 
-from aggregates import bounds, customer_fields, pool_rules
+from aggregates import bounds, customer_fields, pool_rules, visit_evidence
 from aggregates.base import Conflict, Context, CrmAggregate, Forbidden, Invalid
 from aggregates.contacts import contact_edit, find_contact, new_contact, with_added, with_edited, with_removed
 from aggregates.contacts import normalise_contacts as normalise_contacts
@@ -36,6 +36,9 @@ class Customer(CrmAggregate):
     owner_id: str | None
     owner_since: datetime | None
     shared_with: list[str]
+    # C-4, seed 002 §2.2.5: departments the customer is shared with; everyone in one (or in a
+    # department below it) reads it, whoever belongs there at the time.
+    shared_departments: list[str]
     status: str
     stage: str | None
     visit_count: int
@@ -89,6 +92,7 @@ class Customer(CrmAggregate):
             c.owner_id = self.owner_id
             c.owner_since = self.timestamp if self.owner_id else None
             c.shared_with = list(self.shared_with) if self.owner_id else []
+            c.shared_departments = []
             c.registered_by, c.created_at = self.actor_id, self.created_at
             c.pool_entered_at = None if self.owner_id else self.timestamp
 
@@ -135,11 +139,25 @@ class Customer(CrmAggregate):
             c.contacts = with_removed(c.contacts, self.contact_id)
 
     class SharesChanged(CrmAggregate.Event):
+        """C-4: people added to and removed from the sharees. Version 2 (seed 002 §2.2.5) adds
+        the departments shared with and unshared from."""
+
         added: list[str]
         removed: list[str]
+        departments_added: list[str]
+        departments_removed: list[str]
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 shared with people only."""
+            state["departments_added"] = []
+            state["departments_removed"] = []
 
         def apply(self, c: Customer) -> None:
             c._share(self.added, self.removed)
+            c._share_departments(self.departments_added, self.departments_removed)
 
     class Claimed(CrmAggregate.Event):
         person_id: str
@@ -158,6 +176,7 @@ class Customer(CrmAggregate):
             c.owner_id = None
             c.owner_since = None
             c.shared_with = []
+            c.shared_departments = []
             c.pool_entered_at = self.timestamp
             c.pool_reason = self.reason
 
@@ -195,6 +214,23 @@ class Customer(CrmAggregate):
         # C-11: the photo's sha256 in the blob store and what its EXIF said (older events: none).
         photo: str | None = None
         photo_exif: dict[str, Any] | None = None
+        # Version 2 (seed 000 §2): the region visited (the customer's unless given), and how far
+        # the photo was taken from the customer (aggregates.visit_evidence).
+        region: str | None = None
+        far_from_customer: bool = False
+        distance_m: int | None = None
+        distance_check: str = visit_evidence.UNCHECKED
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            """Version 1 visits were never checked: no region of their own (readers fall back
+            to the customer's), no distance, not flagged."""
+            state["region"] = None
+            state["far_from_customer"] = False
+            state["distance_m"] = None
+            state["distance_check"] = visit_evidence.UNCHECKED
 
         def apply(self, c: Customer) -> None:
             c._visited(self.visited_at, self.stage)
@@ -237,6 +273,32 @@ class Customer(CrmAggregate):
         def apply(self, c: Customer) -> None:
             c.invoiced_total += self.amount
 
+    class InvoiceCredited(CrmAggregate.Event):
+        """A red-letter invoice on one of the customer's contracts."""
+
+        contract_id: str
+        credit_note_id: str
+        amount: Decimal
+        credited_on: date
+
+        def apply(self, c: Customer) -> None:
+            c.invoiced_total -= self.amount
+
+    class DealAdjusted(CrmAggregate.Event):
+        """A return (negative) or an exchange's price difference (signed) changed a deal; it
+        counts for the contract's salesperson on the day it happened (D-2, D-3 as amended)."""
+
+        contract_id: str
+        number: str
+        adjustment_id: str
+        kind: str  # "return" | "exchange"
+        amount: Decimal
+        adjusted_on: date
+        salesperson_id: str | None
+
+        def apply(self, c: Customer) -> None:
+            c.deal_total += self.amount
+
     class PaymentRecorded(CrmAggregate.Event):
         """D-3, D-5: a payment, against a contract or as a prepayment, credited to a salesperson."""
 
@@ -263,6 +325,10 @@ class Customer(CrmAggregate):
         kept = [p for p in self.shared_with if p not in removed]
         self.shared_with = kept + [p for p in added if p not in kept]
 
+    def _share_departments(self, added: list[str], removed: list[str]) -> None:
+        kept = [d for d in self.shared_departments if d not in removed]
+        self.shared_departments = kept + [d for d in added if d not in kept]
+
     def _visited(self, visited_at: datetime, stage: str | None) -> None:
         """C-10: the latest visit time is kept, a stage given moves the stage, and only a
         potential customer becomes a followed one (dealt and lost ones keep their status)."""
@@ -280,13 +346,19 @@ class Customer(CrmAggregate):
 
     @property
     def receivable(self) -> Decimal:
-        return self.deal_total - self.collected_total
+        return max(self.deal_total - self.collected_total, Decimal("0.00"))
+
+    @property
+    def credit(self) -> Decimal:
+        """Collected beyond the net deals: what the customer is owed (a return, a prepayment)."""
+        return max(self.collected_total - self.deal_total, Decimal("0.00"))
 
     def view(self) -> dict[str, Any]:
         """The customer's fields as plain values, for history diffs and time travel."""
         values = {field: getattr(self, field) for field in customer_fields.VIEW_FIELDS}
         values["contacts"] = [dict(c) for c in self.contacts]
         values["shared_with"] = list(self.shared_with)
+        values["shared_departments"] = list(self.shared_departments)
         return values
 
     def _info(self) -> dict[str, Any]:
@@ -350,7 +422,11 @@ class Customer(CrmAggregate):
         find_contact(self.contacts, contact_id)
         self._record(ctx, self.ContactRemoved, contact_id=contact_id)
 
-    def change_shares(self, ctx: Context, add: list[str], remove: list[str]) -> None:
+    def change_shares(self, ctx: Context, add: list[str], remove: list[str],
+                      add_departments: list[str] | None = None,
+                      remove_departments: list[str] | None = None) -> None:
+        """C-4 with people; seed 002 §2.2.5 with whole departments (their members read it, now
+        and later). Only what changes is recorded; nothing changing is refused."""
         self._check_live()
         if self.owner_id is None:
             raise Conflict("in_pool", "a pool customer cannot be shared")
@@ -358,9 +434,13 @@ class Customer(CrmAggregate):
             raise Invalid("share_with_owner", "the owner cannot be a sharee", field="add")
         added = [p for p in dict.fromkeys(add) if p not in self.shared_with]
         removed = [p for p in dict.fromkeys(remove) if p in self.shared_with and p not in added]
-        if not added and not removed:
+        departments_added = [d for d in dict.fromkeys(add_departments or []) if d not in self.shared_departments]
+        departments_removed = [d for d in dict.fromkeys(remove_departments or [])
+                               if d in self.shared_departments and d not in departments_added]
+        if not (added or removed or departments_added or departments_removed):
             raise Invalid("no_change", "nothing to change")
-        self._record(ctx, self.SharesChanged, added=added, removed=removed)
+        self._record(ctx, self.SharesChanged, added=added, removed=removed, departments_added=departments_added,
+                     departments_removed=departments_removed)
 
     def claim(self, ctx: Context, person_id: str, cooldown_days: int) -> None:
         """C-5: only pool customers; the previous owner waits out the cooldown."""
@@ -413,21 +493,33 @@ class Customer(CrmAggregate):
         self, ctx: Context, *, visited_at: datetime, late_entry_hours: int, lat: float | None = None,
         lng: float | None = None, address: str | None = None, contact: str | None = None,
         stage: str | None = None, notes: str | None = None, photo: str | None = None,
-        photo_exif: dict[str, Any] | None = None,
-    ) -> tuple[str, bool]:
+        photo_exif: dict[str, Any] | None = None, region: str | None = None, photo_required: bool = False,
+        max_distance_m: int = 1000,
+    ) -> visit_evidence.RecordedVisit:
         """C-10: only a held customer is visited, never in the future (5 minutes' grace for
-        clocks); a visit entered more than `late_entry_hours` after it happened is late."""
+        clocks); a visit entered more than `late_entry_hours` after it happened is late.
+        Seed 000 §2 (杜绝编造): without its photo it is refused when `photo_required`; a photo
+        whose GPS position lies farther than `max_distance_m` from the customer's location is
+        flagged far from the customer. Address, contact and region not given are the customer's."""
         self._check_live()
         if self.owner_id is None:
             raise Conflict("in_pool", "claim the customer before visiting it")
+        visit_evidence.require_photo(photo, photo_required)
         late = pool_rules.visit_is_late(visited_at, ctx.at, late_entry_hours)
+        check = visit_evidence.check_distance(
+            has_photo=photo is not None, photo_position=visit_evidence.exif_position(photo_exif),
+            customer_position=visit_evidence.position(self.lat, self.lng), max_distance_m=max_distance_m,
+        )
+        given = visit_evidence.given
+        primary = next((c["name"] for c in self.contacts if c.get("primary")), None)
         visit_id = uuid4().hex
         self._record(
             ctx, self.VisitRecorded, visit_id=visit_id, visited_at=visited_at, lat=lat, lng=lng,
-            address=address, contact=contact, stage=stage, notes=notes, late_entry=late, photo=photo,
-            photo_exif=photo_exif,
+            address=given(address) or self.address, contact=given(contact) or primary, stage=stage, notes=notes,
+            late_entry=late, photo=photo, photo_exif=photo_exif, region=given(region) or self.region,
+            far_from_customer=check.far, distance_m=check.distance_m, distance_check=check.status,
         )
-        return visit_id, late
+        return visit_evidence.RecordedVisit(visit_id, late, check)
 
     def follow_deadline(self, follow_days: int) -> datetime | None:
         """A-1: when the current holding runs out; None for pool and dealt customers (A-3)."""
@@ -474,6 +566,21 @@ class Customer(CrmAggregate):
         bounds.within(self.invoiced_total + amount, "amount")
         self._record(ctx, self.InvoiceRecorded, contract_id=contract_id, invoice_id=invoice_id,
                      amount=amount, invoiced_on=invoiced_on)
+
+    def record_credit_note(self, ctx: Context, contract_id: str, credit_note_id: str, amount: Decimal,
+                           credited_on: date) -> None:
+        self._record(ctx, self.InvoiceCredited, contract_id=contract_id, credit_note_id=credit_note_id,
+                     amount=amount, credited_on=credited_on)
+
+    def adjust_deal(self, ctx: Context, *, contract_id: str, number: str, adjustment_id: str, kind: str,
+                    amount: Decimal, adjusted_on: date, salesperson_id: str | None) -> None:
+        """A return or an exchange on a deal, recorded even on a deleted customer's history:
+        a money fact of a contract, not a change of the customer."""
+        if not amount:
+            return
+        bounds.within(self.deal_total + amount, "amount")
+        self._record(ctx, self.DealAdjusted, contract_id=contract_id, number=number, adjustment_id=adjustment_id,
+                     kind=kind, amount=amount, adjusted_on=adjusted_on, salesperson_id=salesperson_id)
 
     def record_payment(self, ctx: Context, payment_id: str, contract_id: str | None, amount: Decimal,
                        received_on: date, salesperson_id: str | None) -> None:

@@ -9,7 +9,7 @@ from uuid import UUID
 
 from aggregates import bounds
 from aggregates.base import Conflict, Context, CrmAggregate, Invalid, derived_id
-from aggregates.money import CENT, money, unit_cost
+from aggregates.money import money, unit_cost
 
 
 def average_cost(value: Decimal, quantity: Decimal, previous: Decimal) -> Decimal:
@@ -177,6 +177,6 @@ class ProductStock(CrmAggregate):
                          "available": str(self.quantity), "requested": str(qty)},
             )
         # The last units take the remaining value, so no rounding cents stay behind.
-        value = self.value if qty == self.quantity else (qty * self.unit_cost).quantize(CENT)
+        value = self.value if qty == self.quantity else money(qty * self.unit_cost)
         self._record(ctx, self.Issued, quantity=qty, unit_cost=self.unit_cost, value=value, kind=kind, ref=ref)
         return self.unit_cost

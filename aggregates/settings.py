@@ -7,6 +7,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from aggregates import bounds
+from aggregates.approval import POLICIES
 from aggregates.base import Context, CrmAggregate, Invalid, derived_id
 
 DEFAULT_RULES: dict[str, Any] = {
@@ -18,7 +19,13 @@ DEFAULT_RULES: dict[str, Any] = {
     "late_entry_hours": 24,
     "approval_required": ["customer_info_change", "price_change"],
     "timezone": "Asia/Shanghai",
+    # Seed 000 §2 (杜绝编造、补录): whether a visit needs its photo, and how far from the
+    # customer its GPS position may lie before the visit is flagged `far_from_customer`.
+    "visit_photo_required": False,
+    "visit_max_distance_m": 1000,
 }
+# The bounds of `visit_max_distance_m`: phones' GPS is good to some metres; 100 km is no check.
+VISIT_DISTANCE_MIN, VISIT_DISTANCE_MAX = 10, 100_000
 
 DEFAULT_DICTIONARIES: dict[str, Any] = {
     "customer_types": [
@@ -44,8 +51,8 @@ DEFAULT_DICTIONARIES: dict[str, Any] = {
     "problem_types": ["质量问题", "物流问题", "安装问题", "服务投诉", "其他"],
 }
 
-# The command kinds the approval flow is wired for so far.
-APPROVAL_KINDS = ("customer_info_change", "price_change", "target")
+# The kinds the approval policy takes (AP-1): every one AP-1 names.
+APPROVAL_KINDS = tuple(POLICIES)
 
 SETTINGS_ID: UUID = derived_id("settings", "global")
 
@@ -84,16 +91,32 @@ class Settings(CrmAggregate):
         """Empty: the Created event's apply() sets the state."""
 
     class Created(CrmAggregate.Created):
+        """Version 2: the rules hold the visit rules (seed 000 §2)."""
+
         rules: dict[str, Any]
         dictionaries: dict[str, Any]
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            _with_visit_rules(state)
 
         def apply(self, s: Settings) -> None:
             s.rules = dict(self.rules)
             s.dictionaries = dict(self.dictionaries)
 
     class Changed(CrmAggregate.Event):
+        """Version 2: the rules hold the visit rules (seed 000 §2)."""
+
         rules: dict[str, Any]
         dictionaries: dict[str, Any]
+
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            _with_visit_rules(state)
 
         def apply(self, s: Settings) -> None:
             s.rules = dict(self.rules)
@@ -121,6 +144,23 @@ class Settings(CrmAggregate):
             self._record(ctx, self.Changed, rules=new_rules, dictionaries=new_dicts)
 
 
+def _with_visit_rules(state: dict[str, Any]) -> None:
+    """Rules stored before the visit rules existed had them at their defaults."""
+    for key in ("visit_photo_required", "visit_max_distance_m"):
+        state["rules"].setdefault(key, DEFAULT_RULES[key])
+
+
+def check_visit_rules(rules: dict[str, Any]) -> None:
+    if not isinstance(rules["visit_photo_required"], bool):
+        raise Invalid("validation_error", "must be true or false", field="rules.visit_photo_required")
+    distance = rules["visit_max_distance_m"]
+    if isinstance(distance, bool) or not isinstance(distance, int) \
+            or not VISIT_DISTANCE_MIN <= distance <= VISIT_DISTANCE_MAX:
+        raise Invalid("validation_error", f"must be a whole number of metres from {VISIT_DISTANCE_MIN} to "
+                      f"{VISIT_DISTANCE_MAX}", field="rules.visit_max_distance_m",
+                      details={"min": VISIT_DISTANCE_MIN, "max": VISIT_DISTANCE_MAX})
+
+
 def check_rules(rules: dict[str, Any]) -> None:
     unknown = set(rules) - set(DEFAULT_RULES)
     if unknown:
@@ -134,13 +174,14 @@ def check_rules(rules: dict[str, Any]) -> None:
         ZoneInfo(str(rules["timezone"]))
     except (ZoneInfoNotFoundError, ValueError):
         raise Invalid("validation_error", "unknown time zone", field="rules.timezone") from None
-    unknown_kinds = set(rules["approval_required"]) - set(APPROVAL_KINDS)
-    if unknown_kinds:
+    kinds = rules["approval_required"]
+    if not isinstance(kinds, list) or not all(isinstance(k, str) and k in APPROVAL_KINDS for k in kinds):
         raise Invalid("validation_error", f"approval kinds are {', '.join(APPROVAL_KINDS)}",
                       field="rules.approval_required")
     limit = rules["daily_claim_limit"]
     if limit is not None and (not isinstance(limit, int) or limit < 0):
         raise Invalid("validation_error", "must be empty or ≥ 0", field="rules.daily_claim_limit")
+    check_visit_rules(rules)
 
 
 def check_dictionaries(dictionaries: dict[str, Any]) -> None:

@@ -13,7 +13,7 @@ from api import errors
 from api.deps import min_position
 from api.limits import BodyLimitMiddleware
 from api.oplog import OperationLogMiddleware
-from api.routes import admin, customers, identity, imports, inbox, reports, sales, targets
+from api.routes import admin, customers, handoff, identity, imports, inbox, reports, sales, targets
 from api.schemas import ErrorResponse
 from commands.bootstrap import Service, bootstrap
 from commands.config import Config
@@ -59,7 +59,7 @@ def create_app(service: Service | None = None, *, background: bool = True) -> Fa
     app.add_middleware(errors.PlainParametersMiddleware)
     app.add_middleware(OperationLogMiddleware, service=service, prefix=API_PREFIX)
     for router in (identity.router, customers.router, imports.router, sales.router, targets.router,
-                   reports.router, inbox.router, admin.router):
+                   reports.router, inbox.router, admin.router, handoff.router):
         app.include_router(router, prefix=API_PREFIX, responses=ERRORS)
     app.add_api_route("/healthz", admin.healthz, methods=["GET"], include_in_schema=False)
 

@@ -12,6 +12,7 @@ from readmodels.reports import REPORTS, Report, ReportColumn
 
 KIND_TYPES: dict[str, Any] = {
     "text": str | None, "id": str | None, "date": date | None, "datetime": datetime | None, "bool": bool | None,
+    "metres": int | None,  # a whole number that may be unknown (Q-3's distance when not checked)
 }
 DECIMAL_TEXT = {"money": r"^-?\d+\.\d{2}$", "quantity": r"^-?\d+\.\d{4}$", "share": r"^-?\d+\.\d{4}$",
                 "month": r"^\d{4}-\d{2}$"}

@@ -23,6 +23,7 @@ from commands.organisation import ensure_settings
 from commands.schema import schema_lock
 from projections.base import Projector
 from projections.customers import customers_projection
+from projections.handoff import handoff
 from projections.inbox import inbox
 from projections.organisation import organisation
 from projections.sales import products_projection, sales
@@ -32,7 +33,8 @@ from readmodels.adapters import ReadModelLegacyNames, ReadModelPoolCandidates, R
 
 log = logging.getLogger("crm")
 
-PROJECTIONS = [organisation, customers_projection, sales, products_projection, inbox, stats, targets_projection]
+PROJECTIONS = [organisation, customers_projection, sales, products_projection, inbox, stats, targets_projection,
+               handoff]
 
 
 @dataclass

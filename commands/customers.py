@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID, uuid4
 
 from aggregates import bounds
-from aggregates.base import Context, Forbidden, Invalid, NotFound
+from aggregates.base import Context, DomainError, Forbidden, Invalid, NotFound
 from aggregates.customer import Customer
 from aggregates.names import CustomerName, clean_name
+from aggregates.organisation import Department
 from aggregates.settings import Settings, type_names
-from commands.actor import Actor, sight
+from commands.actor import Actor, is_sharee, sight
 from commands.adapters.photos import read_photo
 from commands.base import (
     Deps,
+    Handler,
     Result,
     as_utc,
     business_day,
@@ -37,14 +41,19 @@ from commands.messages import (
     ChangeLogo,
     ChangeShares,
     ClaimCustomer,
+    ClaimCustomers,
+    Command,
     DeleteCustomer,
     EditContact,
     RecordVisit,
     RegisterCustomer,
     RemoveContact,
     RestoreCustomer,
+    ReturnCustomersToPool,
     ReturnToPool,
+    ShareCustomers,
     TransferCustomer,
+    TransferCustomers,
 )
 from commands.names import check_name_free, free_name, take_name
 
@@ -68,7 +77,21 @@ def may_see(deps: Deps, actor: Actor, customer: Customer) -> bool:
     everybody."""
     return sight(actor, customer.owner_id, customer.deleted,
                  lambda: deps.organisation.manages(actor, customer.owner_id),
-                 lambda: actor.person_id in customer.shared_with) is not None
+                 lambda: shares_with(deps, actor, customer)) is not None
+
+
+def shares_with(deps: Deps, actor: Actor, customer: Customer) -> bool:
+    """C-4, seed 002 §2.2.5: the customer is shared with the actor by name, or with the
+    department they are in now (as the event store has it) or one above it."""
+
+    def departments_below() -> set[str]:
+        return deps.organisation.subtree(customer.shared_departments)
+
+    if not customer.shared_departments:
+        return actor.person_id in customer.shared_with
+    current = deps.organisation.actor_of(actor.person_id)
+    department = current.department_id if current is not None else actor.department_id
+    return is_sharee(actor.person_id, department, customer.shared_with, departments_below)
 
 
 def load_visible(deps: Deps, actor: Actor, customer_id: str) -> Customer:
@@ -208,16 +231,26 @@ def remove_contact(cmd: RemoveContact, actor: Actor, deps: Deps) -> Result:
 
 
 def change_shares(cmd: ChangeShares, actor: Actor, deps: Deps) -> Result:
-    """C-4: the owner or a manager shares read access with named people."""
+    """C-4: the owner or a manager shares read access with named people; seed 002 §2.2.5:
+    or with whole departments, whose members (and those of the departments below) read it
+    for as long as they belong there."""
     check_people(deps, cmd.add, "add")
+    check_departments(deps, cmd.add_departments, "add_departments")
 
     def attempt() -> Result:
         customer = load_visible(deps, actor, cmd.customer_id)
         _may_change(deps, actor, customer)
-        customer.change_shares(context(deps, actor), cmd.add, cmd.remove)
+        customer.change_shares(context(deps, actor), cmd.add, cmd.remove, cmd.add_departments,
+                               cmd.remove_departments)
         return Result(save(deps, customer), {"id": cmd.customer_id})
 
     return retrying(attempt)
+
+
+def check_departments(deps: Deps, department_ids: list[str], field_name: str) -> None:
+    for department_id in department_ids:
+        if deps.store.find(parse_uuid(department_id, field_name), Department) is None:
+            raise Invalid("unknown_department", f"no such department {department_id}", field=field_name)
 
 
 def claim_customer(cmd: ClaimCustomer, actor: Actor, deps: Deps) -> Result:
@@ -327,9 +360,11 @@ def delete_customer(cmd: DeleteCustomer, actor: Actor, deps: Deps) -> Result:
 def record_visit(cmd: RecordVisit, actor: Actor, deps: Deps) -> Result:
     """C-10: by the owner, a sharee or a manager of the owner. C-11: a JPEG photo's EXIF
     time and GPS position become the visit's time and location; the photo is stored by
-    its sha256."""
+    its sha256. Seed 000 §2: the photo may be required (`visit_photo_required`), and one taken
+    farther than `visit_max_distance_m` from the customer flags the visit `far_from_customer`."""
     settings = load_settings(deps)
     check_in(cmd.stage, settings.dictionaries["stages"], "stage")
+    check_in(cmd.region, settings.dictionaries["regions"], "region")
     bounds.day(cmd.visited_at, "visited_at")  # before it is moved to UTC, which year 1 or 9999 cannot take
     photo = cmd.photo
     info = read_photo(photo, business_tz(settings), deps.max_photo_bytes) if photo is not None else None
@@ -341,22 +376,28 @@ def record_visit(cmd: RecordVisit, actor: Actor, deps: Deps) -> Result:
         customer = load_visible(deps, actor, cmd.customer_id)
         allowed = (
             customer.owner_id == actor.person_id
-            or actor.person_id in customer.shared_with
+            or shares_with(deps, actor, customer)  # by name or through a department (seed 002 §2.2.5)
             or deps.organisation.manages(actor, customer.owner_id)
         )
         if not allowed:
             raise Forbidden("not_owner", "only the owner, a sharee or a manager records visits")
-        visit_id, late = customer.record_visit(
+        visit = customer.record_visit(
             ctx,
             visited_at=visited_at or ctx.at,
             late_entry_hours=int(settings.rules["late_entry_hours"]),
             lat=lat, lng=lng, address=cmd.address, contact=cmd.contact,
             stage=cmd.stage, notes=cmd.notes,
             photo=info.sha256 if info else None, photo_exif=info.exif() if info else None,
+            region=cmd.region, photo_required=bool(settings.rules["visit_photo_required"]),
+            max_distance_m=int(settings.rules["visit_max_distance_m"]),
         )
         if photo is not None:
             deps.blobs.put(photo)  # the checks passed; the blob lands before the event that names it
-        return Result(save(deps, customer), {"visit_id": visit_id, "late_entry": late})
+        return Result(save(deps, customer), {
+            "visit_id": visit.visit_id, "late_entry": visit.late_entry,
+            "far_from_customer": visit.distance.far, "distance_m": visit.distance.distance_m,
+            "distance_check": visit.distance.status,
+        })
 
     return retrying(attempt)
 
@@ -402,3 +443,94 @@ def customer_events(deps: Deps, customer_id: UUID) -> list[Any]:
     settings'), so such an id is as unknown as one without events."""
     events = list(deps.store.events.get(customer_id))
     return events if events and isinstance(events[0], Customer.Registered) else []
+
+
+# ---- batches (seed 002: 全选 batch actions) ----------------------------------------------------
+
+# One page of the customer list at its largest: 全选 selects the rows of the page.
+BATCH_MAX = 200
+
+
+@dataclass(frozen=True)
+class BatchItem:
+    """What became of one customer of a batch: `ok` (done), `pending` (filed for approval,
+    AP-1) or `error` (refused, with the refusal)."""
+
+    customer_id: str
+    status: Literal["ok", "pending", "error"]
+    approval_id: str | None = None
+    error: DomainError | None = None
+
+
+def _batch_ids(customer_ids: list[str]) -> list[str]:
+    """The customers in the order given, each once (an id in other letter cases is the same
+    customer); between 1 and BATCH_MAX of them."""
+    ids: dict[str, None] = {}
+    for raw in customer_ids:
+        try:
+            ids[str(UUID(str(raw)))] = None
+        except ValueError:
+            ids[str(raw)] = None  # refused on its own, as not a valid id
+    if not ids:
+        raise Invalid("validation_error", "choose at least one customer", field="customer_ids")
+    if len(ids) > BATCH_MAX:
+        raise Invalid("out_of_range", f"at most {BATCH_MAX} customers at once", field="customer_ids",
+                      details={"limit": BATCH_MAX})
+    return list(ids)
+
+
+def _each(customer_ids: list[str], make: Callable[[str], Command], actor: Actor, deps: Deps,
+          handle: Handler) -> Result:
+    """Run each customer's own command through `handle` (so the approval policy applies to
+    each, AP-1), each in its own atomic save: one refused customer neither undoes nor stops
+    the others, and the cap and the daily limit (P-3, C-5) are checked against what the
+    customers before it took. The read side is told once, at the end."""
+    ids = _batch_ids(customer_ids)
+    quiet = replace(deps, after_commit=lambda position: None)
+    items: list[BatchItem] = []
+    position: int | None = None
+    for customer_id in ids:
+        try:
+            done = handle(make(customer_id), actor, quiet)
+        except DomainError as error:
+            items.append(BatchItem(customer_id, "error", error=error))
+            continue
+        position = done.position
+        items.append(BatchItem(customer_id, "pending", approval_id=done.ids["approval_id"]) if done.pending
+                     else BatchItem(customer_id, "ok"))
+    if position is not None and not deps.dry_run:
+        deps.after_commit(position)
+    return Result(deps.store.head() if position is None else position, {"results": items})
+
+
+def claim_customers(cmd: ClaimCustomers, actor: Actor, deps: Deps, handle: Handler) -> Result:
+    """C-5 for each selected pool customer, one after the other."""
+    ids = _batch_ids(cmd.customer_ids)
+    load_salesperson(deps, actor.person_id)
+    return _each(ids, ClaimCustomer, actor, deps, handle)
+
+
+def return_customers_to_pool(cmd: ReturnCustomersToPool, actor: Actor, deps: Deps, handle: Handler) -> Result:
+    """C-6 for each selected customer: released by its owner or recalled by a manager."""
+    if cmd.reason not in ("released", "recalled"):
+        raise Invalid("validation_error", "reason must be released or recalled", field="reason")
+    return _each(cmd.customer_ids, lambda cid: ReturnToPool(cid, cmd.reason, cmd.note), actor, deps, handle)
+
+
+def transfer_customers(cmd: TransferCustomers, actor: Actor, deps: Deps, handle: Handler) -> Result:
+    """C-7 for each selected customer: its owner or a manager of the owner hands it to one
+    colleague, whose cap (P-3) counts each customer the batch gave them before."""
+    _batch_ids(cmd.customer_ids)
+    parse_uuid(cmd.to_person_id, "to_person_id")
+    load_salesperson(deps, cmd.to_person_id, "to_person_id")
+    return _each(cmd.customer_ids, lambda cid: TransferCustomer(cid, cmd.to_person_id, cmd.reason), actor, deps,
+                 handle)
+
+
+def share_customers(cmd: ShareCustomers, actor: Actor, deps: Deps, handle: Handler) -> Result:
+    """C-4, seed 002 §2.2.5 i: one share change on each selected customer."""
+    _batch_ids(cmd.customer_ids)
+    check_people(deps, cmd.add, "add")
+    check_departments(deps, cmd.add_departments, "add_departments")
+    return _each(cmd.customer_ids, lambda cid: ChangeShares(cid, cmd.add, cmd.remove, cmd.add_departments,
+                                                            cmd.remove_departments), actor, deps, handle)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from commands import approvals, customers, imports, organisation, pool, sales, targets
+from commands import approvals, customers, handoff, imports, organisation, pool, sales, targets
 from commands import messages as m
 from commands.actor import Actor
 from commands.base import Deps, Handler
@@ -29,6 +29,11 @@ COMMAND_HANDLERS: dict[type[m.Command], Handler] = {
     m.TransferCustomer: customers.transfer_customer,
     m.AssignCustomer: customers.assign_customer,
     m.DeleteCustomer: customers.delete_customer,
+    # batches: each customer's own command goes through `handle` (the approval policy per customer)
+    m.ClaimCustomers: lambda cmd, actor, deps: customers.claim_customers(cmd, actor, deps, handle),
+    m.ReturnCustomersToPool: lambda cmd, actor, deps: customers.return_customers_to_pool(cmd, actor, deps, handle),
+    m.TransferCustomers: lambda cmd, actor, deps: customers.transfer_customers(cmd, actor, deps, handle),
+    m.ShareCustomers: lambda cmd, actor, deps: customers.share_customers(cmd, actor, deps, handle),
     m.RecordVisit: customers.record_visit,
     m.ChangeLogo: customers.change_logo,
     m.SweepPool: pool.sweep_pool,
@@ -36,6 +41,7 @@ COMMAND_HANDLERS: dict[type[m.Command], Handler] = {
     # deals, products, stock
     m.SignContract: sales.sign_contract,
     m.InvoiceContract: sales.invoice_contract,
+    m.CreditInvoice: sales.credit_invoice,
     m.RecordPayment: sales.record_payment,
     m.CreateProduct: sales.create_product,
     m.ChangeProduct: sales.change_product,
@@ -46,6 +52,11 @@ COMMAND_HANDLERS: dict[type[m.Command], Handler] = {
     m.ExchangeGoods: sales.exchange_goods,
     m.ReportProblem: sales.report_problem,
     m.ResolveProblem: sales.resolve_problem,
+    # the hand-off from sales to the warehouse (seed 000 §5.6.1-§5.6.3)
+    m.RequestDelivery: handoff.request_delivery,
+    m.RequestReturn: handoff.request_return,
+    m.RequestExchange: handoff.request_exchange,
+    m.CancelRequest: handoff.cancel_request,
     # targets and work reports
     m.SetTarget: targets.set_target,
     m.ReviseTarget: targets.revise_target,

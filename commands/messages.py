@@ -11,10 +11,17 @@ import typing
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, ClassVar, TypeVar
-from uuid import uuid4
+from typing import Any, ClassVar, Protocol, TypeVar
+from uuid import UUID, uuid4
+
+from aggregates.contacts import EDITABLE
+from aggregates.customer import Customer
+from aggregates.customer_fields import INFO_FIELDS
+from aggregates.product import Product
+from aggregates.target import SalesTarget, TargetCalendar
 
 A = TypeVar("A", bound="Approvable")
+T = TypeVar("T")
 
 # Every approvable command by the kind its requests are stored under; each subclass of
 # `Approvable` enters itself (a stored kind names one command type for good).
@@ -33,14 +40,21 @@ class Command:
 class Approvable(Command):
     """A command the approval policy may hold back (AP-1, AP-2). An approval request stores
     the command's `KIND` and its fields as plain values (`payload`); on approval the command
-    is made again from them (`from_payload`) with `approved_by` and `requested_at` set."""
+    is made again from them (`from_payload`) with `approved_by` and `requested_at` set. The
+    request also keeps the state it was made against (`base`), which must still hold when it
+    is approved; `POLICY` names the `approval_required` kind that governs the command."""
 
     KIND: ClassVar[str]
     TARGET: ClassVar[str]  # the field naming the record the request is about
+    # The `approval_required` kind that governs it (AP-1): its own KIND unless it says otherwise
+    # (contact and share edits follow the info-change policy, seed 000 §5.1.6).
+    POLICY: ClassVar[str]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         assert cls.KIND not in APPROVABLE, f"two commands stored as {cls.KIND}"
+        if "POLICY" not in cls.__dict__:
+            cls.POLICY = cls.KIND
         APPROVABLE[cls.KIND] = cls
 
     def payload(self) -> dict[str, Any]:
@@ -60,6 +74,36 @@ class Approvable(Command):
     def subject_id(self) -> str:
         """The id of the record the request is about (the approval's `target_id`)."""
         return str(getattr(self, self.TARGET))
+
+    def base(self, store: Finder) -> dict[str, Any] | None:
+        """The state the request is made against (AP-2): the present values of what the
+        command changes, as plain values. It is read when the request is filed and again at
+        approval; approving is refused (`stale_request`) when the two differ. None: nothing
+        to compare (the command's own checks at approval time decide alone)."""
+        return None
+
+
+class Finder(Protocol):
+    """What a request's base is read from: the event store."""
+
+    def find(self, aggregate_id: UUID, kind: type[T]) -> T | None: ...
+
+
+def _found(store: Finder, aggregate_id: str, kind: type[T]) -> T | None:
+    try:
+        return store.find(UUID(str(aggregate_id)), kind)
+    except ValueError:
+        return None
+
+
+def _plain_values(values: dict[str, Any]) -> dict[str, Any]:
+    """A base as the store keeps it: plain values (decimals as text, dates in ISO)."""
+    return {key: _plain(value) for key, value in values.items()}
+
+
+def _contact_of(store: Finder, customer_id: str, contact_id: str) -> dict[str, Any] | None:
+    customer = _found(store, customer_id, Customer)
+    return next((c for c in customer.contacts if c["id"] == contact_id), None) if customer else None
 
 
 def _plain(value: Any, top: bool = False) -> Any:
@@ -122,6 +166,14 @@ class ChangeCustomerInfo(Approvable):
     def summary(self) -> str:
         return "、".join(self.changes) + (f"（{self.reason}）" if self.reason else "")
 
+    def base(self, store: Finder) -> dict[str, Any] | None:
+        """The customer's present values of the fields it changes (a visit or a payment
+        touches none of them, so it does not make the request stale)."""
+        customer = _found(store, self.customer_id, Customer)
+        if customer is None:
+            return None
+        return _plain_values({name: getattr(customer, name) for name in self.changes if name in INFO_FIELDS})
+
 
 @dataclass(frozen=True)
 class RestoreCustomer(Command):
@@ -131,34 +183,100 @@ class RestoreCustomer(Command):
 
 
 @dataclass(frozen=True)
-class AddContact(Command):
+class AddContact(Approvable):
+    """C-9; by an owner under the info-change policy (seed 000 §5.1.6)."""
+
+    KIND: ClassVar[str] = "contact_add"
+    POLICY: ClassVar[str] = "customer_info_change"
+    TARGET: ClassVar[str] = "customer_id"
+
     customer_id: str
     contact: dict[str, Any]
 
+    def summary(self) -> str:
+        return f"新增联系人 {self.contact.get('name') or ''}".strip()
+
 
 @dataclass(frozen=True)
-class EditContact(Command):
+class EditContact(Approvable):
+    """C-9; by an owner under the info-change policy (seed 000 §5.1.6)."""
+
+    KIND: ClassVar[str] = "contact_change"
+    POLICY: ClassVar[str] = "customer_info_change"
+    TARGET: ClassVar[str] = "customer_id"
+
     customer_id: str
     contact_id: str
     changes: dict[str, Any]
 
+    def summary(self) -> str:
+        return "联系人变更：" + "、".join(self.changes)
+
+    def base(self, store: Finder) -> dict[str, Any] | None:
+        """The contact's present values of the fields it changes."""
+        contact = _contact_of(store, self.customer_id, self.contact_id)
+        if contact is None:
+            return None
+        return _plain_values({name: contact.get(name) for name in self.changes if name in EDITABLE})
+
 
 @dataclass(frozen=True)
-class RemoveContact(Command):
+class RemoveContact(Approvable):
+    """C-9; by an owner under the info-change policy (seed 000 §5.1.6)."""
+
+    KIND: ClassVar[str] = "contact_remove"
+    POLICY: ClassVar[str] = "customer_info_change"
+    TARGET: ClassVar[str] = "customer_id"
+
     customer_id: str
     contact_id: str
 
+    def summary(self) -> str:
+        return "删除联系人"
+
+    def base(self, store: Finder) -> dict[str, Any] | None:
+        """The contact as it is (whether it is primary moves with the others: left out)."""
+        contact = _contact_of(store, self.customer_id, self.contact_id)
+        if contact is None:
+            return None
+        return _plain_values({name: contact.get(name) for name in EDITABLE if name != "primary"})
+
 
 @dataclass(frozen=True)
-class ChangeShares(Command):
+class ChangeShares(Approvable):
+    """C-4: people to share with or unshare from; seed 002 §2.2.5: whole departments too."""
+
     customer_id: str
     add: list[str] = field(default_factory=list)
     remove: list[str] = field(default_factory=list)
+    add_departments: list[str] = field(default_factory=list)
+    remove_departments: list[str] = field(default_factory=list)
+
+    # By an owner under the info-change policy (seed 000 §5.1.6); the command's own checks at
+    # approval time (no_change, the owner) are its guard, so no base.
+    KIND: ClassVar[str] = "share_change"
+    POLICY: ClassVar[str] = "customer_info_change"
+    TARGET: ClassVar[str] = "customer_id"
+
+    def summary(self) -> str:
+        parts = [f"{word}{len(ids)}{unit}" for word, ids, unit in (
+            ("共享给", self.add, "人"), ("取消共享", self.remove, "人"),
+            ("共享给", self.add_departments, "个部门"), ("取消共享", self.remove_departments, "个部门")) if ids]
+        return "共享范围变更：" + "，".join(parts)
 
 
 @dataclass(frozen=True)
-class ClaimCustomer(Command):
+class ClaimCustomer(Approvable):
+    """C-5; under the `claim` policy a request, decided by the claim's own checks when
+    approved (someone else claimed it meanwhile: the claim's own refusal)."""
+
+    KIND: ClassVar[str] = "claim"
+    TARGET: ClassVar[str] = "customer_id"
+
     customer_id: str
+
+    def summary(self) -> str:
+        return "领取公海客户"
 
 
 @dataclass(frozen=True)
@@ -169,10 +287,19 @@ class ReturnToPool(Command):
 
 
 @dataclass(frozen=True)
-class TransferCustomer(Command):
+class TransferCustomer(Approvable):
+    """C-7; under the `transfer` policy a request, decided by the transfer's own checks when
+    approved (the requester still the owner, the receiver's cap)."""
+
+    KIND: ClassVar[str] = "transfer"
+    TARGET: ClassVar[str] = "customer_id"
+
     customer_id: str
     to_person_id: str
     reason: str = ""
+
+    def summary(self) -> str:
+        return "转交客户" + (f"（{self.reason}）" if self.reason else "")
 
 
 @dataclass(frozen=True)
@@ -186,6 +313,45 @@ class DeleteCustomer(Command):
     customer_id: str
 
 
+# Batches (seed 002: 全选, the selected rows at once): each customer's own command runs through
+# `handle` on its own, so one customer's refusal (or approval) leaves the others as they go.
+
+@dataclass(frozen=True)
+class ClaimCustomers(Command):
+    """C-5, P-3 for each customer in turn."""
+
+    customer_ids: list[str]
+
+
+@dataclass(frozen=True)
+class ReturnCustomersToPool(Command):
+    """C-6 for each customer: `released` by the owner, `recalled` by a manager."""
+
+    customer_ids: list[str]
+    reason: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class TransferCustomers(Command):
+    """C-7 for each customer: the owner or a manager hands it to one colleague."""
+
+    customer_ids: list[str]
+    to_person_id: str
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ShareCustomers(Command):
+    """C-4, seed 002 §2.2.5 i: the same share change on each selected customer."""
+
+    customer_ids: list[str]
+    add: list[str] = field(default_factory=list)
+    remove: list[str] = field(default_factory=list)
+    add_departments: list[str] = field(default_factory=list)
+    remove_departments: list[str] = field(default_factory=list)
+
+
 @dataclass(frozen=True)
 class RecordVisit(Command):
     customer_id: str
@@ -197,6 +363,7 @@ class RecordVisit(Command):
     stage: str | None = None
     notes: str | None = None
     photo: bytes | None = None
+    region: str | None = None  # the customer's when not given (seed 000 §2)
 
 
 @dataclass(frozen=True)
@@ -239,6 +406,16 @@ class InvoiceContract(Command):
 
 
 @dataclass(frozen=True)
+class CreditInvoice(Command):
+    """A red-letter invoice (红字发票) reversing part of what was invoiced."""
+
+    contract_id: str
+    amount: Decimal
+    credited_on: date | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True)
 class RecordPayment(Command):
     customer_id: str
     amount: Decimal
@@ -272,6 +449,11 @@ class ChangePrice(Approvable):
 
     def summary(self) -> str:
         return f"{self.price}（{self.reason}）"
+
+    def base(self, store: Finder) -> dict[str, Any] | None:
+        """The product's present price."""
+        product = _found(store, self.product_id, Product)
+        return None if product is None else _plain_values({"price": product.price})
 
 
 @dataclass(frozen=True)
@@ -323,6 +505,68 @@ class ResolveProblem(Command):
     resolution: str
 
 
+# The hand-off from sales to the warehouse (seed 000 §5.6.1–§5.6.3): requests that keepers
+# carry out with Deliver, ReturnGoods and ExchangeGoods naming the request.
+
+def _request_summary(word: str, lines: list[dict[str, Any]], note: str) -> str:
+    text = f"{word} {len(lines)} 行" + (f"（{note}）" if note else "")
+    return text[:500]
+
+
+@dataclass(frozen=True)
+class RequestDelivery(Command):
+    """A delivery notice (发货通知): lines of product_id, quantity and, optionally, warehouse."""
+
+    contract_id: str
+    lines: list[dict[str, Any]]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RequestReturn(Approvable):
+    """A return request against a delivery: lines of product_id, quantity, optional warehouse."""
+
+    KIND: ClassVar[str] = "return"
+    TARGET: ClassVar[str] = "contract_id"
+
+    contract_id: str
+    delivery_id: str
+    lines: list[dict[str, Any]]
+    note: str = ""
+    approved_by: str | None = None
+    requested_at: datetime | None = None
+
+    def summary(self) -> str:
+        return _request_summary("退货申请", self.lines, self.note)
+
+
+@dataclass(frozen=True)
+class RequestExchange(Approvable):
+    """An exchange request against a delivery: lines as the exchange's (product_id, quantity,
+    warehouse, from_warehouse, replacement_product_id, unit_price), the warehouses optional."""
+
+    KIND: ClassVar[str] = "exchange"
+    TARGET: ClassVar[str] = "contract_id"
+
+    contract_id: str
+    delivery_id: str
+    lines: list[dict[str, Any]]
+    note: str = ""
+    approved_by: str | None = None
+    requested_at: datetime | None = None
+
+    def summary(self) -> str:
+        return _request_summary("换货申请", self.lines, self.note)
+
+
+@dataclass(frozen=True)
+class CancelRequest(Command):
+    """The requester or their manager calls off what a request has not had done yet."""
+
+    request_id: str
+    reason: str = ""
+
+
 # ---- targets and work reports (T-1..T-3, W-1) -------------------------------------------
 
 @dataclass(frozen=True)
@@ -348,6 +592,19 @@ class SetTarget(Approvable):
 
     def summary(self) -> str:
         return f"{self.period} 指标"
+
+    def base(self, store: Finder) -> dict[str, Any] | None:
+        """The target as it is (none, for a new one) and the person's targets whose periods
+        share a day with the requested one (none, when it could be filed)."""
+        target = _found(store, self.target_id, SalesTarget)
+        calendar = _found(store, str(TargetCalendar.id_for(self.person_id)), TargetCalendar)
+        start, end = str(self.start), str(self.end)
+        overlapping = sorted(other for other, (s, e) in (calendar.periods if calendar else {}).items()
+                             if other != self.target_id and s <= end and start <= e)
+        state = None if target is None else {
+            "version": target.version, "period": target.period, "start": target.start, "end": target.end,
+            "figures": target.figures, "cancelled": target.cancelled}
+        return _plain_values({"target": state, "overlapping": overlapping})
 
 
 @dataclass(frozen=True)

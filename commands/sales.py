@@ -29,11 +29,12 @@ from commands.base import (
     save,
 )
 from commands.customers import load_visible, may_see
-from commands.handoff import carried_out
+from commands.handoff import carried_out, requested_price
 from commands.messages import (
     ChangePrice,
     ChangeProduct,
     CreateProduct,
+    CreditInvoice,
     Deliver,
     ExchangeGoods,
     InvoiceContract,
@@ -44,6 +45,7 @@ from commands.messages import (
     SignContract,
     StockIn,
 )
+from commands.product_names import check_product_name_free, move_product_name, take_product_name
 
 
 def _today(deps: Deps) -> date:
@@ -122,6 +124,24 @@ def invoice_contract(cmd: InvoiceContract, actor: Actor, deps: Deps) -> Result:
     return retrying(attempt)
 
 
+def credit_invoice(cmd: CreditInvoice, actor: Actor, deps: Deps) -> Result:
+    """A red-letter invoice (红字发票): reverses invoicing, never more than invoiced; after a
+    return the contract says how much is over-invoiced (`to_credit`)."""
+    value = positive(cmd.amount, "amount")
+
+    def attempt() -> Result:
+        ctx = context(deps, actor)
+        contract = load_contract(deps, cmd.contract_id)
+        customer = load_visible(deps, actor, contract.customer_id)
+        _may_sell(deps, actor, customer.owner_id)
+        on = cmd.credited_on or _today(deps)
+        credit_note_id = contract.credit_invoice(ctx, value, on, cmd.reason)
+        customer.record_credit_note(ctx, cmd.contract_id, credit_note_id, value, on)
+        return Result(save(deps, contract, customer), {"id": credit_note_id})
+
+    return retrying(attempt)
+
+
 def record_payment(cmd: RecordPayment, actor: Actor, deps: Deps) -> Result:
     """D-3: against a contract never more than its outstanding amount; without one a
     prepayment credited to the customer's owner at payment time (D-5)."""
@@ -148,18 +168,30 @@ def record_payment(cmd: RecordPayment, actor: Actor, deps: Deps) -> Result:
 
 
 def create_product(cmd: CreateProduct, actor: Actor, deps: Deps) -> Result:
-    """G-1: an automatic code P000001, P000002, …"""
+    """G-1: an automatic code P000001, P000002, …; one product per name and spec (409
+    `duplicate_product`), reserved in the product's save."""
+    check_product_name_free(deps, cmd.name, cmd.spec)
     code = f"P{deps.sequences.next('product'):06d}"
-    product = Product.create(context(deps, actor), id=uuid4(), code=code, name=cmd.name, spec=cmd.spec,
-                             unit=cmd.unit)
-    return Result(save(deps, product), {"id": str(product.id), "code": code})
+    product_id = uuid4()
+
+    def attempt() -> Result:
+        ctx = context(deps, actor)
+        product = Product.create(ctx, id=product_id, code=code, name=cmd.name, spec=cmd.spec, unit=cmd.unit)
+        return Result(save(deps, product, take_product_name(deps, ctx, product)), {"id": str(product_id),
+                                                                                    "code": code})
+
+    return retrying(attempt)
 
 
 def change_product(cmd: ChangeProduct, actor: Actor, deps: Deps) -> Result:
+    """G-1: a new name or spec is refused when another product holds the pair."""
     def attempt() -> Result:
+        ctx = context(deps, actor)
         product = load_product(deps, cmd.product_id)
-        product.change(context(deps, actor), cmd.changes)
-        return Result(save(deps, product), {"id": cmd.product_id})
+        old_name, old_spec = product.name, product.spec
+        product.change(ctx, cmd.changes)
+        moved = move_product_name(deps, ctx, product, old_name, old_spec)
+        return Result(save(deps, product, *moved), {"id": cmd.product_id})
 
     return retrying(attempt)
 
@@ -274,16 +306,19 @@ def deliver(cmd: Deliver, actor: Actor, deps: Deps) -> Result:
     return retrying(attempt)
 
 
-def _delivered_warehouse(contract: Contract, delivery_id: str, product_id: str, field_name: str) -> str:
-    warehouses = {str(line["warehouse"]) for line in contract.delivery_lines(delivery_id)
-                  if line["product_id"] == product_id}
-    if len(warehouses) != 1:
-        raise Invalid("validation_error", "name the warehouse of the delivery line", field=field_name)
-    return warehouses.pop()
+def _adjust_deal(deps: Deps, ctx: Any, contract: Contract, kind: str, adjustment_id: str, amount: Decimal,
+                 on: date) -> Any:
+    """The customer's deal total follows the contract's net amount, credited to the contract's
+    salesperson on the day of the return or exchange."""
+    customer = load_customer(deps, contract.customer_id)
+    customer.adjust_deal(ctx, contract_id=str(contract.id), number=contract.number, adjustment_id=adjustment_id,
+                         kind=kind, amount=amount, adjusted_on=on, salesperson_id=contract.salesperson_id)
+    return customer
 
 
 def return_goods(cmd: ReturnGoods, actor: Actor, deps: Deps) -> Result:
-    """G-5: goods come back at the cost they left with; amount = quantity × contract price."""
+    """G-5: goods come back at the cost they left with; amount = quantity × contract price,
+    which the contract's net amount and the customer's deal total lose."""
     parsed = _parse_lines(cmd.lines, deps, need_warehouse=False)
     return_id = uuid4().hex
 
@@ -292,29 +327,54 @@ def return_goods(cmd: ReturnGoods, actor: Actor, deps: Deps) -> Result:
         contract = _contract_with_delivery(deps, cmd.contract_id, cmd.delivery_id)
         back = []
         for n, line in enumerate(parsed):
-            warehouse = line.get("warehouse") or _delivered_warehouse(
-                contract, cmd.delivery_id, line["product_id"], f"lines.{n}.warehouse")
+            warehouse = contract.delivery_line_for(cmd.delivery_id, line["product_id"], line.get("warehouse"),
+                                                   f"lines.{n}.warehouse")
             cost = contract.delivery_cost(cmd.delivery_id, line["product_id"], warehouse)
-            amount = (line["quantity"] * contract.unit_price(line["product_id"])).quantize(Decimal("0.01"))
             back.append({"product_id": line["product_id"], "warehouse": warehouse,
-                         "quantity": line["quantity"], "unit_cost": cost, "amount": amount})
+                         "quantity": line["quantity"], "unit_cost": cost})
         contract.check_return(cmd.delivery_id, back)
         stocks = Stocks(deps, ctx)
         for line in back:
             ref = {"contract_id": cmd.contract_id, "return_id": return_id}
             stocks.of(line["product_id"], line["warehouse"], True).receive(
                 ctx, line["quantity"], line["unit_cost"], "return", ref)
-        contract.take_back(ctx, return_id, cmd.delivery_id, cmd.returned_on or _today(deps), back)
-        request = carried_out(deps, ctx, cmd.request_id, "return", cmd.contract_id, back, return_id)
-        return Result(save(deps, contract, *stocks.all(), *request), {"return_id": return_id})
+        on = cmd.returned_on or _today(deps)
+        value = contract.take_back(ctx, return_id, cmd.delivery_id, on, back)
+        customer = _adjust_deal(deps, ctx, contract, "return", return_id, -value, on)
+        request = carried_out(deps, ctx, cmd.request_id, "return", cmd.contract_id, back, return_id,
+                              delivery_id=cmd.delivery_id)
+        return Result(save(deps, contract, customer, *stocks.all(), *request), {"return_id": return_id})
 
     return retrying(attempt)
 
 
+def _exchange_lines(lines: list[dict[str, Any]], deps: Deps) -> list[dict[str, Any]]:
+    """Exchange lines: what comes back (product, from_warehouse) and what goes out
+    (replacement product, warehouse, unit price)."""
+    parsed = _parse_lines(lines, deps, need_warehouse=True)
+    for n, (line, given) in enumerate(zip(parsed, lines, strict=True)):
+        from_warehouse = given.get("from_warehouse")
+        if from_warehouse:
+            _check_warehouse(deps, from_warehouse, f"lines.{n}.from_warehouse")
+        line["from_warehouse"] = from_warehouse or None
+        replacement = given.get("replacement_product_id") or line["product_id"]
+        product = load_product(deps, replacement, f"lines.{n}.replacement_product_id")
+        if not product.enabled:
+            raise Conflict("product_disabled", "the replacement product is disabled",
+                           field=f"lines.{n}.replacement_product_id")
+        line["out_product_id"] = replacement
+        price = given.get("unit_price")
+        line["unit_price"] = positive(price, f"lines.{n}.unit_price") if price is not None else None
+        line["list_price"] = product.price
+    return parsed
+
+
 def exchange_goods(cmd: ExchangeGoods, actor: Actor, deps: Deps) -> Result:
-    """G-6: returned goods come in at their delivery cost, the same quantity of replacement
-    leaves at the current average cost of the warehouse named on the line."""
-    parsed = _parse_lines(cmd.lines, deps, need_warehouse=True)
+    """G-6: returned goods come in at their delivery cost to the warehouse they left from, the
+    same quantity of the replacement (the same product or another, seed 000 §5.6.3) leaves at
+    the current average cost of the warehouse named on the line; a replacement priced
+    differently changes the contract's net amount and the customer's deal total."""
+    parsed = _exchange_lines(cmd.lines, deps)
     exchange_id = uuid4().hex
 
     def attempt() -> Result:
@@ -323,24 +383,41 @@ def exchange_goods(cmd: ExchangeGoods, actor: Actor, deps: Deps) -> Result:
         stocks = Stocks(deps, ctx)
         moves = []
         for n, line in enumerate(parsed):
-            back_warehouse = _delivered_warehouse(contract, cmd.delivery_id, line["product_id"], f"lines.{n}")
+            back_warehouse = contract.delivery_line_for(
+                cmd.delivery_id, line["product_id"], line["from_warehouse"], f"lines.{n}.from_warehouse")
             back_cost = contract.delivery_cost(cmd.delivery_id, line["product_id"], back_warehouse)
             moves.append({"product_id": line["product_id"], "quantity": line["quantity"],
                           "back_warehouse": back_warehouse, "back_cost": back_cost,
-                          "out_warehouse": line["warehouse"]})
+                          "out_product_id": line["out_product_id"], "out_warehouse": line["warehouse"],
+                          "unit_price": _replacement_price(contract, line, requested_price(
+                              deps, cmd.request_id, line["product_id"], line["out_product_id"]))})
         contract.check_return(cmd.delivery_id, [{**m, "warehouse": m["back_warehouse"]} for m in moves])
         ref = {"contract_id": cmd.contract_id, "exchange_id": exchange_id}
         for move in moves:
             stocks.of(move["product_id"], move["back_warehouse"], True).receive(
                 ctx, move["quantity"], move["back_cost"], "exchange_in", ref)
         for move in moves:
-            move["out_cost"] = stocks.of(move["product_id"], move["out_warehouse"], False).issue(
+            move["out_cost"] = stocks.of(move["out_product_id"], move["out_warehouse"], False).issue(
                 ctx, move["quantity"], "exchange_out", ref)
-        contract.exchange(ctx, exchange_id, cmd.delivery_id, cmd.exchanged_on or _today(deps), moves)
-        request = carried_out(deps, ctx, cmd.request_id, "exchange", cmd.contract_id, moves, exchange_id)
-        return Result(save(deps, contract, *stocks.all(), *request), {"exchange_id": exchange_id})
+        on = cmd.exchanged_on or _today(deps)
+        difference = contract.exchange(ctx, exchange_id, cmd.delivery_id, on, moves)
+        customer = _adjust_deal(deps, ctx, contract, "exchange", exchange_id, difference, on)
+        request = carried_out(deps, ctx, cmd.request_id, "exchange", cmd.contract_id, moves, exchange_id,
+                              delivery_id=cmd.delivery_id)
+        return Result(save(deps, contract, customer, *stocks.all(), *request), {"exchange_id": exchange_id})
 
     return retrying(attempt)
+
+
+def _replacement_price(contract: Contract, line: dict[str, Any], requested: Decimal | None) -> Decimal | None:
+    """The unit price the replacement goes out at: as given; else as the exchange request it
+    carries out names; else the contract's price of that product (like for like costs nothing
+    more, which the contract decides); else the product's list price."""
+    given: Decimal | None = line["unit_price"] if line["unit_price"] is not None else requested
+    if given is not None or contract.line_price(line["out_product_id"]) is not None:
+        return given
+    listed: Decimal | None = line["list_price"]
+    return listed
 
 
 def report_problem(cmd: ReportProblem, actor: Actor, deps: Deps) -> Result:

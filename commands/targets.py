@@ -10,7 +10,7 @@ from aggregates.base import Context, Forbidden, Invalid, NotFound
 from aggregates.organisation import Person, Salesperson
 from aggregates.target import REPORT_KINDS, SalesTarget, TargetCalendar, WorkReport, report_period
 from commands.actor import Actor
-from commands.base import Deps, Result, context, parse_uuid, retrying, save
+from commands.base import Deps, Result, business_day, context, load_settings, parse_uuid, retrying, save
 from commands.messages import CancelTarget, ReviseTarget, SetTarget, SubmitWorkReport
 
 
@@ -94,6 +94,11 @@ def submit_work_report(cmd: SubmitWorkReport, actor: Actor, deps: Deps) -> Resul
     if cmd.kind not in REPORT_KINDS:
         raise Invalid("validation_error", f"kind must be one of {', '.join(REPORT_KINDS)}", field="kind")
     bounds.day(cmd.day, "date")  # the week or month of a date past the range may end past what a date holds
+    today = business_day(deps.clock.now(), load_settings(deps))
+    if cmd.day > today:
+        # A report tells what was done: one dated after today (the business day) is refused.
+        raise Invalid("date_in_future", "a work report cannot be dated after today", field="date",
+                      details={"today": today.isoformat()})
     start, end = report_period(cmd.kind, cmd.day)
     figures = deps.target_figures.of([actor.person_id], start, end)[actor.person_id]
 

@@ -10,16 +10,20 @@ from aggregates.names import skeleton_key
 from projections.definition import Projection
 from projections.writer import Writer
 from readmodels.customers import utc
-from readmodels.tables import customer_contacts, customer_shares, customers, visits
+from readmodels.tables import customer_contacts, customer_department_shares, customer_shares, customers, visits
 
-customers_projection = Projection("customers", [customers, customer_contacts, customer_shares, visits],
-                                  version=1)
+# Version 2: deal totals net of returns and exchanges, invoiced totals less credit notes.
+# Visits carry their region and distance check (seed 000 §2).
+# Department shares (seed 002 §2.2.5) have a table of their own; `share_count` counts them too.
+customers_projection = Projection("customers", [customers, customer_contacts, customer_shares,
+                                                customer_department_shares, visits],
+                                  version=2)
 on = customers_projection.on
 CHANGES = (Customer.InfoChanged, Customer.Restored, Customer.ContactAdded, Customer.ContactEdited,
            Customer.ContactRemoved, Customer.SharesChanged, Customer.Claimed, Customer.Transferred,
            Customer.Assigned, Customer.ReturnedToPool, Customer.Deleted, Customer.VisitRecorded,
            Customer.PoolWarned, Customer.LogoChanged, Customer.DealRecorded, Customer.InvoiceRecorded,
-           Customer.PaymentRecorded)
+           Customer.PaymentRecorded, Customer.DealAdjusted, Customer.InvoiceCredited)
 
 
 def _customer_id(e: Any) -> str:
@@ -28,6 +32,9 @@ def _customer_id(e: Any) -> str:
 
 customers_projection.preload(customers, _customer_id, *CHANGES)
 customers_projection.preload(customer_shares, _customer_id, Customer.SharesChanged, Customer.Claimed,
+                             Customer.Transferred, Customer.Assigned, Customer.ReturnedToPool,
+                             column="customer_id")
+customers_projection.preload(customer_department_shares, _customer_id, Customer.SharesChanged, Customer.Claimed,
                              Customer.Transferred, Customer.Assigned, Customer.ReturnedToPool,
                              column="customer_id")
 customers_projection.preload(customer_contacts, _customer_id, Customer.ContactAdded, Customer.ContactEdited,
@@ -140,7 +147,17 @@ def shares_changed(w: Writer, e: Customer.SharesChanged) -> None:
     for person_id in e.added:
         if person_id not in held:
             w.put(w.customer_shares, customer_id=cid, person_id=person_id)
-    _touch(w, e, share_count=len(w.select_by(w.customer_shares, customer_id=cid)))
+    for department_id in e.departments_removed:
+        w.remove(w.customer_department_shares, cid, department_id)
+    for department_id in e.departments_added:
+        w.put(w.customer_department_shares, customer_id=cid, department_id=department_id)
+    _touch(w, e, share_count=_share_count(w, cid))
+
+
+def _share_count(w: Writer, customer_id: str) -> int:
+    """The people and the departments the customer is shared with."""
+    return (len(w.select_by(w.customer_shares, customer_id=customer_id))
+            + len(w.select_by(w.customer_department_shares, customer_id=customer_id)))
 
 
 def _new_owner(w: Writer, e: Any, person_id: str) -> None:
@@ -149,7 +166,7 @@ def _new_owner(w: Writer, e: Any, person_id: str) -> None:
     if any(share["person_id"] == person_id for share in shares):
         w.remove(w.customer_shares, cid, person_id)  # the new owner is no longer a sharee
     _touch(w, e, owner_id=person_id, owner_since=e.timestamp, in_pool=False, pool_entered_at=None,
-           pool_reason=None, share_count=len(w.select_by(w.customer_shares, customer_id=cid)))
+           pool_reason=None, share_count=_share_count(w, cid))
 
 
 @on(Customer.Claimed)
@@ -167,6 +184,8 @@ def returned_to_pool(w: Writer, e: Customer.ReturnedToPool) -> None:
     cid = str(e.originator_id)
     for share in w.select_by(w.customer_shares, customer_id=cid):
         w.remove(w.customer_shares, cid, share["person_id"])
+    for department_share in w.select_by(w.customer_department_shares, customer_id=cid):
+        w.remove(w.customer_department_shares, cid, department_share["department_id"])
     _touch(w, e, owner_id=None, owner_since=None, in_pool=True, pool_entered_at=e.timestamp,
            pool_reason=e.reason, share_count=0)
 
@@ -181,7 +200,9 @@ def visit_recorded(w: Writer, e: Customer.VisitRecorded) -> None:
     cid = str(e.originator_id)
     w.append(w.visits, visit_id=e.visit_id, customer_id=cid, visitor_id=e.actor_id, visited_at=e.visited_at,
              recorded_at=e.timestamp, lat=e.lat, lng=e.lng, address=e.address, contact=e.contact, stage=e.stage,
-             notes=e.notes, late_entry=e.late_entry, photo=e.photo)
+             notes=e.notes, late_entry=e.late_entry, photo=e.photo,
+             region=e.region or _row(w, cid)["region"],  # version 1 visits: the customer's at the time
+             far_from_customer=e.far_from_customer, distance_m=e.distance_m, distance_check=e.distance_check)
     current = _row(w, cid)
     last = utc(current["last_visit_at"])
     _touch(
@@ -216,3 +237,15 @@ def invoice_recorded(w: Writer, e: Customer.InvoiceRecorded) -> None:
 @on(Customer.PaymentRecorded)
 def payment_recorded(w: Writer, e: Customer.PaymentRecorded) -> None:
     _touch(w, e, collected_total=_row(w, str(e.originator_id))["collected_total"] + e.amount)
+
+
+@on(Customer.DealAdjusted)
+def deal_adjusted(w: Writer, e: Customer.DealAdjusted) -> None:
+    """A return (negative) or an exchange's price difference: the deal total is net (D-3 as amended)."""
+    _touch(w, e, deal_total=_row(w, str(e.originator_id))["deal_total"] + e.amount)
+
+
+@on(Customer.InvoiceCredited)
+def invoice_credited(w: Writer, e: Customer.InvoiceCredited) -> None:
+    """A red-letter invoice: the invoiced total falls by its amount."""
+    _touch(w, e, invoiced_total=_row(w, str(e.originator_id))["invoiced_total"] - e.amount)

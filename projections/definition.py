@@ -19,6 +19,14 @@ Handler = Callable[[Writer, Any], None]
 TYPE_DETAILS = ("length", "precision", "scale", "timezone", "places")
 
 
+def _in_turn(first: Handler, then: Handler) -> Handler:
+    def both(w: Writer, e: Any) -> None:
+        first(w, e)
+        then(w, e)
+
+    return both
+
+
 class Projection:
     """A named read model: its tables and the handlers for the events it cares about.
 
@@ -50,9 +58,14 @@ class Projection:
             self.preloads.setdefault(get_topic(cls), []).append((table.name, column, key))
 
     def on(self, *event_classes: type) -> Callable[[Handler], Handler]:
+        """Register a handler of these events. A second handler of an event type runs after
+        the first (in the order of registration), so one module may keep several concerns
+        apart without one silently replacing the other."""
         def register(handler: Handler) -> Handler:
             for cls in event_classes:
-                self.handlers[get_topic(cls)] = handler
+                topic = get_topic(cls)
+                earlier = self.handlers.get(topic)
+                self.handlers[topic] = handler if earlier is None else _in_turn(earlier, handler)
             return handler
 
         return register

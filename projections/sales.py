@@ -16,6 +16,7 @@ from projections.writer import Writer
 from readmodels.tables import (
     contract_lines,
     contracts,
+    credit_notes,
     goods_moves,
     invoices,
     payments,
@@ -25,7 +26,9 @@ from readmodels.tables import (
     stock,
 )
 
-sales = Projection("sales", [contracts, contract_lines, invoices, payments, goods_moves, problems], version=1)
+# Version 2: net amounts (returns, exchanges' price differences), credit notes, lines as the deal stands.
+sales = Projection("sales", [contracts, contract_lines, invoices, credit_notes, payments, goods_moves, problems],
+                   version=2)
 products_projection = Projection("products", [products, price_history, stock], version=1)
 
 
@@ -33,9 +36,10 @@ def _originator(e: Any) -> str:
     return str(e.originator_id)
 
 
-sales.preload(contracts, _originator, Contract.Invoiced, Contract.PaymentReceived, Contract.Delivered,
-              Contract.Returned, Contract.Exchanged)
-sales.preload(contract_lines, _originator, Contract.Delivered, Contract.Returned, column="contract_id")
+sales.preload(contracts, _originator, Contract.Invoiced, Contract.InvoiceCredited, Contract.PaymentReceived,
+              Contract.Delivered, Contract.Returned, Contract.Exchanged)
+sales.preload(contract_lines, _originator, Contract.Delivered, Contract.Returned, Contract.Exchanged,
+              column="contract_id")
 products_projection.preload(stock, _originator, ProductStock.Received, ProductStock.Issued, column="stock_id")
 products_projection.preload(products, _originator, Product.Changed, Product.PriceChanged)
 
@@ -52,11 +56,29 @@ def _current(w: Writer, e: Any, column: str) -> Decimal:
     return Decimal(row[column])
 
 
-def _line_moved(w: Writer, contract_id: str, product_id: str, delivered: Decimal, returned: Decimal) -> None:
+def _line_changed(w: Writer, contract_id: str, product_id: str, unit_price: Any = None,
+                  **deltas: Decimal) -> None:
+    """Add to a line's figures; a replacement not on the contract gets a line of its own, at
+    the unit price it was exchanged at."""
     line = w.get(w.contract_lines, contract_id, product_id)
-    if line is not None:
-        w.set(w.contract_lines, (contract_id, product_id), delivered=line["delivered"] + delivered,
-              returned=line["returned"] + returned)
+    if line is None:
+        if unit_price is None:
+            return
+        w.put(w.contract_lines, contract_id=contract_id, product_id=product_id, quantity=Decimal(0),
+              unit_price=Decimal(unit_price), amount=Decimal(0), delivered=Decimal(0), returned=Decimal(0),
+              signed_quantity=Decimal(0), exchanged=Decimal(0))
+        line = w.get(w.contract_lines, contract_id, product_id)
+        assert line is not None
+    w.set(w.contract_lines, (contract_id, product_id), **{k: line[k] + v for k, v in deltas.items()})
+
+
+def _exchange_amounts(line: dict[str, Any]) -> tuple[Decimal, Decimal]:
+    """What the goods back were worth and what the goods out are (version 1 events, like for
+    like at the contract price, recorded neither: no difference)."""
+    back, out = line.get("back_amount"), line.get("out_amount")
+    if back is None or out is None:
+        return Decimal(0), Decimal(0)
+    return Decimal(back), Decimal(out)
 
 
 def _moves(w: Writer, e: Any, ref_id: str, kind: str, moved_on: date, lines: list[dict[str, Any]],
@@ -72,11 +94,13 @@ def _moves(w: Writer, e: Any, ref_id: str, kind: str, moved_on: date, lines: lis
 def signed(w: Writer, e: Contract.Signed) -> None:
     cid = str(e.originator_id)
     w.put(w.contracts, id=cid, customer_id=e.customer_id, number=e.number, name=e.name, signed_on=e.signed_on,
-          amount=e.amount, salesperson_id=e.salesperson_id, invoiced=Decimal(0), collected=Decimal(0),
-          returned_amount=Decimal(0), created_at=e.timestamp, version=e.originator_version)
+          amount=e.amount, salesperson_id=e.salesperson_id, invoiced=Decimal(0), credited_amount=Decimal(0),
+          collected=Decimal(0), returned_amount=Decimal(0), exchange_difference=Decimal(0),
+          created_at=e.timestamp, version=e.originator_version)
     for line in e.lines:
         w.put(w.contract_lines, contract_id=cid, product_id=line["product_id"], quantity=line["quantity"],
-              unit_price=line["unit_price"], amount=line["amount"], delivered=Decimal(0), returned=Decimal(0))
+              unit_price=line["unit_price"], amount=line["amount"], delivered=Decimal(0), returned=Decimal(0),
+              signed_quantity=line["quantity"], exchanged=Decimal(0))
 
 
 @sales.on(Contract.Invoiced)
@@ -84,6 +108,16 @@ def invoiced(w: Writer, e: Contract.Invoiced) -> None:
     row = _contract(w, e, invoiced=_current(w, e, "invoiced") + e.amount)
     w.append(w.invoices, invoice_id=e.invoice_id, contract_id=row["id"], customer_id=row["customer_id"],
              amount=e.amount, invoiced_on=e.invoiced_on, actor_id=e.actor_id)
+
+
+@sales.on(Contract.InvoiceCredited)
+def invoice_credited(w: Writer, e: Contract.InvoiceCredited) -> None:
+    """A red-letter invoice: the invoiced total falls by its amount."""
+    row = _contract(w, e, invoiced=_current(w, e, "invoiced") - e.amount,
+                    credited_amount=_current(w, e, "credited_amount") + e.amount)
+    w.append(w.credit_notes, credit_note_id=e.credit_note_id, contract_id=row["id"],
+             customer_id=row["customer_id"], amount=e.amount, credited_on=e.credited_on, reason=e.reason,
+             actor_id=e.actor_id)
 
 
 @sales.on(Contract.PaymentReceived)
@@ -101,28 +135,48 @@ def payment(w: Writer, e: Customer.PaymentRecorded) -> None:
 def delivered(w: Writer, e: Contract.Delivered) -> None:
     _moves(w, e, e.delivery_id, "delivery", e.delivered_on, e.lines)
     for line in e.lines:
-        _line_moved(w, str(e.originator_id), line["product_id"], line["quantity"], Decimal(0))
+        _line_changed(w, str(e.originator_id), line["product_id"], delivered=line["quantity"])
     _contract(w, e)
 
 
 @sales.on(Contract.Returned)
 def returned(w: Writer, e: Contract.Returned) -> None:
+    """G-5 with D-2, D-3 as amended: the return shrinks the deal — the line's ordered and
+    delivered quantities and its amount — and the contract's net amount."""
     _moves(w, e, e.return_id, "return", e.returned_on, e.lines)
     for line in e.lines:
-        _line_moved(w, str(e.originator_id), line["product_id"], -line["quantity"], line["quantity"])
+        _line_changed(w, str(e.originator_id), line["product_id"], quantity=-line["quantity"],
+                      delivered=-line["quantity"], returned=line["quantity"], amount=-Decimal(line["amount"]))
     total = sum((line["amount"] for line in e.lines), Decimal(0))
     _contract(w, e, returned_amount=_current(w, e, "returned_amount") + total)
 
 
 @sales.on(Contract.Exchanged)
 def exchanged(w: Writer, e: Contract.Exchanged) -> None:
-    back = [{"product_id": m["product_id"], "warehouse": m["back_warehouse"], "quantity": m["quantity"],
-             "unit_cost": m["back_cost"]} for m in e.lines]
-    out = [{"product_id": m["product_id"], "warehouse": m["out_warehouse"], "quantity": m["quantity"],
-            "unit_cost": m["out_cost"]} for m in e.lines]
+    """G-6: goods back from the delivery, the same quantity of the replacement out; one of
+    another product moves the ordered quantity (and its money) to the replacement's line, and
+    a price difference changes the net amount."""
+    cid = str(e.originator_id)
+    back, out = [], []
+    for m in e.lines:
+        out_product = m.get("out_product_id") or m["product_id"]
+        back_amount, out_amount = _exchange_amounts(m)
+        back.append({"product_id": m["product_id"], "warehouse": m["back_warehouse"], "quantity": m["quantity"],
+                     "unit_cost": m["back_cost"], "amount": m.get("back_amount")})
+        out.append({"product_id": out_product, "warehouse": m["out_warehouse"], "quantity": m["quantity"],
+                    "unit_cost": m["out_cost"], "amount": m.get("out_amount")})
+        if out_product == m["product_id"]:
+            _line_changed(w, cid, out_product, amount=out_amount - back_amount)
+        else:
+            _line_changed(w, cid, m["product_id"], quantity=-m["quantity"], delivered=-m["quantity"],
+                          exchanged=-m["quantity"], amount=-back_amount)
+            _line_changed(w, cid, out_product, unit_price=m.get("unit_price") or Decimal(0),
+                          quantity=m["quantity"], delivered=m["quantity"], exchanged=m["quantity"],
+                          amount=out_amount)
     _moves(w, e, e.exchange_id, "exchange_in", e.exchanged_on, back)
     _moves(w, e, e.exchange_id, "exchange_out", e.exchanged_on, out, offset=len(back))
-    _contract(w, e)
+    difference = Decimal(getattr(e, "price_difference", None) or 0)
+    _contract(w, e, exchange_difference=_current(w, e, "exchange_difference") + difference)
 
 
 @sales.on(ProblemReport.Reported)

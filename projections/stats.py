@@ -25,6 +25,7 @@ from readmodels.tables import (
     agg_visits_customer_total,
     agg_visits_region,
     fact_claims,
+    fact_deal_adjustments,
     fact_deals,
     fact_deliveries,
     fact_exchanges,
@@ -39,12 +40,15 @@ from readmodels.tables import (
     stat_settings,
 )
 
+# Version 2: deal amounts net of returns and exchanges' price differences, each in its own
+# period (D-2, D-3, S-17 as amended).
 stats = Projection("stats", [
-    stat_settings, stat_customers, stat_contracts, fact_new_customers, fact_visits, fact_deals, fact_payments,
-    fact_claims, fact_transfers, fact_info_changes, fact_deliveries, fact_exchanges, stat_person_day,
-    agg_person_month, agg_visits_customer, agg_visits_customer_total, agg_visits_region, agg_new_customers,
-    agg_deals_region, agg_customers_now, agg_product_month, agg_returns_region,
-], version=1)
+    stat_settings, stat_customers, stat_contracts, fact_new_customers, fact_visits, fact_deals,
+    fact_deal_adjustments, fact_payments, fact_claims, fact_transfers, fact_info_changes, fact_deliveries,
+    fact_exchanges, stat_person_day, agg_person_month, agg_visits_customer, agg_visits_customer_total,
+    agg_visits_region, agg_new_customers, agg_deals_region, agg_customers_now, agg_product_month,
+    agg_returns_region,
+], version=2)
 on = stats.on
 
 
@@ -54,7 +58,7 @@ def _originator(e: Any) -> str:
 
 stats.preload(stat_customers, _originator, Customer.InfoChanged, Customer.Restored, Customer.Claimed,
               Customer.Transferred, Customer.Assigned, Customer.ReturnedToPool, Customer.Deleted,
-              Customer.VisitRecorded, Customer.DealRecorded, Customer.PaymentRecorded)
+              Customer.VisitRecorded, Customer.DealRecorded, Customer.PaymentRecorded, Customer.DealAdjusted)
 stats.preload(stat_customers, lambda e: e.customer_id, Contract.Signed)
 stats.preload(stat_contracts, _originator, Contract.Delivered, Contract.Exchanged, Contract.Returned)
 # The customer fields the current-customer counts (S-12..S-16) are kept by.
@@ -209,15 +213,17 @@ def visit_recorded(w: Writer, e: Customer.VisitRecorded) -> None:
     cid = str(e.originator_id)
     current = _customer(w, cid)
     day = business_day_of(w, e.visited_at)
+    region = e.region or current["region"]  # the region visited; version 1 visits: the customer's then
     w.append(w.fact_visits, visit_id=e.visit_id, customer_id=cid, person_id=e.actor_id, visited_at=e.visited_at,
-             region=current["region"], address=e.address, lat=e.lat, lng=e.lng, late_entry=e.late_entry,
+             region=region, address=e.address, lat=e.lat, lng=e.lng, late_entry=e.late_entry,
+             far_from_customer=e.far_from_customer, distance_m=e.distance_m, distance_check=e.distance_check,
              **_when(day))
     _count(w, e.actor_id, day, visits=1)
     w.add(w.agg_visits_customer, {"customer_id": cid, "person_id": e.actor_id, "year": day.year},
           latest={"last_visit_on": day}, visits=1)
     w.add(w.agg_visits_customer_total, {"customer_id": cid, "year": day.year}, latest={"last_visit_on": day},
           visits=1)
-    w.add(w.agg_visits_region, {"region": _key(current["region"]), "person_id": e.actor_id, "year": day.year,
+    w.add(w.agg_visits_region, {"region": _key(region), "person_id": e.actor_id, "year": day.year,
                                 "month": day.month}, latest={"last_visit_on": day}, visits=1)
     changes: dict[str, Any] = {"status": "following"} if current["status"] == "potential" else {}
     if e.stage:
@@ -244,7 +250,7 @@ def paid(w: Writer, e: Customer.PaymentRecorded) -> None:
 def signed(w: Writer, e: Contract.Signed) -> None:
     contract_id, day, person = str(e.originator_id), e.signed_on, e.salesperson_id
     w.put(w.stat_contracts, id=contract_id, customer_id=e.customer_id, number=e.number, name=e.name,
-          salesperson_id=person)
+          salesperson_id=person, signed_on=day)
     customer = _customer(w, e.customer_id)
     w.append(w.fact_deals, contract_id=contract_id, customer_id=e.customer_id, person_id=person, amount=e.amount,
              region=customer["region"], type=customer["type"], source=customer["source"], **_when(day))
@@ -254,6 +260,30 @@ def signed(w: Writer, e: Contract.Signed) -> None:
     for line in e.lines:
         w.add(w.agg_product_month, {"product_id": line["product_id"], "person_id": _key(person), "year": day.year,
                                     "month": day.month}, quantity=line["quantity"], amount=line["amount"])
+
+
+@on(Customer.DealAdjusted)
+def deal_adjusted(w: Writer, e: Customer.DealAdjusted) -> None:
+    """A return (negative) or an exchange's price difference (signed) counts in the deal
+    amounts of its own day, for the contract's salesperson, in the customer's region, type
+    and source as they are then (D-5); the number of deals does not change."""
+    cid, day, person = str(e.originator_id), e.adjusted_on, e.salesperson_id
+    customer = _customer(w, cid)
+    w.append(w.fact_deal_adjustments, adjustment_id=e.adjustment_id, contract_id=e.contract_id, customer_id=cid,
+             kind=e.kind, amount=e.amount, person_id=person, region=customer["region"], type=customer["type"],
+             source=customer["source"], **_when(day))
+    _count(w, person, day, deal_amount=e.amount)
+    w.add(w.agg_deals_region, {"region": _key(customer["region"]), "person_id": _key(person), "year": day.year},
+          deal_amount=e.amount)
+
+
+def _products_sold(w: Writer, e: Any, day: date, changes: dict[str, list[Decimal]]) -> None:
+    """S-17: what returns and exchanges change of the products sold, in their own month."""
+    person = _key(_contract(w, str(e.originator_id))["salesperson_id"])
+    for product_id, (quantity, amount) in changes.items():
+        if quantity or amount:
+            w.add(w.agg_product_month, {"product_id": product_id, "person_id": person, "year": day.year,
+                                        "month": day.month}, quantity=quantity, amount=amount)
 
 
 def _goods(w: Writer, e: Any, table: Any, key: str, ref: str, day: date, lines: list[dict[str, Any]]) -> None:
@@ -271,6 +301,18 @@ def delivered(w: Writer, e: Contract.Delivered) -> None:
 @on(Contract.Exchanged)
 def exchanged(w: Writer, e: Contract.Exchanged) -> None:
     _goods(w, e, w.fact_exchanges, "exchange_id", e.exchange_id, e.exchanged_on, e.lines)
+    changes: dict[str, list[Decimal]] = {}
+    for line in e.lines:
+        back, out = line.get("back_amount"), line.get("out_amount")
+        if back is None or out is None:
+            continue  # version 1: like for like at the contract price, nothing changes
+        quantity = Decimal(line["quantity"])
+        for product_id, q, amount in ((line["product_id"], -quantity, -Decimal(back)),
+                                      (line.get("out_product_id") or line["product_id"], quantity, Decimal(out))):
+            change = changes.setdefault(product_id, [Decimal(0), Decimal(0)])
+            change[0] += q
+            change[1] += amount
+    _products_sold(w, e, e.exchanged_on, changes)
 
 
 @on(Contract.Returned)
@@ -278,6 +320,12 @@ def returned(w: Writer, e: Contract.Returned) -> None:
     contract = _contract(w, str(e.originator_id))
     region = _customer(w, contract["customer_id"])["region"]
     day = e.returned_on
+    changes: dict[str, list[Decimal]] = {}
+    for line in e.lines:
+        change = changes.setdefault(line["product_id"], [Decimal(0), Decimal(0)])
+        change[0] -= Decimal(line["quantity"])
+        change[1] -= Decimal(line["amount"])
+    _products_sold(w, e, day, changes)
     w.add(w.agg_returns_region, {"region": _key(region), "person_id": _key(contract["salesperson_id"]),
                                  "year": day.year, "month": day.month},
           quantity=sum((Decimal(line["quantity"]) for line in e.lines), Decimal(0)),

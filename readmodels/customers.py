@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import unicodedata
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, exists, false, func, or_, select, true
@@ -12,10 +13,19 @@ from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.sql import ColumnElement
 
 from aggregates.base import Forbidden, Invalid
-from commands.actor import Actor, sight
-from readmodels.org import managed_people, people_names
-from readmodels.tables import customer_contacts, customer_shares, customers, people, visits
+from commands.actor import Actor, is_sharee, sight
+from readmodels.org import departments_above, managed_people, people_names, subtree
+from readmodels.tables import (
+    customer_contacts,
+    customer_department_shares,
+    customer_shares,
+    customers,
+    departments,
+    people,
+    visits,
+)
 
+ZERO = Decimal("0.00")
 SCOPES = ("mine", "shared_by_me", "shared_with_me", "pool", "all")
 SORTABLE = (
     "created_at", "updated_at", "name", "number", "type", "source", "region", "status", "stage",
@@ -54,14 +64,44 @@ def access(conn: Connection, viewer: Actor, row: RowMapping, team: set[str] | No
     def is_shared() -> bool:
         if shared is not None:
             return row["id"] in shared
-        return conn.execute(
-            select(customer_shares.c.person_id).where(
-                customer_shares.c.customer_id == row["id"],
-                customer_shares.c.person_id == viewer.person_id,
-            )
-        ).first() is not None
+        sharees = {str(p) for p in conn.execute(select(customer_shares.c.person_id).where(
+            customer_shares.c.customer_id == row["id"],
+            customer_shares.c.person_id == viewer.person_id)).scalars()}
+        return is_sharee(viewer.person_id, viewer.department_id, sharees,
+                         lambda: subtree(conn, shared_departments(conn, str(row["id"]))))
 
     return sight(viewer, row["owner_id"], row["deleted"], in_team, is_shared)
+
+
+def shared_departments(conn: Connection, customer_id: str) -> list[str]:
+    return [str(d) for d in conn.execute(
+        select(customer_department_shares.c.department_id)
+        .where(customer_department_shares.c.customer_id == customer_id)
+        .order_by(customer_department_shares.c.department_id)).scalars()]
+
+
+def shared_with_viewer(conn: Connection, viewer: Actor,
+                       column: ColumnElement[Any] | None = None) -> ColumnElement[bool]:
+    """C-4, seed 002 §2.2.5 as one SQL condition on a customer id `column` (the customers'
+    id by default): shared with the viewer by name, or with their department or one above it,
+    as the viewer's department and the tree are now (`commands.actor.is_sharee`)."""
+    column = customers.c.id if column is None else column
+    by_name: ColumnElement[bool] = column.in_(
+        select(customer_shares.c.customer_id).where(customer_shares.c.person_id == viewer.person_id))
+    above = departments_above(conn, viewer.department_id)
+    if not above:
+        return by_name
+    return or_(by_name, column.in_(select(customer_department_shares.c.customer_id).where(
+        customer_department_shares.c.department_id.in_(above))))
+
+
+def shared_ids(conn: Connection, viewer: Actor, among: list[str] | None = None) -> set[str]:
+    """The ids of the customers shared with the viewer (`shared_with_viewer`), of `among`
+    when given, looked up once."""
+    conditions = [shared_with_viewer(conn, viewer)]
+    if among is not None:
+        conditions.append(customers.c.id.in_(among))
+    return {str(c) for c in conn.execute(select(customers.c.id).where(*conditions)).scalars()}
 
 
 def _seen_in_full(conn: Connection, viewer: Actor) -> ColumnElement[bool]:
@@ -70,9 +110,7 @@ def _seen_in_full(conn: Connection, viewer: Actor) -> ColumnElement[bool]:
     if viewer.sees_everything:
         return true()
     me = viewer.person_id
-    shared = customers.c.id.in_(
-        select(customer_shares.c.customer_id).where(customer_shares.c.person_id == me)
-    )
+    shared = shared_with_viewer(conn, viewer)
     full = or_(customers.c.owner_id == me, and_(customers.c.owner_id.is_not(None), shared))
     if viewer.is_manager:
         full = or_(full, customers.c.owner_id.is_(None), customers.c.owner_id.in_(managed_people(conn, viewer)))
@@ -86,9 +124,8 @@ def _scope_condition(conn: Connection, viewer: Actor, scope: str) -> ColumnEleme
     if scope == "shared_by_me":
         return (customers.c.owner_id == me) & (customers.c.share_count > 0)
     if scope == "shared_with_me":
-        return customers.c.id.in_(
-            select(customer_shares.c.customer_id).where(customer_shares.c.person_id == me)
-        )
+        # A customer shared with the owner's own department is still the owner's, not shared with them.
+        return and_(shared_with_viewer(conn, viewer), customers.c.owner_id != me)
     if scope == "pool":
         return customers.c.in_pool == true()
     if viewer.sees_everything:
@@ -116,10 +153,18 @@ def list_customers(
     sort: str = "-created_at",
     page: int = 1,
     page_size: int = 50,
+    owner_inactive: bool | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     if scope not in SCOPES:
         raise Invalid("validation_error", f"scope must be one of {', '.join(SCOPES)}", field="scope")
     conditions = [customers.c.deleted == false(), _scope_condition(conn, viewer, scope)]
+    if owner_inactive is not None:
+        # People leave: the customers still held by a deactivated person, for their manager to
+        # hand on (`true`), or those whose owner is active (`false`); pool customers are neither.
+        inactive = select(people.c.id).where(people.c.active == false())
+        held = customers.c.owner_id.is_not(None)
+        conditions.append(and_(held, customers.c.owner_id.in_(inactive)) if owner_inactive
+                          else and_(held, customers.c.owner_id.not_in(inactive)))
     if q:
         pattern = like_pattern(q.strip())
         contact_match: ColumnElement[bool] = exists().where(
@@ -167,9 +212,7 @@ def list_customers(
     ).mappings()
     found = list(rows)
     team = managed_people(conn, viewer) if viewer.is_manager and not viewer.sees_everything else None
-    shared = {str(c) for c in conn.execute(select(customer_shares.c.customer_id).where(
-        customer_shares.c.person_id == viewer.person_id,
-        customer_shares.c.customer_id.in_([r["id"] for r in found]))).scalars()}
+    shared = shared_ids(conn, viewer, [r["id"] for r in found])
     items = []
     for row in found:
         level = access(conn, viewer, row, team, shared)
@@ -252,7 +295,9 @@ def customer_item(row: RowMapping, now: datetime, default_follow_days: int) -> d
         "deal_total": row["deal_total"],
         "invoiced_total": row["invoiced_total"],
         "collected_total": row["collected_total"],
-        "receivable": row["deal_total"] - row["collected_total"],
+        # D-3 as amended: what is left to collect of the net deals, or collected beyond them.
+        "receivable": max(ZERO, row["deal_total"] - row["collected_total"]),
+        "credit": max(ZERO, row["collected_total"] - row["deal_total"]),
         "deleted": row["deleted"],
         "logo": row["logo"],
         "version": row["version"],
@@ -294,6 +339,10 @@ def customer_detail(
     ).scalars()]
     names = people_names(conn, set(sharees))
     item["shared_with"] = [{"person_id": p, "name": names.get(p)} for p in sorted(sharees)]
+    department_ids = shared_departments(conn, str(cid))
+    department_names = dict(conn.execute(select(departments.c.id, departments.c.name)
+                                         .where(departments.c.id.in_(department_ids))).tuples().all())
+    item["shared_departments"] = [{"department_id": d, "name": department_names.get(d)} for d in department_ids]
     visit_rows = list(
         conn.execute(
             select(visits).where(visits.c.customer_id == cid).order_by(visits.c.visited_at.desc()).limit(50)
@@ -306,6 +355,8 @@ def customer_detail(
             "visitor_id": v["visitor_id"], "visitor_name": visitor_names.get(v["visitor_id"]),
             "lat": v["lat"], "lng": v["lng"], "address": v["address"], "contact": v["contact"],
             "stage": v["stage"], "notes": v["notes"], "late_entry": v["late_entry"], "photo": v["photo"],
+            "region": v["region"], "far_from_customer": v["far_from_customer"], "distance_m": v["distance_m"],
+            "distance_check": v["distance_check"],
         }
         for v in visit_rows
     ]

@@ -46,6 +46,21 @@ def subtree(conn: Connection, roots: list[str]) -> set[str]:
     return below(((str(row.id), row.parent_id) for row in rows), roots)
 
 
+def departments_above(conn: Connection, department_id: str | None) -> list[str]:
+    """The department and every department above it, nearest first: the departments whose
+    shares reach its members (seed 002 §2.2.5, a share with a department covers the ones below)."""
+    if not department_id:
+        return []
+    rows = conn.execute(select(departments.c.id, departments.c.parent_id))
+    parents = {str(row.id): row.parent_id for row in rows}
+    chain: list[str] = []
+    current: str | None = department_id
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = parents.get(current)
+    return chain
+
+
 def managed_departments(conn: Connection, viewer: Actor) -> set[str]:
     """Departments a manager manages: those naming them as manager, else their own,
     with every department below."""

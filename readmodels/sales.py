@@ -6,17 +6,17 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select, true
+from sqlalchemy import exists, func, not_, or_, select, true
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
 from commands.actor import Actor
-from readmodels.customers import like_pattern, utc
+from readmodels.customers import like_pattern, shared_with_viewer, utc
 from readmodels.org import managed_people, people_names
 from readmodels.tables import (
     contract_lines,
     contracts,
-    customer_shares,
+    credit_notes,
     customers,
     goods_moves,
     invoices,
@@ -35,31 +35,59 @@ def _contract_scope(conn: Connection, viewer: Actor) -> ColumnElement[bool]:
     if viewer.sees_everything or "warehouse" in viewer.roles:
         return true()
     people = {viewer.person_id} | (managed_people(conn, viewer) if viewer.is_manager else set())
-    shared = select(customer_shares.c.customer_id).where(customer_shares.c.person_id == viewer.person_id)
     owned = select(customers.c.id).where(customers.c.owner_id.in_(people))
     return or_(contracts.c.salesperson_id.in_(people), contracts.c.customer_id.in_(owned),
-               contracts.c.customer_id.in_(shared))
+               shared_with_viewer(conn, viewer, contracts.c.customer_id))  # by name or department
+
+
+# The net amount (D-2, D-3 as amended): the amount less its returns, plus or minus the
+# exchanges' price differences.
+NET_AMOUNT = contracts.c.amount - contracts.c.returned_amount + contracts.c.exchange_difference
+# A line of the deal as it stands not yet delivered in full.
+UNDELIVERED = exists().where(contract_lines.c.contract_id == contracts.c.id,
+                             contract_lines.c.delivered < contract_lines.c.quantity)
 
 
 def contract_summary(row: Any) -> dict[str, Any]:
+    """The contract's money as it stands: the net amount, and against it what is left to
+    collect (`outstanding`) or collected beyond it (`credit`), left to invoice
+    (`remaining_to_invoice`) or invoiced beyond it (`to_credit`: for a red-letter invoice)."""
+    net = row.amount - row.returned_amount + row.exchange_difference
+    zero = Decimal("0.00")
     return {
         "id": row.id, "customer_id": row.customer_id, "customer_name": row.customer_name, "number": row.number,
         "name": row.name, "signed_on": row.signed_on, "amount": row.amount, "salesperson_id": row.salesperson_id,
         "invoiced": row.invoiced, "collected": row.collected, "returned_amount": row.returned_amount,
-        "remaining_to_invoice": row.amount - row.invoiced, "outstanding": row.amount - row.collected,
+        "exchange_difference": row.exchange_difference, "net_amount": net,
+        "credited_amount": row.credited_amount,
+        "remaining_to_invoice": max(zero, net - row.invoiced), "to_credit": max(zero, row.invoiced - net),
+        "outstanding": max(zero, net - row.collected), "credit": max(zero, row.collected - net),
+        "fully_invoiced": row.invoiced >= net, "fully_delivered": not row.undelivered,
     }
 
 
-def list_contracts(conn: Connection, viewer: Actor, customer_id: str | None, page: int,
-                   page_size: int) -> tuple[list[dict[str, Any]], int]:
+def _with_customer() -> Any:
+    return (select(contracts, customers.c.name.label("customer_name"), UNDELIVERED.label("undelivered"))
+            .select_from(contracts.outerjoin(customers, customers.c.id == contracts.c.customer_id)))
+
+
+def list_contracts(conn: Connection, viewer: Actor, customer_id: str | None, page: int, page_size: int,
+                   fully_invoiced: bool | None = None,
+                   fully_delivered: bool | None = None) -> tuple[list[dict[str, Any]], int]:
+    """The contracts one may see; `fully_invoiced=false` keeps those with something left to
+    invoice of the net amount (选择未完成开票的合同), `fully_delivered=false` those with a line
+    not delivered in full (a contract without lines has nothing to deliver)."""
     conditions = [_contract_scope(conn, viewer)]
     if customer_id:
         conditions.append(contracts.c.customer_id == customer_id)
+    if fully_invoiced is not None:
+        invoiced = contracts.c.invoiced
+        conditions.append(invoiced >= NET_AMOUNT if fully_invoiced else invoiced < NET_AMOUNT)
+    if fully_delivered is not None:
+        conditions.append(not_(UNDELIVERED) if fully_delivered else UNDELIVERED)
     total = conn.execute(select(func.count()).select_from(contracts).where(*conditions)).scalar_one()
     rows = conn.execute(
-        select(contracts, customers.c.name.label("customer_name"))
-        .select_from(contracts.outerjoin(customers, customers.c.id == contracts.c.customer_id))
-        .where(*conditions).order_by(contracts.c.signed_on.desc(), contracts.c.number)
+        _with_customer().where(*conditions).order_by(contracts.c.signed_on.desc(), contracts.c.number)
         .limit(page_size).offset((page - 1) * page_size)
     )
     return [contract_summary(r) for r in rows], int(total)
@@ -67,11 +95,8 @@ def list_contracts(conn: Connection, viewer: Actor, customer_id: str | None, pag
 
 def contract_view(conn: Connection, viewer: Actor, contract_id: str) -> dict[str, Any] | None:
     """D-4: header, lines, and execution with totals and what remains."""
-    row = conn.execute(
-        select(contracts, customers.c.name.label("customer_name"))
-        .select_from(contracts.outerjoin(customers, customers.c.id == contracts.c.customer_id))
-        .where(contracts.c.id == contract_id, _contract_scope(conn, viewer))
-    ).first()
+    row = conn.execute(_with_customer().where(contracts.c.id == contract_id,
+                                              _contract_scope(conn, viewer))).first()
     if row is None:
         return None
     view = contract_summary(row)
@@ -79,7 +104,8 @@ def contract_view(conn: Connection, viewer: Actor, contract_id: str) -> dict[str
     view["lines"] = [
         {"product_id": line.product_id, "product_name": names.get(line.product_id), "quantity": line.quantity,
          "unit_price": line.unit_price, "amount": line.amount, "delivered": line.delivered,
-         "returned": line.returned, "remaining": line.quantity - line.delivered}
+         "returned": line.returned, "remaining": line.quantity - line.delivered,
+         "signed_quantity": line.signed_quantity, "exchanged": line.exchanged}
         for line in conn.execute(select(contract_lines).where(contract_lines.c.contract_id == contract_id)
                                  .order_by(contract_lines.c.product_id))
     ]
@@ -87,6 +113,11 @@ def contract_view(conn: Connection, viewer: Actor, contract_id: str) -> dict[str
         {"invoice_id": i.invoice_id, "amount": i.amount, "invoiced_on": i.invoiced_on}
         for i in conn.execute(select(invoices).where(invoices.c.contract_id == contract_id)
                               .order_by(invoices.c.invoiced_on, invoices.c.invoice_id))
+    ]
+    view["credit_notes"] = [
+        {"credit_note_id": n.credit_note_id, "amount": n.amount, "credited_on": n.credited_on, "reason": n.reason}
+        for n in conn.execute(select(credit_notes).where(credit_notes.c.contract_id == contract_id)
+                              .order_by(credit_notes.c.credited_on, credit_notes.c.credit_note_id))
     ]
     view["payments"] = [
         {"payment_id": p.payment_id, "amount": p.amount, "received_on": p.received_on}
@@ -99,6 +130,8 @@ def contract_view(conn: Connection, viewer: Actor, contract_id: str) -> dict[str
         grouped[(move.kind.split("_")[0], move.ref_id)].append(move)
 
     def lines(moves: list[Any]) -> list[dict[str, Any]]:
+        # An exchange's lines: the goods back ("in", their money at the contract price) and the
+        # replacement out ("out", at the price it was exchanged at).
         return [{"product_id": m.product_id, "warehouse": m.warehouse, "quantity": m.quantity,
                  "unit_cost": m.unit_cost, "amount": m.amount, "direction": "out" if m.kind in
                  ("delivery", "exchange_out") else "in"} for m in moves]
@@ -109,9 +142,17 @@ def contract_view(conn: Connection, viewer: Actor, contract_id: str) -> dict[str
                         "amount": sum((m.amount or ZERO for m in moves), ZERO), "lines": lines(moves)}
                        for (kind, ref), moves in grouped.items() if kind == "return"]
     view["exchanges"] = [{"exchange_id": ref, "delivery_id": moves[0].delivery_id,
-                          "exchanged_on": moves[0].moved_on, "lines": lines(moves)}
+                          "exchanged_on": moves[0].moved_on, "lines": lines(moves),
+                          "price_difference": _price_difference(moves)}
                          for (kind, ref), moves in grouped.items() if kind == "exchange"]
     return view
+
+
+def _price_difference(moves: list[Any]) -> Decimal:
+    """Σ out − Σ back of an exchange's money (none recorded: like for like, no difference)."""
+    if any(m.amount is None for m in moves):
+        return Decimal("0.00")
+    return sum((m.amount if m.kind == "exchange_out" else -m.amount for m in moves), Decimal("0.00"))
 
 
 def product_view(conn: Connection, product_id: str) -> dict[str, Any] | None:

@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, null, select
+from sqlalchemy import func, literal, null, select, union_all
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.sql import ColumnElement
 
@@ -17,6 +17,7 @@ from commands.actor import Actor
 from readmodels.customers import utc
 from readmodels.org import all_departments, managed_departments, people_names, subtree, visible_people
 from readmodels.tables import (
+    fact_deal_adjustments,
     fact_deals,
     fact_new_customers,
     fact_payments,
@@ -119,26 +120,38 @@ def get_target(conn: Connection, viewer: Actor, target_id: str) -> dict[str, Any
     return _target_item(row, people_names(conn, {row["person_id"]}), actual)
 
 
+def _deal_facts() -> Any:
+    """The deals and the returns and exchange differences on them, as one set of records: the
+    deal amount of T-4 is net (D-2, D-3 as amended), so its records add up to it."""
+    d, a = fact_deals, fact_deal_adjustments
+    return union_all(
+        select(d.c.contract_id.label("id"), d.c.customer_id, d.c.person_id, d.c.day, d.c.amount,
+               literal("deal").label("kind")),
+        select(a.c.adjustment_id.label("id"), a.c.customer_id, a.c.person_id, a.c.day, a.c.amount, a.c.kind),
+    ).subquery()
+
+
 def target_records(conn: Connection, target: dict[str, Any], figure: str) -> list[dict[str, Any]]:
-    """The records behind one actual figure of a target (T-4 drill-down)."""
+    """The records behind one actual figure of a target (T-4 drill-down); the deal amount's are
+    the deals (`kind` "deal") and the returns and exchanges on them in the period ("return",
+    "exchange", their amounts signed)."""
     person, start, end = target["person_id"], target["start"], target["end"]
     c = stat_customers
     if figure == "new_customers":
         f: Any = fact_new_customers
         query = select(f.c.customer_id.label("id"), f.c.customer_id, f.c.day, null().label("at"),
-                       null().label("amount"))
+                       null().label("amount"), null().label("kind"))
     elif figure == "visits":
         f = fact_visits
         query = select(f.c.visit_id.label("id"), f.c.customer_id, f.c.day, f.c.visited_at.label("at"),
-                       null().label("amount"))
+                       null().label("amount"), null().label("kind"))
     elif figure == "deal_amount":
-        f = fact_deals
-        query = select(f.c.contract_id.label("id"), f.c.customer_id, f.c.day, null().label("at"),
-                       f.c.amount)
+        f = _deal_facts()
+        query = select(f.c.id, f.c.customer_id, f.c.day, null().label("at"), f.c.amount, f.c.kind)
     elif figure == "collected_amount":
         f = fact_payments
         query = select(f.c.payment_id.label("id"), f.c.customer_id, f.c.day, null().label("at"),
-                       f.c.amount)
+                       f.c.amount, null().label("kind"))
     else:
         raise Invalid("validation_error", f"figure must be one of {', '.join(TARGET_FIGURES)}", field="figure")
     query = (query.add_columns(c.c.number, c.c.name)
@@ -150,7 +163,7 @@ def target_records(conn: Connection, target: dict[str, Any], figure: str) -> lis
         records.append({
             "id": row["id"], "customer_id": row["customer_id"], "customer_number": row["number"],
             "customer_name": row["name"], "on": row["day"], "at": utc(row["at"]),
-            "amount": row["amount"],
+            "amount": row["amount"], "kind": row["kind"],
         })
     return records
 

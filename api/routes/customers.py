@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -41,11 +42,14 @@ from api.schemas import (
     VisitCreated,
     VisitIn,
 )
+from api.schemas.customers import BatchResult, BatchResults, ClaimBatch, ReleaseBatch, ShareBatch, TransferBatch
 from api.uploads import read_form
 from commands import customers as cmd
 from commands import messages as m
 from commands.actor import Actor
+from commands.base import Result
 from commands.bootstrap import Service
+from commands.customers import BatchItem
 from commands.handlers import handle
 from readmodels.customers import (
     access,
@@ -77,6 +81,8 @@ def list_(
     region: Annotated[str | None, Query(max_length=100)] = None,
     source: Annotated[str | None, Query(max_length=100)] = None,
     owner_id: Annotated[str | None, Query(max_length=36)] = None,
+    owner_inactive: Annotated[bool | None, Query(
+        description="true: customers still held by a deactivated person; false: by an active one")] = None,
     sort: Annotated[str, Query(max_length=40)] = "-created_at",
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -91,7 +97,7 @@ def list_(
         conn, user, scope=chosen, now=now,
         default_follow_days=settings["rules"]["default_max_follow_days"],
         q=q, types=types, status=status_, stage=stage, region=region, source=source,
-        owner_id=owner_id, sort=sort, page=page, page_size=page_size,
+        owner_id=owner_id, sort=sort, page=page, page_size=page_size, owner_inactive=owner_inactive,
     )
     return {"items": items, "total": total, "page": page, "page_size": page_size}
 
@@ -119,6 +125,69 @@ def assign(service: ServiceDep, body: Assign,
             results.append(AssignResult(customer_id=customer_id, ok=False, error=ErrorBody(
                 code=error.code, message=error.message, field=error.field, details=error.details)))
     return AssignResults(results=results, position=position)
+
+
+# ---- batches (seed 002: 全选): each customer is done, filed for approval or refused on its own ----
+
+SALES_OR_MANAGERS = ("sales", "manager", "admin")
+
+
+def _batch_answer(result: Result) -> BatchResults:
+    items: list[BatchItem] = result.ids["results"]
+    results = [
+        BatchResult(customer_id=item.customer_id, status=item.status, ok=item.status == "ok",
+                    approval_id=item.approval_id,
+                    error=None if item.error is None else ErrorBody(
+                        code=item.error.code, message=item.error.message, field=item.error.field,
+                        details=item.error.details))
+        for item in items
+    ]
+    return BatchResults(results=results, done=sum(r.status == "ok" for r in results),
+                        pending=sum(r.status == "pending" for r in results),
+                        failed=sum(r.status == "error" for r in results), position=result.position)
+
+
+@router.post("/claim", response_model=BatchResults)
+def claim_batch(service: ServiceDep, body: ClaimBatch, user: Annotated[Actor, require("sales")]) -> BatchResults:
+    """Claim the selected pool customers (C-5) one after the other: each is claimed, filed for
+    approval or refused on its own; the cap and the daily limit count the ones before it."""
+    return _batch_answer(handle(m.ClaimCustomers(body.customer_ids), user, service.deps))
+
+
+@router.post("/release", response_model=BatchResults)
+def release_batch(service: ServiceDep, body: ReleaseBatch,
+                  user: Annotated[Actor, require(*SALES_OR_MANAGERS)]) -> BatchResults:
+    """Give the selected customers back to the pool (their owner, C-6); each on its own."""
+    command = m.ReturnCustomersToPool(body.customer_ids, "released", body.reason)
+    return _batch_answer(handle(command, user, service.deps))
+
+
+@router.post("/recall", response_model=BatchResults)
+def recall_batch(service: ServiceDep, body: ReleaseBatch,
+                 user: Annotated[Actor, require("manager", "admin")]) -> BatchResults:
+    """Take the selected customers back to the pool (a manager of each owner, C-6); each on its own."""
+    command = m.ReturnCustomersToPool(body.customer_ids, "recalled", body.reason)
+    return _batch_answer(handle(command, user, service.deps))
+
+
+@router.post("/transfer", response_model=BatchResults)
+def transfer_batch(service: ServiceDep, body: TransferBatch,
+                   user: Annotated[Actor, require(*SALES_OR_MANAGERS)]) -> BatchResults:
+    """Hand the selected customers to one colleague (the owner or a manager of each owner, C-7):
+    each is transferred, filed for approval or refused on its own; the receiver's cap counts
+    the ones before it."""
+    command = m.TransferCustomers(body.customer_ids, body.to_person_id, body.reason)
+    return _batch_answer(handle(command, user, service.deps))
+
+
+@router.post("/share", response_model=BatchResults)
+def share_batch(service: ServiceDep, body: ShareBatch,
+                user: Annotated[Actor, require(*SALES_OR_MANAGERS)]) -> BatchResults:
+    """Share the selected customers with people or whole departments, or unshare them (C-4,
+    seed 002 §2.2.5); each customer on its own."""
+    command = m.ShareCustomers(body.customer_ids, body.add, body.remove, body.add_departments,
+                               body.remove_departments)
+    return _batch_answer(handle(command, user, service.deps))
 
 
 def _row_for(conn: Connection, user: Actor, customer_id: str) -> tuple[Any, str]:
@@ -193,17 +262,32 @@ def restore(service: ServiceDep, customer_id: Id, body: RestoreIn,
                                 service.deps).position)
 
 
-@router.post("/{customer_id}/share", response_model=Done)
-def share(service: ServiceDep, customer_id: Id, body: ShareChange, user: CurrentUser) -> Done:
-    """Share with or unshare from named people (C-4)."""
-    result = handle(m.ChangeShares(str(customer_id), body.add, body.remove), user, service.deps)
-    return Done(position=result.position)
+# AP-1: the answer of a command the approval policy may hold back.
+WAITS: dict[int | str, dict[str, Any]] = {202: {"model": Pending, "description": "waits for approval"}}
 
 
-@router.post("/{customer_id}/claim", response_model=Done)
-def claim(service: ServiceDep, customer_id: Id, user: Annotated[Actor, require("sales")]) -> Done:
-    """Claim a pool customer (C-5)."""
-    return Done(position=handle(m.ClaimCustomer(str(customer_id)), user, service.deps).position)
+def _or_pending(result: Any, answer: Callable[[], Any]) -> Any:
+    """The command's own answer, or 202 with the approval id when the policy held it back."""
+    if result.pending:
+        return JSONResponse(status_code=202, content=Pending(approval_id=result.ids["approval_id"],
+                                                             position=result.position).model_dump())
+    return answer()
+
+
+@router.post("/{customer_id}/share", response_model=Done, responses=WAITS)
+def share(service: ServiceDep, customer_id: Id, body: ShareChange, user: CurrentUser) -> Any:
+    """Share with or unshare from named people (C-4); an owner's change waits for approval (202)
+    under the info-change policy (seed 000 §5.1.6)."""
+    result = handle(m.ChangeShares(str(customer_id), body.add, body.remove, body.add_departments,
+                                   body.remove_departments), user, service.deps)
+    return _or_pending(result, lambda: Done(position=result.position))
+
+
+@router.post("/{customer_id}/claim", response_model=Done, responses=WAITS)
+def claim(service: ServiceDep, customer_id: Id, user: Annotated[Actor, require("sales")]) -> Any:
+    """Claim a pool customer (C-5); a request for approval (202) when the policy covers `claim`."""
+    result = handle(m.ClaimCustomer(str(customer_id)), user, service.deps)
+    return _or_pending(result, lambda: Done(position=result.position))
 
 
 @router.post("/{customer_id}/release", response_model=Done)
@@ -222,11 +306,12 @@ def recall(service: ServiceDep, customer_id: Id,
     return Done(position=handle(m.ReturnToPool(str(customer_id), "recalled", reason), user, service.deps).position)
 
 
-@router.post("/{customer_id}/transfer", response_model=Done)
-def transfer(service: ServiceDep, customer_id: Id, body: Transfer, user: CurrentUser) -> Done:
-    """Hand a customer to a colleague with a reason (owner or manager, C-7)."""
+@router.post("/{customer_id}/transfer", response_model=Done, responses=WAITS)
+def transfer(service: ServiceDep, customer_id: Id, body: Transfer, user: CurrentUser) -> Any:
+    """Hand a customer to a colleague with a reason (owner or manager, C-7); an owner's transfer
+    is a request for approval (202) when the policy covers `transfer`."""
     result = handle(m.TransferCustomer(str(customer_id), body.to_person_id, body.reason), user, service.deps)
-    return Done(position=result.position)
+    return _or_pending(result, lambda: Done(position=result.position))
 
 
 @router.delete("/{customer_id}", response_model=Done)
@@ -236,26 +321,31 @@ def delete(service: ServiceDep, customer_id: Id,
     return Done(position=handle(m.DeleteCustomer(str(customer_id)), user, service.deps).position)
 
 
-@router.post("/{customer_id}/contacts", response_model=Created, status_code=status.HTTP_201_CREATED)
-def add_contact(service: ServiceDep, customer_id: Id, body: ContactIn, user: CurrentUser) -> Created:
-    """Add a contact (C-9)."""
+@router.post("/{customer_id}/contacts", response_model=Created, status_code=status.HTTP_201_CREATED,
+             responses=WAITS)
+def add_contact(service: ServiceDep, customer_id: Id, body: ContactIn, user: CurrentUser) -> Any:
+    """Add a contact (C-9); an owner's addition waits for approval (202) under the info-change
+    policy (seed 000 §5.1.6)."""
     result = handle(m.AddContact(str(customer_id), body.model_dump()), user, service.deps)
-    return Created(id=result.ids["id"], position=result.position)
+    return _or_pending(result, lambda: Created(id=result.ids["id"], position=result.position))
 
 
-@router.patch("/{customer_id}/contacts/{contact_id}", response_model=Done)
+@router.patch("/{customer_id}/contacts/{contact_id}", response_model=Done, responses=WAITS)
 def edit_contact(service: ServiceDep, customer_id: Id, contact_id: str, body: ContactUpdate,
-                 user: CurrentUser) -> Done:
-    """Edit a contact; making it primary unsets the previous primary (C-9)."""
+                 user: CurrentUser) -> Any:
+    """Edit a contact; making it primary unsets the previous primary (C-9). An owner's edit waits
+    for approval (202) under the info-change policy (seed 000 §5.1.6)."""
     result = handle(m.EditContact(str(customer_id), contact_id, body.model_dump(exclude_unset=True)), user,
                     service.deps)
-    return Done(position=result.position)
+    return _or_pending(result, lambda: Done(position=result.position))
 
 
-@router.delete("/{customer_id}/contacts/{contact_id}", response_model=Done)
-def remove_contact(service: ServiceDep, customer_id: Id, contact_id: str, user: CurrentUser) -> Done:
-    """Remove a contact; the next one becomes primary (C-9)."""
-    return Done(position=handle(m.RemoveContact(str(customer_id), contact_id), user, service.deps).position)
+@router.delete("/{customer_id}/contacts/{contact_id}", response_model=Done, responses=WAITS)
+def remove_contact(service: ServiceDep, customer_id: Id, contact_id: str, user: CurrentUser) -> Any:
+    """Remove a contact; the next one becomes primary (C-9). An owner's removal waits for approval
+    (202) under the info-change policy (seed 000 §5.1.6)."""
+    result = handle(m.RemoveContact(str(customer_id), contact_id), user, service.deps)
+    return _or_pending(result, lambda: Done(position=result.position))
 
 
 VISIT_BODY = {
@@ -274,7 +364,9 @@ VISIT_BODY = {
 async def visit(request: Request, service: ServiceDep, customer_id: Id, user: CurrentUser) -> VisitCreated:
     """Record a visit (C-10), as JSON or as a multipart form with a JPEG `photo` whose EXIF
     time and GPS position become the visit's time and location (C-11). A visit entered more
-    than `late_entry_hours` after it happened is flagged `late_entry`."""
+    than `late_entry_hours` after it happened is flagged `late_entry`; one whose photo was taken
+    farther than `visit_max_distance_m` from the customer, `far_from_customer`. Without a photo
+    it is 422 `photo_required` when `visit_photo_required` is on (seed 000 §2)."""
     photo = None
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
         form = await read_form(request, "photo", service.deps.max_photo_bytes)
@@ -292,7 +384,8 @@ async def visit(request: Request, service: ServiceDep, customer_id: Id, user: Cu
     command = m.RecordVisit(customer_id=str(customer_id), **body.model_dump(), photo=photo)
     result = await run_in_threadpool(handle, command, user, service.deps)
     return VisitCreated(visit_id=result.ids["visit_id"], late_entry=result.ids["late_entry"],
-                        position=result.position)
+                        far_from_customer=result.ids["far_from_customer"], distance_m=result.ids["distance_m"],
+                        distance_check=result.ids["distance_check"], position=result.position)
 
 
 def _validated(model: type[VisitIn], data: Any) -> VisitIn:

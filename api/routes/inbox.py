@@ -23,9 +23,20 @@ def approvals(user: CurrentUser, conn: ConnDep,
     return rm.list_approvals(conn, user, status)
 
 
+@router.get("/approvals/{approval_id}", response_model=ApprovalOut)
+def approval(user: CurrentUser, conn: ConnDep, approval_id: Id) -> Any:
+    """One request you made or may decide (admins and auditors: any), with the present values
+    of what it changes beside the requested ones while it waits."""
+    found = rm.get_approval(conn, user, str(approval_id))
+    if found is None:
+        raise NotFound("not_found", "no such approval request")
+    return found
+
+
 @router.post("/approvals/{approval_id}/approve", response_model=Done)
 def approve(service: ServiceDep, approval_id: Id, user: CurrentUser, body: Decision | None = None) -> Done:
-    """Approve: the command runs now as the requester's, its checks evaluated now (R-6: not your own)."""
+    """Approve: the command runs now as the requester's, its checks evaluated now (R-6: not your own);
+    one whose record changed since it was asked is refused with 409 `stale_request` and stays pending."""
     return Done(position=handle(m.ApproveRequest(str(approval_id), body.comment if body else ""), user,
                                 service.deps).position)
 

@@ -66,6 +66,8 @@ def get_report(
     product_id: Annotated[str | None, Query(max_length=36)] = None,
     warehouse: Annotated[str | None, Query(max_length=100)] = None,
     late_entry: bool | None = None,
+    far_from_customer: bool | None = None,
+    distance_check: Annotated[str | None, Query(max_length=32)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Any:
     """One report for the period (`year`, `month`; default the current year or month in the
@@ -78,7 +80,7 @@ def get_report(
             raise ApiError(403, "forbidden", "exports are for managers, admins and auditors")
     filters = {"region": region, "type": type, "source": source, "status": status, "stage": stage,
                "person_id": person_id, "product_id": product_id, "warehouse": warehouse, "late_entry": late_entry,
-               "q": q}
+               "far_from_customer": far_from_customer, "distance_check": distance_check, "q": q}
     today = business_day(service.deps.clock.now(), load_settings(service.deps))
     with service.store.engine.connect() as conn:
         tree = current_settings(conn)["dictionaries"]["customer_types"]

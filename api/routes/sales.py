@@ -15,6 +15,7 @@ from api.schemas import (
     ContractSummary,
     ContractView,
     Created,
+    CreditNoteIn,
     DeliveryCreated,
     DeliveryIn,
     Done,
@@ -62,9 +63,15 @@ def sign(service: ServiceDep, body: ContractCreate, user: Seller) -> Created:
 
 @router.get("/contracts", response_model=Page[ContractSummary])
 def contracts(user: CurrentUser, conn: ConnDep, customer_id: str | None = None,
+              fully_invoiced: Annotated[bool | None, Query(
+                  description="false: something of the net amount is left to invoice (未完成开票)")] = None,
+              fully_delivered: Annotated[bool | None, Query(
+                  description="false: a line is not delivered in full")] = None,
               page: PageNo = 1, page_size: PageSize = 50) -> Any:
-    """Contracts of the customers you may see, with invoiced, collected and outstanding amounts."""
-    items, total = rm.list_contracts(conn, user, customer_id, page, page_size)
+    """Contracts of the customers you may see, with their net amounts, invoiced, collected and
+    outstanding amounts; filtered by whether they are fully invoiced and fully delivered."""
+    items, total = rm.list_contracts(conn, user, customer_id, page, page_size, fully_invoiced=fully_invoiced,
+                                     fully_delivered=fully_delivered)
     return {"items": items, "total": total, "page": page, "page_size": page_size}
 
 
@@ -85,6 +92,15 @@ def invoice(service: ServiceDep, contract_id: Id, body: InvoiceIn, user: Seller)
     return Created(id=result.ids["id"], position=result.position)
 
 
+@router.post("/contracts/{contract_id}/credit-notes", response_model=Created, status_code=status.HTTP_201_CREATED)
+def credit_note(service: ServiceDep, contract_id: Id, body: CreditNoteIn, user: Seller) -> Created:
+    """Reverse invoicing with a red-letter invoice (红字发票), never more than invoiced
+    (`over_credited`); after a return, the contract's `to_credit` says how much is due."""
+    result = handle(m.CreditInvoice(str(contract_id), body.amount, body.credited_on, body.reason), user,
+                    service.deps)
+    return Created(id=result.ids["id"], position=result.position)
+
+
 @router.post("/payments", response_model=Created, status_code=status.HTTP_201_CREATED)
 def payment(service: ServiceDep, body: PaymentIn, user: Seller) -> Created:
     """Record a payment, against a contract (`over_collected` past its outstanding amount)
@@ -99,7 +115,7 @@ def payment(service: ServiceDep, body: PaymentIn, user: Seller) -> Created:
 def delivery(service: ServiceDep, contract_id: Id, body: DeliveryIn, user: Keeper) -> DeliveryCreated:
     """Deliver goods at the warehouse's average cost (G-4: `insufficient_stock`, `over_delivered`)."""
     lines = [line.model_dump() for line in body.lines]
-    result = handle(m.Deliver(str(contract_id), lines, body.delivered_on), user, service.deps)
+    result = handle(m.Deliver(str(contract_id), lines, body.delivered_on, body.request_id), user, service.deps)
     return DeliveryCreated(delivery_id=result.ids["delivery_id"], position=result.position)
 
 
@@ -108,17 +124,20 @@ def delivery(service: ServiceDep, contract_id: Id, body: DeliveryIn, user: Keepe
 def return_(service: ServiceDep, contract_id: Id, body: ReturnIn, user: Keeper) -> ReturnCreated:
     """Take goods back from a delivery at the cost they left with (G-5: `over_returned`)."""
     lines = [line.model_dump() for line in body.lines]
-    result = handle(m.ReturnGoods(str(contract_id), body.delivery_id, lines, body.returned_on), user, service.deps)
+    result = handle(m.ReturnGoods(str(contract_id), body.delivery_id, lines, body.returned_on, body.request_id),
+                    user, service.deps)
     return ReturnCreated(return_id=result.ids["return_id"], position=result.position)
 
 
 @router.post("/contracts/{contract_id}/exchanges", response_model=ExchangeCreated,
              status_code=status.HTTP_201_CREATED)
 def exchange(service: ServiceDep, contract_id: Id, body: ExchangeIn, user: Keeper) -> ExchangeCreated:
-    """Exchange goods of a delivery: back at their cost, replacements out at the average (G-6)."""
+    """Exchange goods of a delivery: back at the cost they left with, the replacement (the same
+    product or another, seed 000 §5.6.3) out at the average cost of its warehouse; a price
+    difference is recorded on the contract (G-6, `ambiguous_delivery_line`)."""
     lines = [line.model_dump() for line in body.lines]
-    result = handle(m.ExchangeGoods(str(contract_id), body.delivery_id, lines, body.exchanged_on), user,
-                    service.deps)
+    result = handle(m.ExchangeGoods(str(contract_id), body.delivery_id, lines, body.exchanged_on, body.request_id),
+                    user, service.deps)
     return ExchangeCreated(exchange_id=result.ids["exchange_id"], position=result.position)
 
 

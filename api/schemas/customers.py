@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from aggregates import bounds
 from api.schemas.common import BizDateTime, ErrorBody, Label, ReasonText, ShortText, Strict
+from commands.customers import BATCH_MAX
 
 CustomerName = Annotated[str, Field(min_length=1, max_length=bounds.CUSTOMER_NAME)]
 Address = Annotated[str, Field(max_length=bounds.ADDRESS)]
@@ -91,9 +92,18 @@ class RestoreIn(Strict):
     reason: ReasonText = ""
 
 
+# The departments a customer is shared with or unshared from (seed 002 §2.2.5).
+DepartmentIds = Annotated[list[str], Field(max_length=100)]
+
+
 class ShareChange(Strict):
+    """People, and whole departments (their members and those of the departments below, now
+    and later), to share with or unshare from."""
+
     add: PersonIds = []
     remove: PersonIds = []
+    add_departments: DepartmentIds = []
+    remove_departments: DepartmentIds = []
 
 
 class Transfer(Strict):
@@ -117,6 +127,53 @@ class AssignResults(BaseModel):
     position: int
 
 
+# ---- batches (seed 002: 全选) ------------------------------------------------------------------
+
+# The selected customers: one page of the list at most (its largest page_size).
+BatchIds = Annotated[list[Annotated[str, Field(min_length=1, max_length=36)]],
+                     Field(min_length=1, max_length=BATCH_MAX)]
+
+
+class BatchBase(Strict):
+    customer_ids: BatchIds
+
+
+class ClaimBatch(BatchBase):
+    pass
+
+
+class ReleaseBatch(BatchBase):
+    reason: ReasonText = ""
+
+
+class TransferBatch(BatchBase):
+    to_person_id: str = Field(max_length=36)
+    reason: ReasonText = ""
+
+
+class ShareBatch(ShareChange, BatchBase):
+    pass
+
+
+class BatchResult(BaseModel):
+    """What became of one customer: `ok` (done), `pending` (filed for approval: `approval_id`)
+    or `error` (refused: `error` as the error contract has it)."""
+
+    customer_id: str
+    status: Literal["ok", "pending", "error"]
+    ok: bool = Field(description="the change was made (status ok)")
+    approval_id: str | None = None
+    error: ErrorBody | None = None
+
+
+class BatchResults(BaseModel):
+    results: list[BatchResult]
+    done: int = Field(description="customers changed")
+    pending: int = Field(description="customers whose change waits for approval")
+    failed: int = Field(description="customers refused")
+    position: int
+
+
 # ---- visits and logos -----------------------------------------------------------------------
 
 
@@ -128,6 +185,7 @@ class VisitIn(Strict):
     contact: str | None = Field(default=None, max_length=bounds.SHORT_TEXT)
     stage: ShortText | None = None
     notes: str | None = Field(default=None, max_length=bounds.NOTES)
+    region: ShortText | None = Field(default=None, description="the region visited; the customer's when not given")
 
 
 class VisitForm(VisitIn):
@@ -140,9 +198,17 @@ class LogoForm(BaseModel):
     logo: bytes = Field(json_schema_extra={"format": "binary"})
 
 
+DISTANCE_CHECK = ("how far the photo was taken from the customer was: `checked`, or not checked for "
+                  "`no_photo`, `no_photo_gps`, `no_customer_location`, `unchecked` (recorded before the check)")
+
+
 class VisitCreated(BaseModel):
     visit_id: str
     late_entry: bool
+    far_from_customer: bool = Field(default=False, description="the photo's GPS position lies farther than "
+                                                               "`visit_max_distance_m` from the customer")
+    distance_m: int | None = Field(default=None, description="metres from the customer, when checked")
+    distance_check: str = Field(default="no_photo", description=DISTANCE_CHECK)
     position: int
 
 
@@ -159,6 +225,10 @@ class VisitOut(BaseModel):
     notes: str | None
     late_entry: bool
     photo: str | None = Field(default=None, description="sha256 of the photo evidence, if any")
+    region: str | None = None
+    far_from_customer: bool = False
+    distance_m: int | None = None
+    distance_check: str = Field(default="unchecked", description=DISTANCE_CHECK)
 
 
 # ---- customers: reading ---------------------------------------------------------------------
@@ -166,6 +236,11 @@ class VisitOut(BaseModel):
 
 class Sharee(BaseModel):
     person_id: str
+    name: str | None
+
+
+class SharedDepartment(BaseModel):
+    department_id: str
     name: str | None
 
 
@@ -201,7 +276,9 @@ class CustomerItem(BaseModel):
     deal_total: Decimal | None = None
     invoiced_total: Decimal | None = None
     collected_total: Decimal | None = None
-    receivable: Decimal | None = None
+    receivable: Decimal | None = Field(default=None, description="max(0, deal_total − collected_total)")
+    credit: Decimal | None = Field(default=None, description="max(0, collected_total − deal_total): "
+                                                             "collected beyond the net deals")
     deleted: bool | None = None
     logo: str | None = Field(default=None, description="sha256 of the logo photo, if any")
     version: int | None = None
@@ -210,6 +287,7 @@ class CustomerItem(BaseModel):
 class CustomerDetail(CustomerItem):
     contacts: list[ContactOut] | None = None
     shared_with: list[Sharee] | None = None
+    shared_departments: list[SharedDepartment] | None = None
     visits: list[VisitOut] | None = None
 
 

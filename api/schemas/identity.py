@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from aggregates import bounds
+from aggregates.settings import DEFAULT_RULES, VISIT_DISTANCE_MAX, VISIT_DISTANCE_MIN
 from api.schemas.common import Label, Strict
 
 
@@ -125,6 +126,10 @@ class RulesBase(BaseModel):
     late_entry_hours: ZeroOrMore | None = None
     approval_required: list[str] | None = None
     timezone: str | None = None
+    visit_photo_required: bool | None = Field(default=None, description="a visit needs its photo (seed 000 §2)")
+    visit_max_distance_m: int | None = Field(default=None, ge=VISIT_DISTANCE_MIN, le=VISIT_DISTANCE_MAX,
+                                             description="a visit photo's GPS farther than this from the "
+                                                         "customer flags it `far_from_customer`")
 
 
 class Rules(RulesBase):
@@ -135,6 +140,9 @@ class Rules(RulesBase):
     late_entry_hours: ZeroOrMore
     approval_required: list[str]
     timezone: str
+    # Rules read before the organisation projection holds them show their defaults.
+    visit_photo_required: bool = DEFAULT_RULES["visit_photo_required"]
+    visit_max_distance_m: int = DEFAULT_RULES["visit_max_distance_m"]
 
 
 class RulesUpdate(RulesBase, Strict):

@@ -32,6 +32,12 @@ class ApprovalOut(BaseModel):
     decided_by_name: str | None
     decided_at: datetime | None
     comment: str | None
+    base: dict[str, Any] | None = Field(
+        default=None, description="the values the request was made against (AP-2); null for older requests")
+    current: dict[str, Any] | None = Field(
+        default=None, description="while pending: the present values of what it changes (a price change: "
+                                  "price, average cost and stock per warehouse; an info change: the "
+                                  "customer's fields; a target: the person's targets in the period)")
 
 
 class NotificationOut(BaseModel):

@@ -68,24 +68,54 @@ class DeliveryLineIn(Strict):
 class DeliveryIn(Strict):
     delivered_on: BizDate | None = None
     lines: MoveLines[DeliveryLineIn]
+    request_id: Id | None = Field(default=None, description="the delivery request (发货通知) this carries out")
 
 
 class ReturnLineIn(Strict):
     product_id: Id
     quantity: QuantityIn
-    warehouse: ShortText | None = None
+    warehouse: ShortText | None = Field(
+        default=None, description="the warehouse the goods come back to: the one the delivery line left from; "
+                                  "required only when the delivery left from more than one")
 
 
 class ReturnIn(Strict):
     delivery_id: Id
     returned_on: BizDate | None = None
     lines: MoveLines[ReturnLineIn]
+    request_id: Id | None = Field(default=None, description="the return request this carries out")
+
+
+class ExchangeLineIn(Strict):
+    """What goes out (`product_id` unless `replacement_product_id`, `quantity`, from `warehouse`)
+    and what comes back (`product_id`, the same quantity, to `from_warehouse`)."""
+
+    product_id: Id = Field(description="the product delivered, which comes back")
+    quantity: QuantityIn
+    warehouse: Label = Field(description="the warehouse the replacement leaves from")
+    from_warehouse: ShortText | None = Field(
+        default=None, description="the warehouse the delivery line left from, where the goods come back to; "
+                                  "required only when the delivery left from more than one")
+    replacement_product_id: Id | None = Field(
+        default=None, description="a different product going out instead (seed 000 §5.6.3)")
+    unit_price: MoneyIn | None = Field(
+        default=None, description="the replacement's unit price; default: the contract's price for the same "
+                                  "product, that product's list price for a different one")
 
 
 class ExchangeIn(Strict):
     delivery_id: Id
     exchanged_on: BizDate | None = None
-    lines: MoveLines[DeliveryLineIn]
+    lines: MoveLines[ExchangeLineIn]
+    request_id: Id | None = Field(default=None, description="the exchange request this carries out")
+
+
+class CreditNoteIn(Strict):
+    """A red-letter invoice (红字发票): reverses invoicing, e.g. after a return."""
+
+    amount: MoneyIn
+    credited_on: BizDate | None = None
+    reason: ReasonText = ""
 
 
 # ---- contracts: answers ---------------------------------------------------------------------
@@ -100,11 +130,19 @@ class ContractSummary(BaseModel):
     signed_on: date
     amount: Decimal
     salesperson_id: str | None
-    invoiced: Decimal
+    invoiced: Decimal = Field(description="invoiced less the credit notes")
     collected: Decimal
     returned_amount: Decimal
-    remaining_to_invoice: Decimal
-    outstanding: Decimal
+    exchange_difference: Decimal = Field(description="the exchanges' price differences, signed")
+    net_amount: Decimal = Field(description="amount − returned_amount + exchange_difference")
+    credited_amount: Decimal = Field(description="reversed by credit notes (红字发票)")
+    remaining_to_invoice: Decimal = Field(description="max(0, net_amount − invoiced)")
+    to_credit: Decimal = Field(description="max(0, invoiced − net_amount): invoiced beyond the net amount, "
+                                           "for a credit note")
+    outstanding: Decimal = Field(description="max(0, net_amount − collected)")
+    credit: Decimal = Field(description="max(0, collected − net_amount): collected beyond the net amount")
+    fully_invoiced: bool
+    fully_delivered: bool = Field(description="every line delivered in full (true without lines)")
 
 
 class ContractLineOut(BaseModel):
@@ -116,12 +154,21 @@ class ContractLineOut(BaseModel):
     delivered: Decimal
     returned: Decimal
     remaining: Decimal
+    signed_quantity: Decimal = Field(description="as signed; quantity = signed_quantity − returned + exchanged")
+    exchanged: Decimal = Field(description="moved by exchanges for another product: − away, + the replacement")
 
 
 class InvoiceOut(BaseModel):
     invoice_id: str
     amount: Decimal
     invoiced_on: date
+
+
+class CreditNoteOut(BaseModel):
+    credit_note_id: str
+    amount: Decimal
+    credited_on: date
+    reason: str | None
 
 
 class PaymentOut(BaseModel):
@@ -158,11 +205,13 @@ class ExchangeOut(BaseModel):
     delivery_id: str
     exchanged_on: date
     lines: list[MoveLine]
+    price_difference: Decimal = Field(description="Σ out − Σ back of the lines' amounts")
 
 
 class ContractView(ContractSummary):
     lines: list[ContractLineOut]
     invoices: list[InvoiceOut]
+    credit_notes: list[CreditNoteOut]
     payments: list[PaymentOut]
     deliveries: list[DeliveryOut]
     returns: list[ReturnOut]

@@ -90,6 +90,8 @@ class TargetRecord(BaseModel):
     on: date
     at: datetime | None
     amount: Decimal | None
+    kind: str | None = Field(default=None, description="deal_amount records: deal, return or exchange "
+                                                       "(the amount of a return or exchange signed)")
 
 
 class TargetRecords(BaseModel):

@@ -5,17 +5,19 @@ Q-11), which follow the customer lists' visibility (R-2..R-4)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, false, or_, select, true
+from sqlalchemy import Select, and_, case, false, func, literal, or_, select, true, type_coerce, union_all
 from sqlalchemy.sql import ColumnElement
 
+from readmodels.customers import shared_ids
 from readmodels.org import managed_people
 from readmodels.reports.registry import Query, report
 from readmodels.tables import (
-    customer_shares,
     customers,
     fact_claims,
+    fact_deal_adjustments,
     fact_deals,
     fact_deliveries,
     fact_exchanges,
@@ -29,6 +31,8 @@ from readmodels.tables import (
     stat_customers,
     work_reports,
 )
+from readmodels.tables.handoff import handoff_done, handoff_requests
+from readmodels.types import Money
 
 
 def _names(alias: str) -> tuple[Any, Any]:
@@ -72,21 +76,40 @@ def q2(q: Query) -> Select[Any]:
                       q=c.c.name)
 
 
+# What a visit's distance check found (aggregates.visit_evidence), in words for the table.
+DISTANCE_NOTES = {"checked": "已核验", "no_photo": "无照片，未核验", "no_photo_gps": "照片无定位，未核验",
+                  "no_customer_location": "客户无位置，未核验", "unchecked": "早期记录，未核验"}
+
+
 @report("Q-3", "客户拜访查询", "query", (("visit_id", "拜访ID", "id"), *CUSTOMER,
                                         ("visited_at", "拜访时间", "datetime"), ("visitor_id", "拜访人ID", "id"),
-                                        ("visitor_name", "拜访人"), ("address", "拜访地点"), ("lat", "纬度"),
-                                        ("lng", "经度"), ("late_entry", "补录", "bool")),
-        period="query", sort="-visited_at", filters=("region", "person_id", "late_entry", "q"))
+                                        ("visitor_name", "拜访人"), ("region", "所属区域"),
+                                        ("address", "拜访地点"), ("lat", "纬度"), ("lng", "经度"),
+                                        ("late_entry", "补录", "bool"),
+                                        ("far_from_customer", "远离客户", "bool"),
+                                        ("distance_m", "距客户(米)", "metres"),  # null when not checked
+                                        ("distance_check", "距离核验"), ("distance_note", "距离核验说明")),
+        period="query", sort="-visited_at",
+        filters=("region", "person_id", "late_entry", "far_from_customer", "distance_check", "q"))
 def q3(q: Query) -> Select[Any]:
+    """Seed 000 §2: each visit with its late-entry and far-from-customer flags and what its
+    distance check found; the place is the visit's address, or the customer's when the visit
+    has none (visits recorded before addresses were taken from the customer)."""
     f, c = fact_visits, stat_customers
     p, name = _names("p")
+    note = case(*((f.c.distance_check == code, words) for code, words in DISTANCE_NOTES.items()),
+                else_=f.c.distance_check)
     statement = (select(f.c.visit_id, f.c.customer_id, c.c.number.label("customer_number"),
                         c.c.name.label("customer_name"), f.c.visited_at, f.c.person_id.label("visitor_id"),
-                        name.label("visitor_name"), f.c.address, f.c.lat, f.c.lng, f.c.late_entry)
-                 .select_from(f.join(c, c.c.id == f.c.customer_id).outerjoin(p, p.c.id == f.c.person_id))
+                        name.label("visitor_name"), f.c.region,
+                        func.coalesce(f.c.address, customers.c.address).label("address"), f.c.lat, f.c.lng,
+                        f.c.late_entry, f.c.far_from_customer, f.c.distance_m, f.c.distance_check,
+                        note.label("distance_note"))
+                 .select_from(f.join(c, c.c.id == f.c.customer_id).outerjoin(p, p.c.id == f.c.person_id)
+                              .outerjoin(customers, customers.c.id == f.c.customer_id))
                  .where(q.in_period(f), q.in_people(f.c.person_id)))
     return q.filtered(statement, region=f.c.region, person_id=f.c.person_id, late_entry=f.c.late_entry,
-                      q=c.c.name)
+                      far_from_customer=f.c.far_from_customer, distance_check=f.c.distance_check, q=c.c.name)
 
 
 def _visible_customers(q: Query) -> ColumnElement[bool]:
@@ -97,8 +120,8 @@ def _visible_customers(q: Query) -> ColumnElement[bool]:
     team = {viewer.person_id} | (managed_people(q.conn, viewer) if viewer.is_manager else set())
     # The ids shared with the viewer, looked up once: a per-row EXISTS beside the owner
     # test made the database probe the shares for every customer it scanned.
-    shared = sorted({str(c) for c in q.conn.execute(
-        select(customer_shares.c.customer_id).where(customer_shares.c.person_id == viewer.person_id)).scalars()})
+    # By name or through the viewer's department (seed 002 §2.2.5).
+    shared = sorted(shared_ids(q.conn, viewer))
     seen = customers.c.owner_id.in_(team)
     return and_(customers.c.deleted == false(), or_(seen, customers.c.id.in_(shared)) if shared else seen)
 
@@ -133,24 +156,59 @@ def q5(q: Query) -> Select[Any]:
     return q.filtered(statement, region=f.c.region, person_id=f.c.person_id, q=c.c.name)
 
 
+def _no_money() -> Any:
+    return literal(Decimal(0), Money())
+
+
+def _deal_facts_in(q: Query) -> Any:
+    """Q-6's facts in the period: the deals signed in it (their amount) and the returns and
+    exchange price differences in it on any deal (D-2, D-3 as amended), each with the
+    customer's region, type and source when it happened, filtered like the deals."""
+    d, a = fact_deals, fact_deal_adjustments
+    keys = ("contract_id", "customer_id", "person_id", "region", "type", "source", "year", "month")
+    facts = union_all(
+        select(*(d.c[k] for k in keys), d.c.amount.label("amount"), _no_money().label("returned_amount"),
+               _no_money().label("exchange_difference")),
+        select(*(a.c[k] for k in keys), _no_money().label("amount"),
+               case((a.c.kind == "return", -a.c.amount), else_=_no_money()).label("returned_amount"),
+               case((a.c.kind == "exchange", a.c.amount), else_=_no_money()).label("exchange_difference")),
+    ).subquery()
+    picked = select(facts).where(q.in_period(facts), q.in_people(facts.c.person_id))
+    return q.filtered(picked, region=facts.c.region, type=facts.c.type, source=facts.c.source,
+                      person_id=facts.c.person_id).subquery()
+
+
 @report("Q-6", "客户成交查询", "query", (("contract_id", "合同ID", "id"), *CUSTOMER,
                                         ("signed_on", "成交日期", "date"), ("amount", "成交金额", "money"),
+                                        ("returned_amount", "退货金额", "money"),
+                                        ("exchange_difference", "换货差价", "money"),
+                                        ("net_amount", "净成交金额", "money"),
                                         ("owner_id", "业务员ID", "id"), ("owner_name", "销售经理"),
                                         ("region", "所属区域"), ("contract_number", "合同编号"),
                                         ("contract_name", "合同名称")),
         period="query", sort="-signed_on", filters=("region", "type", "source", "person_id", "q"))
 def q6(q: Query) -> Select[Any]:
-    f, c, k = fact_deals, stat_customers, stat_contracts
+    """One row per deal (and region) with facts in the period: its amount when it was signed in
+    the period (else 0), the returns and exchange differences on it in the period, and the net
+    of these, so the rows add up to S-6..S-11's deal amounts for the same people, period and
+    region. A deal signed earlier shows with its own deal date when it had a return in the
+    period; a customer who moved region between deal and return shows a row per region."""
+    f, c, k = _deal_facts_in(q), stat_customers, stat_contracts
     p, name = _names("p")
-    statement = (select(f.c.contract_id, f.c.customer_id, c.c.number.label("customer_number"),
-                        c.c.name.label("customer_name"), f.c.day.label("signed_on"), f.c.amount,
-                        f.c.person_id.label("owner_id"), name.label("owner_name"), f.c.region,
+    sums = (select(f.c.contract_id, f.c.customer_id, f.c.person_id, f.c.region,
+                   func.sum(f.c.amount).label("amount"), func.sum(f.c.returned_amount).label("returned_amount"),
+                   func.sum(f.c.exchange_difference).label("exchange_difference"))
+            .group_by(f.c.contract_id, f.c.customer_id, f.c.person_id, f.c.region).subquery())
+    statement = (select(sums.c.contract_id, sums.c.customer_id, c.c.number.label("customer_number"),
+                        c.c.name.label("customer_name"), k.c.signed_on, sums.c.amount, sums.c.returned_amount,
+                        sums.c.exchange_difference,
+                        type_coerce(sums.c.amount - sums.c.returned_amount + sums.c.exchange_difference,
+                                    Money()).label("net_amount"),
+                        sums.c.person_id.label("owner_id"), name.label("owner_name"), sums.c.region,
                         k.c.number.label("contract_number"), k.c.name.label("contract_name"))
-                 .select_from(f.join(c, c.c.id == f.c.customer_id).join(k, k.c.id == f.c.contract_id)
-                              .outerjoin(p, p.c.id == f.c.person_id))
-                 .where(q.in_period(f), q.in_people(f.c.person_id)))
-    return q.filtered(statement, region=f.c.region, type=f.c.type, source=f.c.source, person_id=f.c.person_id,
-                      q=c.c.name)
+                 .select_from(sums.join(c, c.c.id == sums.c.customer_id).join(k, k.c.id == sums.c.contract_id)
+                              .outerjoin(p, p.c.id == sums.c.person_id)))
+    return q.filtered(statement, q=c.c.name)
 
 
 def _goods_query(q: Query, f: Any, key: str, day: str) -> Select[Any]:
@@ -168,10 +226,16 @@ GOODS = (("contract_id", "合同ID", "id"), ("contract_name", "合同名称"), (
 
 
 @report("Q-7", "销售交付查询", "query", (("delivery_id", "交付ID", "id"), *CUSTOMER,
-                                        ("delivered_on", "交付日期", "date"), *GOODS),
+                                        ("delivered_on", "交付日期", "date"), *GOODS,
+                                        ("request_id", "发货通知ID", "id"), ("request_number", "发货通知单号")),
         period="query", sort="-delivered_on", filters=("person_id", "q"), audience="goods")
 def q7(q: Query) -> Select[Any]:
-    return _goods_query(q, fact_deliveries, "delivery_id", "delivered_on")
+    """Each delivery with the delivery notice (发货通知) it carried out, if any (seed 000 §5.6.1)."""
+    done, request = handoff_done, handoff_requests
+    return (_goods_query(q, fact_deliveries, "delivery_id", "delivered_on")
+            .outerjoin(done, done.c.done_id == fact_deliveries.c.delivery_id)
+            .outerjoin(request, request.c.id == done.c.request_id)
+            .add_columns(request.c.id.label("request_id"), request.c.number.label("request_number")))
 
 
 @report("Q-8", "销售换货查询", "query", (("exchange_id", "换货ID", "id"), *CUSTOMER,

@@ -25,7 +25,7 @@ class ReportColumn:
 
     key: str
     title: str
-    kind: str = "text"  # text, id, int, money, quantity, share, date, datetime, bool, month
+    kind: str = "text"  # text, id, int, money, quantity, share, date, datetime, bool, month, metres
 
     @property
     def exported(self) -> bool:

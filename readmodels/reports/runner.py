@@ -113,10 +113,15 @@ def run_report(conn: Connection, viewer: Actor, report_id: str, *, today: date, 
         statement = statement.limit(page_size).offset((page - 1) * page_size)
     rows = [dict(r) for r in conn.execute(statement).mappings()]
     if spec.share_of:
-        whole = conn.execute(select(func.coalesce(func.sum(base.c[spec.share_of]), literal(0)))).scalar_one()
+        # Shares of the positive total, as the pie chart has them: a row at zero or below (a
+        # region whose returns outweigh its deals) has no share.
+        share_column = base.c[spec.share_of]
+        whole = conn.execute(select(func.coalesce(func.sum(share_column), literal(0)))
+                             .where(share_column > 0)).scalar_one()
         whole = Decimal(whole or 0)
         for row in rows:
-            row["share"] = (Decimal(row[spec.share_of] or 0) / whole) if whole else Decimal(0)
+            value = Decimal(row[spec.share_of] or 0)
+            row["share"] = (value / whole) if whole and value > 0 else Decimal(0)
     shaped = [_shape(spec, row) for row in rows]
     chart = None
     if spec.make_chart is not None:

@@ -1,11 +1,17 @@
 """The 19 statistical reports (统计报表, S-1..S-19, SPEC §10): counts and sums over the
 pre-aggregated tables of the stats projection (visits, new customers, per-person month
 figures, deals and returns by region, products sold), over current customers by status,
-stage, type and source (S-12..S-16), and over stock (S-19); with their charts."""
+stage, type and source (S-12..S-16), and over stock (S-19); with their charts.
+
+Deal amounts (S-6..S-11) and sales amounts (S-17) are net (D-2, D-3, S-17 as amended): a
+return counts against them, and an exchange's price difference for or against them, in the
+period it happened, for the contract's salesperson and in the customer's region then; so a
+month's figure may be negative. S-18 lists the returns themselves."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, case, func, or_, select, true
@@ -183,9 +189,12 @@ def s10(q: Query) -> Select[Any]:
 
 
 def _pie(label: str, value: str, series: str) -> Callable[[list[dict[str, Any]]], dict[str, Any]]:
+    """A pie of the rows whose value is positive: a slice cannot be negative, so a region whose
+    returns took its net deal amount to zero or below shows in the table only."""
     def chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
-        return {"type": "pie", "x": [row[label] or "（未填）" for row in rows],
-                "series": [{"name": series, "data": [row[value] for row in rows]}]}
+        shown = [row for row in rows if Decimal(str(row[value] or 0)) > 0]
+        return {"type": "pie", "x": [row[label] or "（未填）" for row in shown],
+                "series": [{"name": series, "data": [row[value] for row in shown]}]}
 
     return chart
 

@@ -19,17 +19,49 @@ The tables in `state_metadata` are physical as they stand.
 - `stats`: the stats projection (facts and pre-aggregated figures)
 - `planning`: the targets projection (targets, work reports)
 - `inbox`: the inbox projection (approvals, notifications), and notification reads
+- `handoff`: the handoff projection (requests to the warehouse, their lines, what carried them
+  out), and the inbox's table of warehouse keepers
+- `staff`: the inbox's tables of people, departments and who holds which customer (for the
+  notice to managers when someone holding customers is deactivated)
 """
 
 from __future__ import annotations
 
 from readmodels.tables.base import metadata
 from readmodels.tables.catalogue import price_history, products, stock
-from readmodels.tables.customer import customer_contacts, customer_shares, customers, visits
-from readmodels.tables.inbox import approvals, inbox_customers, notification_reads, notifications
+from readmodels.tables.customer import (
+    customer_contacts,
+    customer_department_shares,
+    customer_shares,
+    customers,
+    visits,
+)
+from readmodels.tables.handoff import (
+    handoff_done,
+    handoff_keepers,
+    handoff_lines,
+    handoff_notices,
+    handoff_requests,
+)
+from readmodels.tables.inbox import (
+    approvals,
+    inbox_customers,
+    inbox_problems,
+    notification_reads,
+    notifications,
+)
 from readmodels.tables.organisation import departments, people, settings
 from readmodels.tables.planning import targets, work_reports
-from readmodels.tables.sales import contract_lines, contracts, goods_moves, invoices, payments, problems
+from readmodels.tables.sales import (
+    contract_lines,
+    contracts,
+    credit_notes,
+    goods_moves,
+    invoices,
+    payments,
+    problems,
+)
+from readmodels.tables.staff import staff_departments, staff_holdings, staff_people
 from readmodels.tables.state import projection_builds, projection_parked, projection_state, state_metadata
 from readmodels.tables.stats import (
     agg_customers_now,
@@ -42,6 +74,7 @@ from readmodels.tables.stats import (
     agg_visits_customer_total,
     agg_visits_region,
     fact_claims,
+    fact_deal_adjustments,
     fact_deals,
     fact_deliveries,
     fact_exchanges,
@@ -67,6 +100,7 @@ __all__ = [
     "customers",
     "customer_contacts",
     "customer_shares",
+    "customer_department_shares",
     "visits",
     # organisation
     "people",
@@ -76,6 +110,7 @@ __all__ = [
     "contracts",
     "contract_lines",
     "invoices",
+    "credit_notes",
     "payments",
     "goods_moves",
     "problems",
@@ -90,6 +125,7 @@ __all__ = [
     "fact_new_customers",
     "fact_visits",
     "fact_deals",
+    "fact_deal_adjustments",
     "fact_payments",
     "fact_claims",
     "fact_transfers",
@@ -112,6 +148,17 @@ __all__ = [
     # inbox
     "approvals",
     "inbox_customers",
+    "inbox_problems",
     "notifications",
     "notification_reads",
+    # the hand-off to the warehouse
+    "handoff_requests",
+    "handoff_lines",
+    "handoff_done",
+    "handoff_keepers",
+    "handoff_notices",
+    # the inbox's view of the organisation and of holdings
+    "staff_people",
+    "staff_departments",
+    "staff_holdings",
 ]

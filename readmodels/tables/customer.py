@@ -74,6 +74,16 @@ customer_shares = Table(
     Index("rm_customer_shares_person_idx", "person_id"),
 )
 
+# Seed 002 §2.2.5: the departments a customer is shared with; their members, and those of the
+# departments below, read it for as long as they belong there (decided at reading time).
+customer_department_shares = Table(
+    "rm_customer_department_shares",
+    metadata,
+    Column("customer_id", String(36), primary_key=True),
+    Column("department_id", String(36), primary_key=True),
+    Index("rm_customer_department_shares_department_idx", "department_id"),
+)
+
 visits = Table(
     "rm_visits",
     metadata,
@@ -90,4 +100,9 @@ visits = Table(
     Column("notes", Text),
     Column("late_entry", Boolean, nullable=False),
     Column("photo", String(64)),
+    # Seed 000 §2: the region visited, and how far from the customer the photo was taken.
+    Column("region", String(bounds.SHORT_TEXT)),
+    Column("far_from_customer", Boolean, nullable=False, default=False),
+    Column("distance_m", Integer),
+    Column("distance_check", String(32), nullable=False, default="unchecked"),
 )

@@ -26,6 +26,8 @@ approvals = Table(
     Column("decided_by", String(36)),
     Column("decided_at", DateTime(timezone=True)),
     Column("comment", Text),
+    # The state the request was made against (AP-2), as plain values; null before bases were kept.
+    Column("base", JSON),
 )
 
 # The customer names the inbox's texts mention.
@@ -55,4 +57,14 @@ notification_reads = Table(
     Column("notification_id", String(36), primary_key=True),
     Column("person_id", String(36), nullable=False),
     Column("read_at", DateTime(timezone=True), nullable=False),
+)
+
+# Who reported each problem (G-7), so its reporter is told when it is resolved.
+inbox_problems = Table(
+    "rm_inbox_problems",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("reporter_id", String(36), nullable=False),
+    Column("customer_id", String(36), nullable=False),
+    Column("kind", String(bounds.SHORT_TEXT), nullable=False),
 )

@@ -1,5 +1,5 @@
 """The sales projection's tables (`Projection("sales")`): contracts and their lines,
-invoices, payments, the goods moved for contracts, and after-sales problems.
+invoices and credit notes, payments, the goods moved for contracts, and after-sales problems.
 """
 
 from __future__ import annotations
@@ -20,13 +20,21 @@ contracts = Table(
     Column("signed_on", Date, nullable=False),
     Column("amount", Money(), nullable=False),
     Column("salesperson_id", String(36), index=True),
+    # Invoiced less the credit notes (红字发票) that reversed part of it.
     Column("invoiced", Money(), nullable=False),
+    Column("credited_amount", Money(), nullable=False),
     Column("collected", Money(), nullable=False),
+    # The net amount (D-2, D-3 as amended) is amount − returned_amount + exchange_difference.
     Column("returned_amount", Money(), nullable=False),
+    Column("exchange_difference", Money(), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("version", Integer, nullable=False),
 )
 
+# A line per product on the deal as it stands: `quantity` (ordered) = signed_quantity −
+# returned + exchanged (a return shrinks the deal; an exchange for another product moves the
+# quantity to the replacement, whose line it adds); `amount` is the line's money as it stands,
+# so the lines add up to the net amount; `delivered` is net of what came back.
 contract_lines = Table(
     "rm_contract_lines",
     metadata,
@@ -37,6 +45,8 @@ contract_lines = Table(
     Column("amount", Money(), nullable=False),
     Column("delivered", Quantity(), nullable=False),
     Column("returned", Quantity(), nullable=False),
+    Column("signed_quantity", Quantity(), nullable=False),
+    Column("exchanged", Quantity(), nullable=False),
 )
 
 invoices = Table(
@@ -47,6 +57,19 @@ invoices = Table(
     Column("customer_id", String(36), nullable=False),
     Column("amount", Money(), nullable=False),
     Column("invoiced_on", Date, nullable=False),
+    Column("actor_id", String(36), nullable=False),
+)
+
+# Red-letter invoices (红字发票, 冲红): invoicing reversed, after a return say.
+credit_notes = Table(
+    "rm_credit_notes",
+    metadata,
+    Column("credit_note_id", String(36), primary_key=True),
+    Column("contract_id", String(36), nullable=False, index=True),
+    Column("customer_id", String(36), nullable=False),
+    Column("amount", Money(), nullable=False),
+    Column("credited_on", Date, nullable=False),
+    Column("reason", String(bounds.REASON)),
     Column("actor_id", String(36), nullable=False),
 )
 

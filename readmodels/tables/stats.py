@@ -40,6 +40,7 @@ stat_contracts = Table(
     Column("number", String(bounds.CONTRACT_NUMBER), nullable=False),
     Column("name", String(bounds.CONTRACT_NAME), nullable=False),
     Column("salesperson_id", String(36)),
+    Column("signed_on", Date, nullable=False),
 )
 
 stat_settings = Table(
@@ -75,10 +76,25 @@ fact_visits = _fact(
     Column("region", String(bounds.SHORT_TEXT)),
     Column("address", String(bounds.ADDRESS)), Column("lat", Float), Column("lng", Float),
     Column("late_entry", Boolean, nullable=False),
+    # Seed 000 §2: how far from the customer the photo was taken.
+    Column("far_from_customer", Boolean, nullable=False, default=False),
+    Column("distance_m", Integer), Column("distance_check", String(32), nullable=False, default="unchecked"),
 )
 fact_deals = _fact(
     "rm_fact_deals", "contract_id",
     Column("customer_id", String(36), nullable=False),
+    Column("amount", Money(), nullable=False),
+    Column("region", String(bounds.SHORT_TEXT)), Column("type", String(bounds.SHORT_TEXT)),
+    Column("source", String(bounds.SHORT_TEXT)),
+)
+# A return (negative) or an exchange's price difference (signed) on a deal, on the day it
+# happened, for the contract's salesperson, in the customer's region then (D-2, D-3 as amended):
+# the deal amounts of S-6..S-11, Q-6 and T-4 are net of them.
+fact_deal_adjustments = _fact(
+    "rm_fact_deal_adjustments", "adjustment_id",
+    Column("contract_id", String(36), nullable=False, index=True),
+    Column("customer_id", String(36), nullable=False),
+    Column("kind", String(20), nullable=False),
     Column("amount", Money(), nullable=False),
     Column("region", String(bounds.SHORT_TEXT)), Column("type", String(bounds.SHORT_TEXT)),
     Column("source", String(bounds.SHORT_TEXT)),
@@ -125,7 +141,9 @@ fact_exchanges = _fact(
     Column("quantity", Quantity(), nullable=False),
 )
 
-# Pre-aggregated: one row per person and business day (targets, work reports).
+# Pre-aggregated: one row per person and business day (targets, work reports). Deal
+# amounts here and in the `rm_agg_*` tables are net: a return or an exchange's price
+# difference counts in its own period, so a month's figure may be negative.
 stat_person_day = Table(
     "rm_stat_person_day",
     metadata,
@@ -217,6 +235,8 @@ agg_customers_now = Table(
     Column("customers", Integer, nullable=False),
 )
 
+# Per product and month: the deal lines by deal date, less returns and plus or minus
+# exchanges (the returned product out, the replacement in) in the month they happened (S-17).
 agg_product_month = Table(
     "rm_agg_product_month",
     metadata,

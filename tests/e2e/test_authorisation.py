@@ -85,7 +85,8 @@ def world(tmp_path: Any, clock: ManualClock) -> Iterator[World]:
         w.ids["own"] = own
         w.per_role("owned", lambda role: customer())
         w.per_role("pool", lambda role: customer(to_pool=True))
-        w.per_role("contact", lambda role: w.ok("sales", "POST", f"/customers/{own}/contacts",
+        # By the manager: the owner's own contact edits wait for approval (seed 000 §5.1.6).
+        w.per_role("contact", lambda role: w.ok("manager", "POST", f"/customers/{own}/contacts",
                                                 json={"name": f"联系人{role}"})["id"])
         w.ids["visit"] = w.ok("sales", "POST", f"/customers/{own}/visits",
                               files={"photo": ("v.jpg", jpeg(), "image/jpeg")})["visit_id"]
@@ -98,6 +99,9 @@ def world(tmp_path: Any, clock: ManualClock) -> Iterator[World]:
             "lines": [{"product_id": w.ids["product"], "quantity": "50", "unit_price": "20.00"}]})["id"]
         w.ids["delivery"] = w.ok("warehouse", "POST", f"/contracts/{w.ids['contract']}/deliveries", json={
             "lines": [{"product_id": w.ids["product"], "warehouse": "总仓", "quantity": "20"}]})["delivery_id"]
+        w.per_role("warehouse_request", lambda role: w.ok("sales", "POST", f"/contracts/{w.ids['contract']}/"
+                                                         "delivery-requests", json={"lines": [
+                                                             {"product_id": w.ids["product"], "quantity": "1"}]})["id"])
         w.per_role("approval", lambda role: w.ok("sales", "POST", f"/customers/{own}/changes",
                                                  json={"changes": {"address": f"地址{role}"}})["approval_id"])
         months = dict(zip(ROLES, range(1, 6), strict=True))
@@ -149,6 +153,17 @@ MATRIX: dict[str, tuple[Request, str]] = {
     "POST /customers/assign": (lambda w, r: ("POST", "/customers/assign",
                                              body(customer_ids=[w.ids["pool"][r]], to_person_id=w.ids["sales"])),
                                "d o d o d"),
+    # batches (seed 002 全选): 200 with a result per customer, or 403 for a role that has none to give
+    "POST /customers/claim": (lambda w, r: ("POST", "/customers/claim", body(customer_ids=[w.ids["pool"][r]])),
+                              "o d d d d"),
+    "POST /customers/release": (lambda w, r: ("POST", "/customers/release",
+                                              body(customer_ids=[w.ids["owned"][r]])), "o o d o d"),
+    "POST /customers/recall": (lambda w, r: ("POST", "/customers/recall",
+                                             body(customer_ids=[w.ids["owned"][r]])), "d o d o d"),
+    "POST /customers/transfer": (lambda w, r: ("POST", "/customers/transfer", body(
+        customer_ids=[w.ids["owned"][r]], to_person_id=w.ids["other"])), "o o d o d"),
+    "POST /customers/share": (lambda w, r: ("POST", "/customers/share", body(
+        customer_ids=[w.ids["owned"][r]], add=[w.ids["other"]])), "o o d o d"),
     "GET /customers/{customer_id}": (lambda w, r: ("GET", f"/customers/{w.ids['own']}", {}), "o o h o o"),
     "GET /customers/{customer_id}/history": (lambda w, r: ("GET", f"/customers/{w.ids['own']}/history", {}),
                                              "o o h o o"),
@@ -194,6 +209,9 @@ MATRIX: dict[str, tuple[Request, str]] = {
     "GET /contracts/{contract_id}": (lambda w, r: ("GET", f"/contracts/{w.ids['contract']}", {}), "o o o o o"),
     "POST /contracts/{contract_id}/invoices": (lambda w, r: ("POST", f"/contracts/{w.ids['contract']}/invoices",
                                                              body(amount="1.00")), "o o d o d"),
+    "POST /contracts/{contract_id}/credit-notes": (
+        lambda w, r: ("POST", f"/contracts/{w.ids['contract']}/credit-notes", body(amount="1.00", reason="冲红")),
+        "o o d o d"),
     "POST /payments": (lambda w, r: ("POST", "/payments", body(customer_id=w.ids["own"], amount="1.00")),
                        "o o d o d"),
     "POST /contracts/{contract_id}/deliveries": (
@@ -245,7 +263,26 @@ MATRIX: dict[str, tuple[Request, str]] = {
     "GET /reports/assets/plotly.min.js": (lambda w, r: ("GET", "/reports/assets/plotly.min.js", {}), "public"),
     "GET /reports/{report_id}": (lambda w, r: ("GET", "/reports/S-15", {}), "f f f f f"),
     "GET /reports/{report_id}/view": (lambda w, r: ("GET", "/reports/S-8/view", {}), "public"),
+    # the hand-off to the warehouse (seed 000 §5.6.1-§5.6.3): sales ask, keepers carry out
+    "POST /contracts/{contract_id}/delivery-requests": (lambda w, r: (
+        "POST", f"/contracts/{w.ids['contract']}/delivery-requests",
+        body(lines=[{"product_id": w.ids["product"], "quantity": "1"}])), "o o d o d"),
+    "POST /contracts/{contract_id}/return-requests": (lambda w, r: (
+        "POST", f"/contracts/{w.ids['contract']}/return-requests",
+        body(delivery_id=w.ids["delivery"], lines=[{"product_id": w.ids["product"], "quantity": "1"}])), "o o d o d"),
+    "POST /contracts/{contract_id}/exchange-requests": (lambda w, r: (
+        "POST", f"/contracts/{w.ids['contract']}/exchange-requests",
+        body(delivery_id=w.ids["delivery"], lines=[{"product_id": w.ids["product"], "quantity": "1"}])), "o o d o d"),
+    "GET /contracts/{contract_id}/warehouse-requests": (lambda w, r: (
+        "GET", f"/contracts/{w.ids['contract']}/warehouse-requests", {}), "o o o o o"),
+    "GET /warehouse-requests": (lambda w, r: ("GET", "/warehouse-requests", {}), "f f f f f"),
+    "GET /warehouse-requests/{request_id}": (lambda w, r: (
+        "GET", f"/warehouse-requests/{w.ids['warehouse_request']['sales']}", {}), "o o o o o"),
+    "POST /warehouse-requests/{request_id}/cancel": (lambda w, r: (
+        "POST", f"/warehouse-requests/{w.ids['warehouse_request'][r]}/cancel", {}), "o o d o d"),
     "GET /approvals": (lambda w, r: ("GET", "/approvals", {}), "f f f f f"),
+    "GET /approvals/{approval_id}": (lambda w, r: ("GET", f"/approvals/{w.ids['approval']['sales']}", {}),
+                                     "o o h o o"),
     "POST /approvals/{approval_id}/approve": (lambda w, r: ("POST", f"/approvals/{w.ids['approval'][r]}/approve", {}),
                                               "d o d o d"),
     "POST /approvals/{approval_id}/reject": (lambda w, r: ("POST", f"/approvals/{w.ids['approval'][r]}/reject", {}),
@@ -320,5 +357,7 @@ def test_filtered_lists_hold_only_what_each_role_may_see(world: World) -> None:
     assert len(world.ok("warehouse", "GET", "/contracts")["items"]) == 1
     assert world.ok("auditor", "GET", "/approvals") and world.ok("warehouse", "GET", "/approvals") == []
     sales_inbox = world.call("sales", "GET", "/notifications").json()
-    assert sales_inbox and world.call("warehouse", "GET", "/notifications").json() == []
+    # A keeper hears of the warehouse's work (the hand-off's requests), of nothing else.
+    keeper_inbox = world.call("warehouse", "GET", "/notifications").json()
+    assert sales_inbox and {n["kind"] for n in keeper_inbox} <= {"warehouse_request", "warehouse_request_cancelled"}
     assert world.ok("other", "GET", "/targets")["total"] == 0 and world.ok("sales", "GET", "/targets")["total"] == 5

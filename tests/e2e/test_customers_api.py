@@ -28,6 +28,8 @@ def register(http: Http, who: str, **body: object) -> dict:
 
 
 def test_contacts_keep_exactly_one_primary(http: Http, org: dict[str, str]) -> None:
+    # The owner's contact edits apply at once here: without the info-change policy (seed 000 §5.1.6).
+    assert http.put("/settings", "root", json={"rules": {"approval_required": ["price_change"]}}).status_code == 200
     c = register(http, "alice", name="联系人测试", contacts=[{"name": "甲", "phone": "1"}, {"name": "乙"}])
     detail = http.get(f"/customers/{c['id']}", "alice").json()
     assert [(x["name"], x["primary"]) for x in detail["contacts"]] == [("甲", True), ("乙", False)]
@@ -143,7 +145,7 @@ def test_visits_status_stage_and_late_entry(http: Http, org: dict[str, str], clo
     assert_error(http.post(f"/customers/{c['id']}/visits", "alice", json={"visited_at": future}),
                  422, "visit_in_future")
     assert_error(http.post(f"/customers/{c['id']}/visits", "bob", json={}), 404, "not_found")  # hidden from bob
-    http.post(f"/customers/{c['id']}/share", "alice", json={"add": [org["bob"]]})
+    assert http.post(f"/customers/{c['id']}/share", "boss", json={"add": [org["bob"]]}).status_code == 200
     assert http.post(f"/customers/{c['id']}/visits", "bob", json={}).status_code == 201
 
 

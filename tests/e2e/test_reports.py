@@ -200,27 +200,28 @@ def test_statistical_reports(http: Http, world: dict[str, str]) -> None:
     assert rows(http, "S-7", figures, "cat", year=2026, month=3) == [("CAT", 2, 0, 1, "3000.00", "200.00")]
     money12 = {f"m{m:02d}": "0.00" for m in range(1, 13)}
     s8 = report(http, "S-8", year=2026, sort="person_name")
+    # Deal amounts are net (D-2, D-3 as amended): K2's return of 1 × 500.00 on 10 Feb counts in February.
     assert [{k: v for k, v in r.items() if k != "person_id"} for r in s8["rows"]] == [
-        {"person_name": "ANN", **money12, "m01": "3500.00", "total": "3500.00"},
+        {"person_name": "ANN", **money12, "m01": "3500.00", "m02": "-500.00", "total": "3000.00"},
         {"person_name": "BEN", **money12, "total": "0.00"},
         {"person_name": "CAT", **money12, "m03": "3000.00", "total": "3000.00"}]
     assert s8["chart"]["type"] == "line" and len(s8["chart"]["x"]) == 12
-    assert [(s["name"], s["data"][0], s["data"][2]) for s in s8["chart"]["series"]] == [
-        ("ANN", "3500.00", "0.00"), ("BEN", "0.00", "0.00"), ("CAT", "0.00", "3000.00")]
+    assert [(s["name"], s["data"][0], s["data"][1], s["data"][2]) for s in s8["chart"]["series"]] == [
+        ("ANN", "3500.00", "-500.00", "0.00"), ("BEN", "0.00", "0.00", "0.00"), ("CAT", "0.00", "0.00", "3000.00")]
     assert rows(http, "S-9", ("person_name", "deal_amount"), year=2026, month=1, sort="person_name") == [
         ("ANN", "3500.00"), ("BEN", "0.00"), ("CAT", "0.00")]
-    # Each deal counts in the region the customer had when it was signed.
+    # Each deal counts in the region the customer had when it was signed, a return in the one it had then.
     s10 = report(http, "S-10", year=2026, sort="deal_amount")
     assert [(r["region"], r["person_name"], r["deal_amount"]) for r in s10["rows"]] == [
-        ("华南", "ANN", "1500.00"), ("华东", "ANN", "2000.00"), ("华南", "CAT", "3000.00")]
+        ("华南", "ANN", "1000.00"), ("华东", "ANN", "2000.00"), ("华南", "CAT", "3000.00")]
     assert s10["chart"] == {"type": "bar", "x": ["华东", "华南"], "series": [
-        {"name": "ANN", "data": ["2000.00", "1500.00"]}, {"name": "CAT", "data": ["0.00", "3000.00"]}]}
+        {"name": "ANN", "data": ["2000.00", "1000.00"]}, {"name": "CAT", "data": ["0.00", "3000.00"]}]}
     assert rows(http, "S-10", ("region", "person_name", "deal_amount"), year=2025) == [("华南", "BEN", "800.00")]
     s11 = report(http, "S-11", year=2026)
     assert [(r["region"], r["deal_amount"], r["share"]) for r in s11["rows"]] == [
-        ("华南", "4500.00", "0.6923"), ("华东", "2000.00", "0.3077")]
+        ("华南", "4000.00", "0.6667"), ("华东", "2000.00", "0.3333")]
     assert s11["chart"] == {"type": "pie", "x": ["华南", "华东"], "series": [
-        {"name": "成交金额", "data": ["4500.00", "2000.00"]}]}
+        {"name": "成交金额", "data": ["4000.00", "2000.00"]}]}
     assert rows(http, "S-12", ("status", "customers"), "ann") == [("dealt", 1)]
     assert rows(http, "S-12", ("status", "customers"), "ben") == [("following", 1)]
     assert rows(http, "S-13", ("stage", "customers"), sort="-customers") == [(None, 3), ("需求确认", 1)]
@@ -231,7 +232,8 @@ def test_statistical_reports(http: Http, world: dict[str, str]) -> None:
     assert rows(http, "S-15", ("status", "customers")) == [("dealt", 2), ("following", 1), ("potential", 1)]
     assert rows(http, "S-16", ("source", "customers"), sort="source") == [("客户介绍", 2), ("展会", 2)]
     assert rows(http, "S-17", ("product_name", "month", "quantity", "amount"), year=2026, sort="product_name") == [
-        ("交换机", "2026-01", "3.0000", "1500.00"), ("服务器", "2026-01", "2.0000", "2000.00")]
+        ("交换机", "2026-01", "3.0000", "1500.00"), ("交换机", "2026-02", "-1.0000", "-500.00"),
+        ("服务器", "2026-01", "2.0000", "2000.00")]
     assert rows(http, "S-18", ("region", "month", "quantity", "amount"), year=2026) == [
         ("华南", "2026-02", "1.0000", "500.00")]
     assert rows(http, "S-19", ("product_name", "warehouse", "quantity", "value"), sort="product_name") == [
@@ -275,11 +277,11 @@ def test_customer_reports_hold_what_is_shared_with_the_viewer(http: Http, world:
     # R-2: a customer shared with a salesperson is theirs to read in full, in Q-4 and Q-11 too.
     ids = world
     before = rows(http, "Q-11", ("customer_name",), "ann", sort="customer_name")
-    ok(http.post(f"/customers/{ids['C2']}/share", "cat", json={"add": [ids["ann"]]}), 200)
+    ok(http.post(f"/customers/{ids['C2']}/share", "boss", json={"add": [ids["ann"]]}), 200)  # the owner's waits
     assert rows(http, "Q-11", ("customer_name",), "ann", sort="customer_name") == sorted(before + [("乙公司",)])
     assert ("乙公司", "广州市天河区2号") in rows(http, "Q-4", ("customer_name", "address"), "ann")
     assert ("乙公司",) not in rows(http, "Q-11", ("customer_name",), "ben")
-    ok(http.post(f"/customers/{ids['C2']}/share", "cat", json={"remove": [ids["ann"]]}), 200)
+    ok(http.post(f"/customers/{ids['C2']}/share", "boss", json={"remove": [ids["ann"]]}), 200)
     assert rows(http, "Q-11", ("customer_name",), "ann", sort="customer_name") == before
 
 
@@ -309,7 +311,7 @@ def test_every_report_answers_in_json_csv_and_xlsx(http: Http, world: dict[str, 
     book = load_workbook(io.BytesIO(http.get("/reports/S-11", "root", params={"format": "xlsx",
                                                                              "year": 2026}).content)).active
     assert book is not None
-    assert [(row[0], float(row[1])) for row in list(book.values)[1:]] == [("华南", 4500.0), ("华东", 2000.0)]
+    assert [(row[0], float(row[1])) for row in list(book.values)[1:]] == [("华南", 4000.0), ("华东", 2000.0)]  # net
 
 
 def test_every_declared_filter_narrows_its_report(http: Http, world: dict[str, str]) -> None:
@@ -321,8 +323,8 @@ def test_every_declared_filter_narrows_its_report(http: Http, world: dict[str, s
         who = "ann" if spec.mine else "root"
         base = report(http, spec.id, who, year=2026)["total"]
         for name in spec.filters:
-            if name == "late_entry":
-                split = [report(http, spec.id, who, year=2026, late_entry=v)["total"] for v in (True, False)]
+            if name in ("late_entry", "far_from_customer"):  # a flag: true and false split the rows
+                split = [report(http, spec.id, who, year=2026, **{name: v})["total"] for v in (True, False)]
                 assert sum(split) == base, (spec.id, name)
                 continue
             nothing = "00000000-0000-4000-8000-000000000000" if name.endswith("_id") else "无此值"

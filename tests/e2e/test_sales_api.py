@@ -48,11 +48,14 @@ def test_contract_execution_adds_up(http: Http, shop: dict[str, str]) -> None:
     assert swapped.status_code == 201, swapped.text
 
     view = http.get(f"/contracts/{cid}", "alice").json()
-    assert (view["amount"], view["invoiced"], view["remaining_to_invoice"]) == ("2000.00", "1500.00", "500.00")
-    assert (view["collected"], view["outstanding"], view["returned_amount"]) == ("1200.00", "800.00", "500.00")
+    # The return of 2 × 250.00 makes the deal 1500.00 net (D-2, D-3 as amended): all of it is invoiced.
+    assert (view["amount"], view["net_amount"], view["invoiced"], view["remaining_to_invoice"]) == (
+        "2000.00", "1500.00", "1500.00", "0.00")
+    assert (view["collected"], view["outstanding"], view["returned_amount"]) == ("1200.00", "300.00", "500.00")
     [line] = view["lines"]
+    # A return shrinks the deal: ordered and delivered both fall, what is left to deliver does not grow.
     assert (line["quantity"], line["delivered"], line["returned"], line["remaining"]) == (
-        "8.0000", "3.0000", "2.0000", "5.0000")
+        "6.0000", "3.0000", "2.0000", "3.0000")
     assert Decimal(line["delivered"]) + Decimal(line["remaining"]) == Decimal(line["quantity"])
     assert [i["amount"] for i in view["invoices"]] == ["1500.00"]
     assert [p["amount"] for p in view["payments"]] == ["1200.00"]
@@ -70,7 +73,7 @@ def test_contract_execution_adds_up(http: Http, shop: dict[str, str]) -> None:
     customer = http.get(f"/customers/{shop['customer']}", "alice").json()
     assert customer["status"] == "dealt"
     assert (customer["deal_total"], customer["invoiced_total"], customer["collected_total"], customer["receivable"]) == (
-        "2000.00", "1500.00", "1200.00", "800.00")
+        "1500.00", "1500.00", "1200.00", "300.00")
     listed = http.get("/contracts", "boss", params={"customer_id": shop["customer"]}).json()
     assert [c["number"] for c in listed["items"]] == ["HT2026-001"]
 

@@ -119,7 +119,7 @@ def test_attainment_matches_hand_computed_figures(http: Http, org: dict[str, str
     clock.set(at("2026-11-02T01:00:00+00:00"))
     a2, a3 = register("alice", "二号客户"), register("alice", "三号客户")
     y = register("bob", "乙方客户")
-    ok(http.post(f"/customers/{a2}/share", "alice", json={"add": [bob]}), 200)
+    ok(http.post(f"/customers/{a2}/share", "boss", json={"add": [bob]}), 200)
     visit("alice", a1, "2026-11-01T09:00:00+08:00")  # entered late; still counts
     clock.set(at("2026-11-03T09:00:00+00:00"))
     visit("alice", a2, "2026-11-03T15:00:00+08:00")

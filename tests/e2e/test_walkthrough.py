@@ -90,9 +90,12 @@ def walkthrough(http: Http) -> None:
     assert boss_view["owner_id"] == ids["bob"]
     assert boss_view["contacts"][0]["phone"] == "13900000000"
 
-    # B shares one with A: A sees it under shared_with_me and cannot change it.
+    # B shares one with A, which waits for the manager (seed 000 §5.1.6: an owner's share change
+    # follows the info-change policy); approved, A sees it under shared_with_me and cannot change it.
     shared = http.post(f"/customers/{pool[0]}/share", "bob", json={"add": [ids["alice"]]})
-    assert shared.status_code == 200, shared.text
+    assert shared.status_code == 202, shared.text
+    approved = http.post(f"/approvals/{shared.json()['approval_id']}/approve", "boss")
+    assert approved.status_code == 200, approved.text
     with_me = http.get("/customers", "alice", params={"scope": "shared_with_me"}).json()["items"]
     assert [r["id"] for r in with_me] == [pool[0]]
     assert with_me[0]["primary_contact_phone"] == "13900000000"

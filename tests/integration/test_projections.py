@@ -25,7 +25,9 @@ def test_rebuild_equals_incremental(service: Service) -> None:
     incremental = read_model_snapshot(service)
     assert len(incremental["rm_customers"]) == 200
     assert incremental["rm_visits"] and incremental["rm_customer_shares"]
-    assert len(incremental["rm_contracts"]) == 12 and incremental["rm_stock"] and incremental["rm_goods_moves"]
+    # 12 deals, the after-sales one (a return and an exchange) and the one with a delivery notice.
+    assert len(incremental["rm_contracts"]) == 14 and incremental["rm_stock"] and incremental["rm_goods_moves"]
+    assert len(incremental["rm_handoff_requests"]) == 1 and len(incremental["rm_handoff_done"]) == 1
 
     service.projector.batch = 37  # many batches, with boundaries inside the commands
     seen: list[tuple[int, int]] = []
@@ -64,6 +66,20 @@ def test_demo_data_set(service: Service) -> None:
         assert manager_view["total"] == 200
         shared = client.get("/api/v1/customers", headers=login("sales2"), params={"scope": "shared_with_me"})
         assert shared.json()["total"] > 0
+        # After sales a newcomer can look at: a deal delivered from two warehouses, then a
+        # return, an exchange for another product and a red-letter invoice; a delivery request
+        # partly carried out.
+        manager = login("manager")
+        [deal] = [c for c in client.get("/api/v1/contracts", headers=manager, params={"page_size": 200}).json()[
+            "items"] if c["number"] == "HT20269001"]
+        view = client.get(f"/api/v1/contracts/{deal['id']}", headers=manager).json()
+        [delivery] = view["deliveries"]
+        assert {line["warehouse"] for line in delivery["lines"]} == {"总仓", "苏州仓"}
+        assert len(view["returns"]) == 1 and len(view["exchanges"]) == 1
+        assert (view["net_amount"], view["credit"], view["to_credit"]) == ("29600.00", "400.00", "0.00")
+        [request] = client.get("/api/v1/warehouse-requests", headers=login("keeper"),
+                               params={"status": "open"}).json()["items"]
+        assert (request["kind"], request["status"]) == ("delivery", "partly_done")
 
 
 def test_a_failing_projection_waits_while_the_others_go_on(service: Service,

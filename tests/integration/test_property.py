@@ -151,10 +151,12 @@ def run(service: Any, operations: list[tuple[Any, ...]]) -> None:
                 handle(m.ReturnToPool(c, reason="released"), owner_of(c), deps)
             elif kind == "recall":
                 handle(m.ReturnToPool(c, reason="recalled"), boss, deps)
+            # Owners' share, contact and info changes apply at once, whatever the approval policy
+            # says (`run_now`, not `handle`).
             elif kind == "share":
-                handle(m.ChangeShares(c, add=[people[args[1]].person_id]), owner_of(c), deps)
+                run_now(m.ChangeShares(c, add=[people[args[1]].person_id]), owner_of(c), deps)
             elif kind == "unshare":
-                handle(m.ChangeShares(c, remove=[people[args[1]].person_id]), owner_of(c), deps)
+                run_now(m.ChangeShares(c, remove=[people[args[1]].person_id]), owner_of(c), deps)
             elif kind == "transfer":
                 handle(m.TransferCustomer(c, to_person_id=people[args[1]].person_id), owner_of(c), deps)
             elif kind == "assign":
@@ -162,12 +164,11 @@ def run(service: Any, operations: list[tuple[Any, ...]]) -> None:
             elif kind == "visit":
                 handle(m.RecordVisit(customer_id=c, stage="需求确认"), owner_of(c), deps)
             elif kind == "contact":
-                handle(m.AddContact(c, contact={"name": "乙", "primary": args[1]}), owner_of(c), deps)
+                run_now(m.AddContact(c, contact={"name": "乙", "primary": args[1]}), owner_of(c), deps)
             elif kind == "drop_contact":
                 contacts = load_customer(deps, c).contacts
                 if contacts:
-                    handle(m.RemoveContact(c, contact_id=contacts[0]["id"]), owner_of(c), deps)
-            # The change applies at once, whatever the approval policy says (`run_now`, not `handle`).
+                    run_now(m.RemoveContact(c, contact_id=contacts[0]["id"]), owner_of(c), deps)
             elif kind == "region":
                 run_now(m.ChangeCustomerInfo(c, {"region": args[1]}), owner_of(c), deps)
             elif kind == "rename":

@@ -127,13 +127,19 @@ def test_limits_are_never_exceeded(service: Service, shop: dict) -> None:
     deliver("4")
     give_back("4")
     assert refused(lambda: give_back("3")) == "over_returned"
-    # After a return the goods may go out again, up to what was ordered.
-    deliver("4")
-    assert refused(lambda: deliver("1")) == "over_delivered"
+    # A return shrinks the deal: nothing more is left to deliver, the net amount is 600.00, and
+    # what was collected beyond it is the customer's credit; no more may be collected or invoiced.
+    assert refused(lambda: deliver("0.0001")) == "over_delivered"
+    assert refused(lambda: pay("0.01")) == "over_collected"
+    assert refused(lambda: invoice("0.01")) == "over_invoiced"
+    contract = sc.load_contract(deps, contract_id)
+    assert (contract.net_amount, contract.outstanding, contract.credit) == (
+        Decimal("600.00"), Decimal("0"), Decimal("399.99"))
     customer = load_customer(deps, shop["customer"])
-    assert (customer.invoiced_total, customer.collected_total) == (Decimal("1000.00"), Decimal("1049.99"))
-    assert customer.view()["receivable"] == Decimal("-49.99")
-    assert stock(service, product).quantity == Decimal("90")
+    assert (customer.deal_total, customer.invoiced_total, customer.collected_total) == (
+        Decimal("600.00"), Decimal("1000.00"), Decimal("1049.99"))
+    assert (customer.view()["receivable"], customer.credit) == (Decimal("0.00"), Decimal("449.99"))
+    assert stock(service, product).quantity == Decimal("94")
 
 
 def test_exchange_brings_back_at_delivery_cost_and_sends_out_at_average(service: Service, shop: dict) -> None:

@@ -102,10 +102,10 @@ def test_delete_only_from_the_pool_and_then_nothing_else() -> None:
 
 def test_visit_moves_potential_to_following_and_flags_late_entries() -> None:
     c = customer()
-    _, late = c.record_visit(ctx(at=T0 + timedelta(hours=1)), visited_at=T0, late_entry_hours=24, stage="签约")
+    _, late, _ = c.record_visit(ctx(at=T0 + timedelta(hours=1)), visited_at=T0, late_entry_hours=24, stage="签约")
     assert not late and c.status == "following" and c.stage == "签约" and c.visit_count == 1
-    _, late = c.record_visit(ctx(at=T0 + timedelta(days=3)), visited_at=T0 + timedelta(hours=2),
-                             late_entry_hours=24)
+    _, late, _ = c.record_visit(ctx(at=T0 + timedelta(days=3)), visited_at=T0 + timedelta(hours=2),
+                                late_entry_hours=24)
     assert late and c.last_visit_at == T0 + timedelta(hours=2)
     with pytest.raises(Conflict):
         customer(owner=None).record_visit(ctx(), visited_at=T0, late_entry_hours=24)

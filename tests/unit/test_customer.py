@@ -282,7 +282,7 @@ def test_the_view_shows_the_customer_as_plain_values() -> None:
         "number", "name", "type", "source", "region", "address", "building", "lat", "lng", "contacts",
         "owner_id", "owner_since", "in_pool", "pool_entered_at", "pool_reason", "shared_with", "status",
         "stage", "visit_count", "last_visit_at", "registered_by", "created_at", "deleted", "deal_total",
-        "invoiced_total", "collected_total", "receivable", "logo"]
+        "invoiced_total", "collected_total", "receivable", "logo", "shared_departments"]
     assert (view["region"], view["owner_id"], view["in_pool"], view["status"]) == ("华北", "alice", False, "dealt")
     assert (view["deal_total"], view["collected_total"], view["receivable"]) == (
         Decimal("100.00"), Decimal("30.00"), Decimal("70.00"))

@@ -291,8 +291,8 @@ def test_a_held_customer_is_not_deleted() -> None:
 
 def visit(c: Customer, visited_at: datetime, entered_at: datetime | None = None, hours: int = 24,
           **kw: Any) -> bool:
-    _, late = c.record_visit(ctx(at=entered_at or visited_at), visited_at=visited_at,
-                             late_entry_hours=hours, **kw)
+    _, late, _ = c.record_visit(ctx(at=entered_at or visited_at), visited_at=visited_at,
+                                late_entry_hours=hours, **kw)
     return late
 
 
@@ -300,9 +300,9 @@ def test_a_visit_is_recorded_with_what_was_seen() -> None:
     c = customer()
     c.collect_events()
 
-    visit_id, late = c.record_visit(ctx(at=T0 + HOUR), visited_at=T0, late_entry_hours=24, lat=31.2,
-                                    lng=121.5, address="上海", contact="甲", stage="需求确认", notes="谈了",
-                                    photo="sha", photo_exif={"taken_at": "x"})
+    visit_id, late, _ = c.record_visit(ctx(at=T0 + HOUR), visited_at=T0, late_entry_hours=24, lat=31.2,
+                                       lng=121.5, address="上海", contact="甲", stage="需求确认", notes="谈了",
+                                       photo="sha", photo_exif={"taken_at": "x"})
 
     [event] = c.collect_events()
     assert (event.visit_id, event.visited_at, event.late_entry, late) == (visit_id, T0, False, False)
@@ -315,8 +315,8 @@ def test_a_visit_is_recorded_with_what_was_seen() -> None:
 def test_each_visit_has_its_own_id() -> None:
     c = customer()
 
-    first, _ = c.record_visit(ctx(), visited_at=T0, late_entry_hours=24)
-    second, _ = c.record_visit(ctx(), visited_at=T0, late_entry_hours=24)
+    first, _, _ = c.record_visit(ctx(), visited_at=T0, late_entry_hours=24)
+    second, _, _ = c.record_visit(ctx(), visited_at=T0, late_entry_hours=24)
 
     assert first != second and len(first) == 32
 

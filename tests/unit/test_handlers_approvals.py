@@ -9,24 +9,12 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID, uuid4
 
-import pytest
-
 from aggregates.approval import Approval
 from aggregates.customer import Customer
 from aggregates.product import Product
 from aggregates.target import SalesTarget
 from commands import messages as m
 from tests.unit.fakes import Team, World
-
-
-@pytest.fixture
-def w() -> World:
-    return World()
-
-
-@pytest.fixture
-def team(w: World) -> Team:
-    return w.team()
 
 
 def approval(w: World, approval_id: str) -> Approval:
@@ -75,7 +63,7 @@ def test_a_request_that_could_never_pass_is_refused_at_once(w: World, team: Team
     for changes, code in (({"region": "华东"}, "no_change"), ({"owner_id": "x"}, "unknown_field"),
                           ({"region": "火星"}, "unknown_value"), ({"name": "已占用"}, "duplicate_name")):
         assert w.refused(m.ChangeCustomerInfo(cid, changes), team.alice).code == code
-    w.do(m.ChangeShares(cid, add=[team.bob.person_id]), team.alice)
+    w.do(m.ChangeShares(cid, add=[team.bob.person_id]), team.boss)
     assert w.refused(m.ChangeCustomerInfo(cid, {"region": "华北"}), team.bob).code == "not_owner"
 
 

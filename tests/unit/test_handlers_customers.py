@@ -19,11 +19,6 @@ from tests.unit.fakes import Team, World
 
 
 @pytest.fixture
-def w() -> World:
-    return World()
-
-
-@pytest.fixture
 def team(w: World) -> Team:
     w.rules(approval_required=[])  # info changes apply at once here; approvals have their own tests
     return w.team()

@@ -16,16 +16,6 @@ from commands import messages as m
 from tests.unit.fakes import PASSWORD, Team, UniqueViolation, World
 
 
-@pytest.fixture
-def w() -> World:
-    return World()
-
-
-@pytest.fixture
-def team(w: World) -> Team:
-    return w.team()
-
-
 def create_person(username: str = "carol", **kw: Any) -> m.CreatePerson:
     fields: dict[str, Any] = {"name": "Carol", "password": PASSWORD, "roles": ["sales"], **kw}
     return m.CreatePerson(username=username, **fields)

@@ -15,11 +15,6 @@ from tests.unit.fakes import Team, World
 
 
 @pytest.fixture
-def w() -> World:
-    return World()
-
-
-@pytest.fixture
 def team(w: World) -> Team:
     return w.team(cap=3)
 

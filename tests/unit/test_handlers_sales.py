@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from uuid import uuid4
 
@@ -30,11 +30,6 @@ class Shop:
     keeper: Actor
     customer: str
     product: str
-
-
-@pytest.fixture
-def w() -> World:
-    return World()
 
 
 @pytest.fixture
@@ -101,9 +96,6 @@ def test_contract_amounts_out_of_bounds_are_refused(w: World, shop: Shop, amount
     assert (refused.code, refused.field) == (code, "amount")
 
 
-@pytest.mark.xfail(strict=True, raises=InvalidOperation,
-                   reason="BUG: aggregates.money.positive quantizes before any bound; a huge decimal raises "
-                          "decimal.InvalidOperation instead of a refusal")
 @pytest.mark.parametrize("command", ["contract", "invoice", "payment", "stock_in", "price"])
 def test_huge_amounts_are_refused_not_crashed_on(w: World, shop: Shop, command: str) -> None:
     huge = D("1e26")
@@ -160,7 +152,7 @@ def test_contract_texts_are_bounded(w: World, shop: Shop) -> None:
 
 def test_who_signs_for_a_customer(w: World, shop: Shop) -> None:
     team = shop.team
-    w.do(m.ChangeShares(shop.customer, add=[team.bob.person_id]), team.alice)
+    w.do(m.ChangeShares(shop.customer, add=[team.bob.person_id]), team.boss)
     assert w.refused(m.SignContract(shop.customer, number="HT-S", name="合同", amount=D("1")),
                      team.bob).code == "not_owner"  # a sharee sees, but does not sell
     assert w.refused(m.SignContract(shop.customer, number="HT-S", name="合同", amount=D("1")),
@@ -200,7 +192,7 @@ def test_invoice_refusals(w: World, shop: Shop) -> None:
         assert w.refused(m.InvoiceContract(cid, D(amount)), shop.team.alice).code == "validation_error"
     assert w.refused(m.InvoiceContract(str(uuid4()), D("1")), shop.team.alice).code == "not_found"
     assert w.refused(m.InvoiceContract(cid, D("1")), shop.team.bob).code == "not_found"  # hidden from bob
-    w.do(m.ChangeShares(shop.customer, add=[shop.team.bob.person_id]), shop.team.alice)
+    w.do(m.ChangeShares(shop.customer, add=[shop.team.bob.person_id]), shop.team.boss)
     assert w.refused(m.InvoiceContract(cid, D("1")), shop.team.bob).code == "not_owner"
     assert w.refused(m.InvoiceContract(cid, D("1"), invoiced_on=date(1899, 1, 1)),
                      shop.team.alice).code == "date_out_of_range"
@@ -378,7 +370,8 @@ def test_returns_come_back_at_the_delivery_cost(w: World, shop: Shop) -> None:
     assert (refused.code, refused.field) == ("unknown_delivery", "delivery_id")
     refused = w.refused(m.ReturnGoods(cid, delivery, [{"product_id": shop.product, "warehouse": "W2",
                                                        "quantity": "1"}]), shop.keeper)
-    assert refused.code == "over_returned"  # nothing left W2 in that delivery
+    assert (refused.code, refused.details["candidates"]) == (
+        "unknown_delivery_line", [{"product_id": shop.product, "warehouse": "W1", "returnable": "3.0000"}])
 
 
 def test_a_return_from_a_delivery_of_two_warehouses_names_the_warehouse(w: World, shop: Shop) -> None:
@@ -389,7 +382,8 @@ def test_a_return_from_a_delivery_of_two_warehouses_names_the_warehouse(w: World
                                     {"product_id": shop.product, "warehouse": "W2", "quantity": "2"}]),
                     shop.keeper).ids["delivery_id"]
     refused = w.refused(m.ReturnGoods(cid, delivery, [{"product_id": shop.product, "quantity": "1"}]), shop.keeper)
-    assert (refused.code, refused.field) == ("validation_error", "lines.0.warehouse")
+    assert (refused.code, refused.field) == ("ambiguous_delivery_line", "lines.0.warehouse")
+    assert [c["warehouse"] for c in refused.details["candidates"]] == ["W1", "W2"]
     w.do(m.ReturnGoods(cid, delivery, [{"product_id": shop.product, "warehouse": "W2", "quantity": "1"}]),
          shop.keeper)
     assert (stock(w, shop, "W2").quantity, stock(w, shop, "W2").value) == (D("1"), D("20.00"))
@@ -408,7 +402,10 @@ def test_an_exchange_takes_back_at_delivery_cost_and_sends_at_the_current_averag
     done = w.do(m.ExchangeGoods(cid, delivery, [line]), shop.keeper)
     [swap] = [e for e in w.events(cid) if isinstance(e, Contract.Exchanged)]
     assert swap.lines == [{"product_id": shop.product, "quantity": D("1.0000"), "back_warehouse": "W1",
-                           "back_cost": D("100.0000"), "out_warehouse": "W2", "out_cost": D("150.0000")}]
+                           "back_cost": D("100.0000"), "out_product_id": shop.product, "out_warehouse": "W2",
+                           "out_cost": D("150.0000"), "unit_price": D("250.00"), "back_amount": D("250.00"),
+                           "out_amount": D("250.00")}]
+    assert swap.price_difference == 0  # like for like, at the contract's price
     assert swap.exchange_id == done.ids["exchange_id"]
     assert (stock(w, shop, "W1").quantity, stock(w, shop, "W2").quantity) == (D("6"), D("3"))
     contract = w.find(cid, Contract)

@@ -4,7 +4,7 @@ whose figures come from the target-figures port."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import uuid4
@@ -31,16 +31,6 @@ def test_a_set_target_command_can_be_made() -> None:
                                                                                   **NOVEMBER).target_id
     again = m.SetTarget.from_payload(command.payload())
     assert (again.target_id, again.start) == (target_id, date(2026, 11, 1))
-
-
-@pytest.fixture
-def w() -> World:
-    return World()
-
-
-@pytest.fixture
-def team(w: World) -> Team:
-    return w.team()
 
 
 def set_target(w: World, who: Actor, person: Actor, **kw: Any) -> str:
@@ -184,6 +174,7 @@ def test_a_work_report_takes_its_figures_from_the_port(w: World, team: Team) -> 
     figures = {"new_customers": 3, "visits": 5, "deal_amount": Decimal("6000.00"),
                "collected_amount": Decimal("4500.00")}
     w.target_figures.figures[team.alice.person_id] = figures
+    w.clock.set(datetime(2026, 11, 4, 2, 0, tzinfo=UTC))  # a report is dated today or earlier
     done = w.do(m.SubmitWorkReport("weekly", date(2026, 11, 4), summary="本周拜访五家", plan="跟进报价"), team.alice)
     assert w.target_figures.calls == [([team.alice.person_id], date(2026, 11, 2), date(2026, 11, 8))]
     assert (done.ids["start"], done.ids["end"], done.ids["figures"], done.ids["revision"]) == (
@@ -194,6 +185,7 @@ def test_a_work_report_takes_its_figures_from_the_port(w: World, team: Team) -> 
 
 
 def test_the_same_period_again_revises_the_report_with_fresh_figures(w: World, team: Team) -> None:
+    w.clock.set(datetime(2026, 11, 30, 2, 0, tzinfo=UTC))  # a report is dated today or earlier
     first = w.do(m.SubmitWorkReport("monthly", date(2026, 11, 15), summary="初稿"), team.alice)
     w.target_figures.figures[team.alice.person_id] = {"new_customers": 9, "visits": 9,
                                                       "deal_amount": Decimal("1"), "collected_amount": Decimal("0")}
@@ -216,4 +208,5 @@ def test_work_report_refusals(w: World, team: Team) -> None:
     assert w.refused(m.SubmitWorkReport("daily", date(2026, 11, 1), summary="\x00"), team.alice).code == (
         "control_character")
     assert w.target_figures.calls == [([team.alice.person_id], date(2026, 11, 1), date(2026, 11, 1))]
+    w.clock.set(datetime(2199, 12, 31, 2, 0, tzinfo=UTC))  # a report is dated today or earlier
     w.do(m.SubmitWorkReport("monthly", date(2199, 12, 31), plan="多行\n计划"), team.alice)  # the last month

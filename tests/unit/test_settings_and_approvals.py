@@ -133,10 +133,16 @@ def test_approvals_are_required_only_for_the_kinds_wired_for_them() -> None:
     s = settings()
     with refused(Invalid, "validation_error", field="rules.approval_required"):
         s.change(ctx(), {"approval_required": ["price_change", "everything"]}, {})
+    for hostile in ("transfer", [1], [None], {"claim": True}, ["contact_add"]):  # stored kinds are no policies
+        with refused(Invalid, "validation_error", field="rules.approval_required"):
+            s.change(ctx(), {"approval_required": hostile}, {})
     with pytest.raises(Invalid) as caught:
         s.change(ctx(), {"approval_required": ["everything"]}, {})
-    assert caught.value.message.endswith("customer_info_change, price_change, target")
+    assert caught.value.message.endswith(
+        "customer_info_change, price_change, target, transfer, claim, return, exchange")  # every kind AP-1 names
     s.change(ctx(), {"approval_required": ["target", "price_change", "customer_info_change"]}, {})
+    s.change(ctx(), {"approval_required": ["transfer", "claim", "return", "exchange"]}, {})
+    assert s.rules["approval_required"] == ["transfer", "claim", "return", "exchange"]
     s.change(ctx(), {"approval_required": []}, {})
     assert s.rules["approval_required"] == []
 
