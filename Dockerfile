@@ -1,13 +1,15 @@
 FROM python:3.11-slim
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
+# The locked versions first (a layer that changes only with the lock), then the project alone.
+RUN pip install --no-cache-dir -r requirements.lock
 COPY aggregates aggregates
 COPY commands commands
 COPY projections projections
 COPY readmodels readmodels
 COPY api api
 COPY workers workers
-RUN pip install --no-cache-dir .
+RUN pip install --no-cache-dir --no-deps .
 # An unprivileged user owns the data folder. The default command is the embedded mode on
 # SQLite: its first start makes a random signing key, /app/data/crm.db.key (mode 0600), beside
 # the database; keep /app/data on a volume so the key and the data outlive the container.

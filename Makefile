@@ -6,11 +6,23 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run run-distributed test lint demo clean
 
-$(STAMP): pyproject.toml
+# The environment is installed from the lock file, so a fresh machine gets the versions the
+# suite passed with; the project itself is installed on top without resolving anything again.
+$(STAMP): pyproject.toml requirements-dev.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $(STAMP)
+
+# Re-resolve both lock files to the newest versions pyproject.toml allows (docs/operations.md):
+# `make lock`, then `make test`, then commit the two files. requirements.lock (the service alone,
+# for the Dockerfile) is kept to the same versions as requirements-dev.lock.
+LOCK := $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --quiet
+.PHONY: lock
+lock: $(STAMP)
+	$(LOCK) --extra dev --upgrade -o requirements-dev.lock
+	$(LOCK) --constraint requirements-dev.lock -o requirements.lock
 
 run: $(STAMP)
 	$(BIN)/crm api --demo
