@@ -73,3 +73,17 @@ mutation: $(STAMP)
 	cd build/mutation && CRM_REQUIRE_SERVICES=0 CRM_TEST_PG_PORT=1 CRM_TEST_REDIS_PORT=1 \
 		$(CURDIR)/$(BIN)/mutmut run && $(CURDIR)/$(BIN)/mutmut results && \
 		$(CURDIR)/$(BIN)/mutmut export-cicd-stats && cat mutants/mutmut-cicd-stats.json
+
+# Message catalogues (readmodels/i18n.py): re-extract the ids from the code and update the .po
+# files of every locale, keeping their translations; then translate the new entries (the
+# catalogue tests in tests/unit list what is missing). Refusals form the `errors` domain (found
+# by the refusal classes as keywords), everything else a person reads the `crm` domain.
+ERRORS_KEYWORDS = -k Invalid:2 -k Conflict:2 -k Forbidden:2 -k NotFound:2 -k DomainError:2 \
+	-k UnsupportedPhoto:2 -k PhotoTooLarge:2 -k refuse:3 -k ApiError:3 -k InvalidValue -k E_
+.PHONY: messages
+messages: $(STAMP)
+	$(BIN)/pybabel extract -q -F babel.cfg --no-default-keywords $(ERRORS_KEYWORDS) --sort-output \
+		--no-wrap --project crm -o readmodels/locales/errors.pot .
+	$(BIN)/pybabel update -D errors -i readmodels/locales/errors.pot -d readmodels/locales \
+		--no-wrap --ignore-obsolete --no-fuzzy-matching
+	$(BIN)/python -m readmodels.messages

@@ -102,7 +102,7 @@ class Approval(CrmAggregate):
 
     def _pending(self) -> None:
         if self.status != "pending":
-            raise Conflict("not_pending", f"the request is {self.status} already")
+            raise Conflict("not_pending", "the request is {status} already", status=self.status)
 
     def decide(self, ctx: Context, status: str, comment: str, eligible: bool, current: Base | None = None) -> None:
         """approved or rejected, by an eligible person who is not the requester; approved only
@@ -122,8 +122,8 @@ class Approval(CrmAggregate):
         changed = changed_since(self.base, current)
         if changed:
             names = ", ".join(c["field"] for c in changed)
-            raise Conflict("stale_request", f"{names} changed since the request was made: reject it, or ask again",
-                           field=changed[0]["field"], details={"changed": changed})
+            raise Conflict("stale_request", "{names} changed since the request was made: reject it, or ask again",
+                           field=changed[0]["field"], details={"changed": changed}, names=names)
 
     def withdraw(self, ctx: Context, comment: str) -> None:
         self._pending()

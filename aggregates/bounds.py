@@ -81,26 +81,27 @@ def text(value: Any, field: str, limit: int, *, multiline: bool = False, require
     the value unchanged; None passes unless required."""
     if value is None:
         if required:
-            raise Invalid("validation_error", f"{field} is required", field=field)
+            raise Invalid("validation_error", "{field} is required", field=field)
         return None
     if not isinstance(value, str):
-        raise Invalid("validation_error", f"{field} must be text", field=field)
+        raise Invalid("validation_error", "{field} must be text", field=field)
     for ch in value:
         if _control(ch, multiline):
-            raise Invalid("control_character", f"{field} contains a control character (U+{ord(ch):04X})",
-                          field=field)
+            raise Invalid("control_character", "{field} contains a control character (U+{codepoint:04X})",
+                          field=field, codepoint=ord(ch))
     if len(value) > limit or len(unicodedata.normalize("NFKC", value)) > limit:
-        raise Invalid("too_long", f"{field} is longer than {limit} characters once normalised",
-                      field=field, details={"limit": limit})
+        raise Invalid("too_long", "{field} is longer than {limit} characters once normalised",
+                      field=field, details={"limit": limit}, limit=limit)
     if required and not value.strip():
-        raise Invalid("validation_error", f"{field} is required", field=field)
+        raise Invalid("validation_error", "{field} is required", field=field)
     return value
 
 
 def amount(value: Decimal, field: str, limit: Decimal = MONEY_MAX) -> Decimal:
     """A decimal within ±limit (the sign is checked elsewhere)."""
     if not value.is_finite() or abs(value) > limit:
-        raise Invalid("out_of_range", f"{field} exceeds {limit}", field=field, details={"limit": str(limit)})
+        raise Invalid("out_of_range", "{field} exceeds {limit}", field=field, details={"limit": str(limit)},
+                      limit=limit)
     return value
 
 
@@ -110,8 +111,9 @@ def day(value: date | datetime | None, field: str) -> Any:
         return None
     as_date = value.date() if isinstance(value, datetime) else value
     if not DATE_MIN <= as_date <= DATE_MAX:
-        raise Invalid("date_out_of_range", f"{field} must lie between {DATE_MIN.year} and {DATE_MAX.year}",
-                      field=field, details={"min": DATE_MIN.isoformat(), "max": DATE_MAX.isoformat()})
+        raise Invalid("date_out_of_range", "{field} must lie between {min_year} and {max_year}",
+                      field=field, details={"min": DATE_MIN.isoformat(), "max": DATE_MAX.isoformat()},
+                      min_year=DATE_MIN.year, max_year=DATE_MAX.year)
     return value
 
 
@@ -145,7 +147,7 @@ def _check(value: Any, field: str, path: str, multiline: bool, limits: Limits) -
         amount(value, field, ANY_DECIMAL_MAX)
     elif isinstance(value, float):
         if not math.isfinite(value):
-            raise Invalid("validation_error", f"{field} must be a finite number", field=field)
+            raise Invalid("validation_error", "{field} must be a finite number", field=field)
     elif isinstance(value, date):
         day(value, field)
     elif isinstance(value, dict):
@@ -165,6 +167,6 @@ def _check(value: Any, field: str, path: str, multiline: bool, limits: Limits) -
 def within(total: Decimal, field: str, limit: Decimal = TOTAL_MAX) -> Decimal:
     """A running total that an amount would raise: refused beyond the limit."""
     if total > limit:
-        raise Invalid("out_of_range", f"this would take {field} beyond {limit}", field=field,
-                      details={"limit": str(limit)})
+        raise Invalid("out_of_range", "this would take {field} beyond {limit}", field=field,
+                      details={"limit": str(limit)}, limit=limit)
     return total

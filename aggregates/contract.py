@@ -266,8 +266,8 @@ class Contract(CrmAggregate):
         if warehouse:
             if any(c["warehouse"] == warehouse for c in candidates):
                 return warehouse
-            raise Invalid("unknown_delivery_line", f"the delivery has no line of that product from {warehouse}",
-                          field=field_name, details={"candidates": candidates})
+            raise Invalid("unknown_delivery_line", "the delivery has no line of that product from {warehouse}",
+                          field=field_name, details={"candidates": candidates}, warehouse=warehouse)
         if len(candidates) == 1:
             return candidates[0]["warehouse"]
         if not candidates:
@@ -299,8 +299,8 @@ class Contract(CrmAggregate):
         if priced:
             total = sum((line["amount"] for line in priced), ZERO)
             if amount is not None and money(amount) != total:
-                raise Invalid("amount_mismatch", f"the lines add up to {total}", field="amount",
-                              details={"lines_total": str(total)})
+                raise Invalid("amount_mismatch", "the lines add up to {total}", field="amount",
+                              details={"lines_total": str(total)}, total=total)
             amount = total
         if amount is None or amount <= 0:
             raise Invalid("validation_error", "the amount must be greater than 0", field="amount")
@@ -314,8 +314,8 @@ class Contract(CrmAggregate):
         """D-2: never more than the net amount in all."""
         open_amount = max(self.net_amount - self.invoiced, ZERO)
         if amount > open_amount:
-            raise Conflict("over_invoiced", f"only {open_amount} is left to invoice", field="amount",
-                           details={"remaining": str(open_amount)})
+            raise Conflict("over_invoiced", "only {open_amount} is left to invoice", field="amount",
+                           details={"remaining": str(open_amount)}, open_amount=open_amount)
         invoice_id = uuid4().hex
         self._record(ctx, self.Invoiced, invoice_id=invoice_id, amount=amount, invoiced_on=invoiced_on)
         return invoice_id
@@ -324,8 +324,8 @@ class Contract(CrmAggregate):
         """A red-letter invoice: never more than invoiced so far."""
         bounds.text(reason, "reason", bounds.REASON)
         if amount > self.invoiced:
-            raise Conflict("over_credited", f"only {self.invoiced} is invoiced", field="amount",
-                           details={"invoiced": str(self.invoiced)})
+            raise Conflict("over_credited", "only {invoiced} is invoiced", field="amount",
+                           details={"invoiced": str(self.invoiced)}, invoiced=self.invoiced)
         credit_note_id = uuid4().hex
         self._record(ctx, self.InvoiceCredited, credit_note_id=credit_note_id, amount=amount,
                      credited_on=credited_on, reason=reason)
@@ -335,8 +335,8 @@ class Contract(CrmAggregate):
         """D-3: never more than the outstanding receivable of the net amount."""
         outstanding = self.outstanding
         if amount > outstanding:
-            raise Conflict("over_collected", f"only {outstanding} is outstanding", field="amount",
-                           details={"outstanding": str(outstanding)})
+            raise Conflict("over_collected", "only {outstanding} is outstanding", field="amount",
+                           details={"outstanding": str(outstanding)}, outstanding=outstanding)
         self._record(ctx, self.PaymentReceived, payment_id=payment_id, amount=amount, received_on=received_on)
 
     def check_delivery(self, lines: list[dict[str, Any]]) -> None:
@@ -348,8 +348,9 @@ class Contract(CrmAggregate):
         for product_id, qty in wanted.items():
             left = ordered.get(product_id, ZERO) - delivered.get(product_id, ZERO)
             if qty > left:
-                raise Conflict("over_delivered", f"only {left} of that product is left to deliver",
-                               field="lines", details={"product_id": product_id, "remaining": str(left)})
+                raise Conflict("over_delivered", "only {left} of that product is left to deliver",
+                               field="lines", details={"product_id": product_id, "remaining": str(left)},
+                               left=left)
 
     def deliver(self, ctx: Context, delivery_id: str, delivered_on: date, lines: list[dict[str, Any]]) -> None:
         self.check_delivery(lines)
@@ -365,8 +366,9 @@ class Contract(CrmAggregate):
         for (product_id, warehouse), qty in wanted.items():
             left = self.returnable(delivery_id, product_id, warehouse)
             if qty > left:
-                raise Conflict("over_returned", f"only {left} of that delivery line can come back",
-                               field="lines", details={"product_id": product_id, "returnable": str(left)})
+                raise Conflict("over_returned", "only {left} of that delivery line can come back",
+                               field="lines", details={"product_id": product_id, "returnable": str(left)},
+                               left=left)
 
     def take_back(self, ctx: Context, return_id: str, delivery_id: str, returned_on: date,
                   lines: list[dict[str, Any]]) -> Decimal:

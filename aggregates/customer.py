@@ -457,7 +457,7 @@ class Customer(CrmAggregate):
         """C-6: back to the pool with a reason; owner and shares are cleared."""
         self._check_live()
         if reason not in POOL_REASONS:
-            raise Invalid("validation_error", f"unknown reason {reason}", field="reason")
+            raise Invalid("validation_error", "unknown reason {reason}", field="reason", reason=reason)
         if self.owner_id is None:
             raise Conflict("in_pool", "the customer is in the pool already")
         previous = self.owner_id

@@ -51,9 +51,9 @@ def info_changes(current: Mapping[str, Any], changes: Mapping[str, Any]) -> list
     recorded = []
     for field, new in changes.items():
         if field not in INFO_FIELDS:
-            raise Invalid("unknown_field", f"{field} cannot be changed", field=field)
+            raise Invalid("unknown_field", "{field} cannot be changed", field=field)
         if field == "status" and new not in SETTABLE_STATUSES:
-            raise Invalid("invalid_status", f"status cannot be set to {new}", field="status")
+            raise Invalid("invalid_status", "status cannot be set to {new}", field="status", new=new)
         if field == "status" and current["status"] == "dealt" and new != "dealt":
             # Dealt comes from deals (C-12); an edit would put it back under the cap and the sweep.
             raise Conflict("dealt", "a dealt customer keeps its status", field="status")
@@ -78,5 +78,5 @@ def restore_changes(current: Mapping[str, Any], past: Mapping[str, Any], version
         if old != new:
             recorded.append({"field": field, "old": old, "new": new})
     if not recorded:
-        raise Invalid("no_change", f"the fields are those of version {version} already")
+        raise Invalid("no_change", "the fields are those of version {version} already", version=version)
     return recorded

@@ -110,13 +110,13 @@ class DeliveryRequest(CrmAggregate):
         also from_warehouse, replacement_product_id and unit_price (each may be None). A return
         or an exchange names the delivery it is about; no two lines ask for the same thing."""
         if kind not in KINDS:
-            raise Invalid("unknown_value", f"{kind!r} is not a kind of request", field="kind")
+            raise Invalid("unknown_value", "{kind!r} is not a kind of request", field="kind", kind=kind)
         if (delivery_id is None) != (kind == "delivery"):
             raise Invalid("validation_error", "a return or an exchange names its delivery, a delivery none",
                           field="delivery_id")
         if not lines or len(lines) > MAX_LINES:
-            raise Invalid("validation_error", f"one to {MAX_LINES} lines", field="lines",
-                          details={"limit": MAX_LINES})
+            raise Invalid("validation_error", "one to {max_lines} lines", field="lines",
+                          details={"limit": MAX_LINES}, max_lines=MAX_LINES)
         bounds.text(note, "note", bounds.REASON, multiline=True)
         seen: set[tuple[Any, ...]] = set()
         clean = []
@@ -170,11 +170,11 @@ class DeliveryRequest(CrmAggregate):
         quantity, warehouse (where the goods leave from or come back to); an exchange's also
         from_warehouse (where the goods come back to), out_product_id and unit_price (or None)."""
         if not self.is_open:
-            raise Conflict("request_closed", f"the request is {self.status}", field="request_id",
-                           details={"status": self.status})
+            raise Conflict("request_closed", "the request is {status}", field="request_id",
+                           details={"status": self.status}, status=self.status)
         if kind != self.kind:
-            raise Invalid("wrong_request_kind", f"that request asks for a {self.kind}", field="request_id",
-                          details={"kind": self.kind})
+            raise Invalid("wrong_request_kind", "that request asks for a {kind}", field="request_id",
+                          details={"kind": self.kind}, kind=self.kind)
         if contract_id != self.contract_id:
             raise Invalid("wrong_contract", "that request is for another contract", field="request_id",
                           details={"contract_id": self.contract_id})
@@ -195,9 +195,10 @@ class DeliveryRequest(CrmAggregate):
             available = sum((left[i] for i in candidates), ZERO)
             need = Decimal(done["quantity"])
             if need > available:
-                raise Conflict("over_requested", f"only {available} of this line is still requested",
+                raise Conflict("over_requested", "only {available} of this line is still requested",
                                field=f"lines.{n}.quantity",
-                               details={"product_id": done["product_id"], "remaining": str(available)})
+                               details={"product_id": done["product_id"], "remaining": str(available)},
+                               available=available)
             for i in candidates:
                 part = min(need, left[i])
                 if part > 0:
@@ -211,8 +212,8 @@ class DeliveryRequest(CrmAggregate):
     def cancel(self, ctx: Context, reason: str, allowed: bool) -> None:
         """The requester or their manager calls off what is not done yet."""
         if not self.is_open:
-            raise Conflict("request_closed", f"the request is {self.status}", field="request_id",
-                           details={"status": self.status})
+            raise Conflict("request_closed", "the request is {status}", field="request_id",
+                           details={"status": self.status}, status=self.status)
         if not allowed:
             raise Forbidden("forbidden", "only the requester or their manager cancels a request")
         bounds.text(reason, "reason", bounds.REASON, multiline=True)

@@ -32,8 +32,8 @@ def positive(value: Any, field: str, places: Decimal = CENT) -> Decimal:
     if not number.is_finite() or number <= 0:
         raise Invalid("validation_error", "must be greater than 0", field=field)
     if number.adjusted() >= 20:  # beyond every bound, and beyond what quantizing to places can hold
-        raise Invalid("out_of_range", f"{field} is far too large", field=field)
+        raise Invalid("out_of_range", "{field} is far too large", field=field)
     if number != number.quantize(places):
         digits = 2 if places == CENT else 4
-        raise Invalid("validation_error", f"at most {digits} decimal places", field=field)
+        raise Invalid("validation_error", "at most {digits} decimal places", field=field, digits=digits)
     return number.quantize(places)

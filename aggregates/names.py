@@ -154,11 +154,11 @@ class NameSkeleton(CustomerName):
 
 def duplicate_name(number: str | None, confusable: bool = False) -> Conflict:
     if confusable:
-        return Conflict("duplicate_name", f"a customer with a name that looks the same exists already: {number}",
-                        field="name", details={"number": number, "reason": "confusable"})
+        return Conflict("duplicate_name", "a customer with a name that looks the same exists already: {number}",
+                        field="name", details={"number": number, "reason": "confusable"}, number=number)
     return Conflict(
         "duplicate_name",
-        f"a customer with this name exists already: {number}",
+        "a customer with this name exists already: {number}",
         field="name",
-        details={"number": number},
+        details={"number": number}, number=number,
     )

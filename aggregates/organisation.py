@@ -136,13 +136,13 @@ class Person(CrmAggregate):
     def change(self, ctx: Context, changes: dict[str, Any]) -> None:
         for required in ("name", "roles", "active"):
             if required in changes and changes[required] in (None, ""):
-                raise Invalid("validation_error", f"{required} cannot be empty", field=required)
+                raise Invalid("validation_error", "{field} cannot be empty", field=required)
         if "roles" in changes:
             check_roles(changes["roles"])
         recorded = []
         for field, new in changes.items():
             if field not in PERSON_FIELDS:
-                raise Invalid("unknown_field", f"{field} cannot be changed", field=field)
+                raise Invalid("unknown_field", "{field} cannot be changed", field=field)
             old = getattr(self, field)
             if old != new:
                 recorded.append({"field": field, "old": old, "new": new})
@@ -155,7 +155,7 @@ def check_roles(roles: list[str] | None) -> None:
         raise Invalid("invalid_role", "roles must be a list", field="roles")
     unknown = [r for r in roles if r not in ROLES]
     if unknown or not roles:
-        raise Invalid("invalid_role", f"roles must be some of {', '.join(ROLES)}", field="roles")
+        raise Invalid("invalid_role", "roles must be some of {roles}", field="roles", roles=', '.join(ROLES))
 
 
 class Username(CrmAggregate):
@@ -303,15 +303,15 @@ class Salesperson(CrmAggregate):
         if counted and len(self.held) >= cap:
             raise Conflict(
                 "cap_reached",
-                f"the salesperson holds {len(self.held)} customers, the limit is {cap}",
-                details={"held": len(self.held), "max_customers": cap},
+                "the salesperson holds {held} customers, the limit is {cap}",
+                details={"held": len(self.held), "max_customers": cap}, held=len(self.held), cap=cap,
             )
         if how == "claim" and daily_limit is not None:
             if self.claims_on(day) >= daily_limit:
                 raise Conflict(
                     "daily_claim_limit",
-                    f"at most {daily_limit} claims a day",
-                    details={"daily_claim_limit": daily_limit},
+                    "at most {daily_limit} claims a day",
+                    details={"daily_claim_limit": daily_limit}, daily_limit=daily_limit,
                 )
         if counted:
             self._record(ctx, self.CustomerTaken, customer_id=customer_id, how=how, day=day)

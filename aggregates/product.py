@@ -171,10 +171,11 @@ class ProductStock(CrmAggregate):
         if qty > self.quantity:
             raise Conflict(
                 "insufficient_stock",
-                f"{self.warehouse} holds {self.quantity} of this product, {qty} asked",
+                "{warehouse} holds {quantity} of this product, {qty} asked",
                 field="quantity",
                 details={"product_id": self.product_id, "warehouse": self.warehouse,
-                         "available": str(self.quantity), "requested": str(qty)},
+                         "available": str(self.quantity), "requested": str(qty)}, warehouse=self.warehouse,
+                         quantity=self.quantity, qty=qty,
             )
         # The last units take the remaining value, so no rounding cents stay behind.
         value = self.value if qty == self.quantity else money(qty * self.unit_cost)

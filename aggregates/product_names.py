@@ -21,8 +21,8 @@ def product_key(name: str, spec: str | None) -> str:
 
 
 def duplicate_product(code: str | None, product_id: str | None) -> Conflict:
-    return Conflict("duplicate_product", f"a product with this name and spec exists already: {code}",
-                    field="name", details={"code": code, "product_id": product_id})
+    return Conflict("duplicate_product", "a product with this name and spec exists already: {product_code}",
+                    field="name", details={"code": code, "product_id": product_id}, product_code=code)
 
 
 class ProductName(CrmAggregate):

@@ -23,7 +23,11 @@ DEFAULT_RULES: dict[str, Any] = {
     # customer its GPS position may lie before the visit is flagged `far_from_customer`.
     "visit_photo_required": False,
     "visit_max_distance_m": 1000,
+    # The language of every message where a request names none of the supported ones.
+    "locale": "zh_CN",
 }
+# The locales the message catalogues hold (readmodels/locales); the business locale is one of them.
+LOCALES = ("zh_CN", "en")
 # The bounds of `visit_max_distance_m`: phones' GPS is good to some metres; 100 km is no check.
 VISIT_DISTANCE_MIN, VISIT_DISTANCE_MAX = 10, 100_000
 
@@ -82,7 +86,7 @@ class Settings(CrmAggregate):
     TEXT_LIMITS: ClassVar[dict[str, int]] = {
         "name": bounds.SHORT_TEXT, "sources": bounds.SHORT_TEXT, "regions": bounds.SHORT_TEXT,
         "stages": bounds.SHORT_TEXT, "warehouses": bounds.SHORT_TEXT, "problem_types": bounds.SHORT_TEXT,
-        "timezone": 64,
+        "timezone": 64, "locale": 16,
     }
     rules: dict[str, Any]
     dictionaries: dict[str, Any]
@@ -91,32 +95,40 @@ class Settings(CrmAggregate):
         """Empty: the Created event's apply() sets the state."""
 
     class Created(CrmAggregate.Created):
-        """Version 2: the rules hold the visit rules (seed 000 §2)."""
+        """Version 2: the rules hold the visit rules (seed 000 §2). Version 3: and the locale."""
 
         rules: dict[str, Any]
         dictionaries: dict[str, Any]
 
-        class_version = 2
+        class_version = 3
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             _with_visit_rules(state)
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            _with_locale(state)
 
         def apply(self, s: Settings) -> None:
             s.rules = dict(self.rules)
             s.dictionaries = dict(self.dictionaries)
 
     class Changed(CrmAggregate.Event):
-        """Version 2: the rules hold the visit rules (seed 000 §2)."""
+        """Version 2: the rules hold the visit rules (seed 000 §2). Version 3: and the locale."""
 
         rules: dict[str, Any]
         dictionaries: dict[str, Any]
 
-        class_version = 2
+        class_version = 3
 
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             _with_visit_rules(state)
+
+        @staticmethod
+        def upcast_v2_v3(state: dict[str, Any]) -> None:
+            _with_locale(state)
 
         def apply(self, s: Settings) -> None:
             s.rules = dict(self.rules)
@@ -132,10 +144,10 @@ class Settings(CrmAggregate):
     def change(self, ctx: Context, rules: dict[str, Any], dictionaries: dict[str, Any]) -> None:
         for key, value in rules.items():
             if value is None and key != "daily_claim_limit":
-                raise Invalid("validation_error", f"{key} cannot be empty", field=f"rules.{key}")
+                raise Invalid("validation_error", "{key} cannot be empty", field=f"rules.{key}", key=key)
         for key, value in dictionaries.items():
             if value is None:
-                raise Invalid("validation_error", f"{key} cannot be empty", field=f"dictionaries.{key}")
+                raise Invalid("validation_error", "{key} cannot be empty", field=f"dictionaries.{key}", key=key)
         new_rules = {**self.rules, **rules}
         new_dicts = {**self.dictionaries, **dictionaries}
         check_rules(new_rules)
@@ -150,34 +162,43 @@ def _with_visit_rules(state: dict[str, Any]) -> None:
         state["rules"].setdefault(key, DEFAULT_RULES[key])
 
 
+def _with_locale(state: dict[str, Any]) -> None:
+    """Rules stored before the business locale was a rule were shown in Chinese, its default."""
+    state["rules"].setdefault("locale", DEFAULT_RULES["locale"])
+
+
 def check_visit_rules(rules: dict[str, Any]) -> None:
     if not isinstance(rules["visit_photo_required"], bool):
         raise Invalid("validation_error", "must be true or false", field="rules.visit_photo_required")
     distance = rules["visit_max_distance_m"]
     if isinstance(distance, bool) or not isinstance(distance, int) \
             or not VISIT_DISTANCE_MIN <= distance <= VISIT_DISTANCE_MAX:
-        raise Invalid("validation_error", f"must be a whole number of metres from {VISIT_DISTANCE_MIN} to "
-                      f"{VISIT_DISTANCE_MAX}", field="rules.visit_max_distance_m",
-                      details={"min": VISIT_DISTANCE_MIN, "max": VISIT_DISTANCE_MAX})
+        raise Invalid("validation_error", "must be a whole number of metres from {minimum} to {maximum}",
+                      field="rules.visit_max_distance_m",
+                      details={"min": VISIT_DISTANCE_MIN, "max": VISIT_DISTANCE_MAX},
+                      minimum=VISIT_DISTANCE_MIN, maximum=VISIT_DISTANCE_MAX)
 
 
 def check_rules(rules: dict[str, Any]) -> None:
     unknown = set(rules) - set(DEFAULT_RULES)
     if unknown:
-        raise Invalid("unknown_field", f"unknown rule {sorted(unknown)[0]}", field="rules")
+        raise Invalid("unknown_field", "unknown rule {rule}", field="rules", rule=sorted(unknown)[0])
     for key in ("default_max_customers", "pool_warning_days", "reclaim_cooldown_days", "late_entry_hours"):
         if not isinstance(rules[key], int) or rules[key] < 0:
-            raise Invalid("validation_error", f"{key} must be a whole number ≥ 0", field=f"rules.{key}")
+            raise Invalid("validation_error", "{key} must be a whole number ≥ 0", field=f"rules.{key}", key=key)
     if not isinstance(rules["default_max_follow_days"], int) or rules["default_max_follow_days"] < 1:
         raise Invalid("validation_error", "must be ≥ 1", field="rules.default_max_follow_days")
     try:
         ZoneInfo(str(rules["timezone"]))
     except (ZoneInfoNotFoundError, ValueError):
         raise Invalid("validation_error", "unknown time zone", field="rules.timezone") from None
+    if rules["locale"] not in LOCALES:
+        raise Invalid("validation_error", "the locale is one of {locales}", field="rules.locale",
+                      details={"locales": list(LOCALES)}, locales=", ".join(LOCALES))
     kinds = rules["approval_required"]
     if not isinstance(kinds, list) or not all(isinstance(k, str) and k in APPROVAL_KINDS for k in kinds):
-        raise Invalid("validation_error", f"approval kinds are {', '.join(APPROVAL_KINDS)}",
-                      field="rules.approval_required")
+        raise Invalid("validation_error", "approval kinds are {kinds}",
+                      field="rules.approval_required", kinds=', '.join(APPROVAL_KINDS))
     limit = rules["daily_claim_limit"]
     if limit is not None and (not isinstance(limit, int) or limit < 0):
         raise Invalid("validation_error", "must be empty or ≥ 0", field="rules.daily_claim_limit")
@@ -187,11 +208,12 @@ def check_rules(rules: dict[str, Any]) -> None:
 def check_dictionaries(dictionaries: dict[str, Any]) -> None:
     unknown = set(dictionaries) - set(DEFAULT_DICTIONARIES)
     if unknown:
-        raise Invalid("unknown_field", f"unknown dictionary {sorted(unknown)[0]}", field="dictionaries")
+        raise Invalid("unknown_field", "unknown dictionary {dictionary}", field="dictionaries",
+                      dictionary=sorted(unknown)[0])
     names = type_names(dictionaries["customer_types"])
     if len(names) != len(set(names)):
         raise Invalid("validation_error", "type names must be unique", field="dictionaries.customer_types")
     for key in ("sources", "regions", "stages", "warehouses", "problem_types"):
         values = dictionaries[key]
         if len(values) != len(set(values)) or not all(isinstance(v, str) and v for v in values):
-            raise Invalid("validation_error", f"{key} must be distinct names", field=f"dictionaries.{key}")
+            raise Invalid("validation_error", "{key} must be distinct names", field=f"dictionaries.{key}", key=key)

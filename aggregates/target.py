@@ -188,7 +188,7 @@ def report_period(kind: str, day: date) -> tuple[date, date]:
         first = day.replace(day=1)
         following = (first + timedelta(days=32)).replace(day=1)
         return first, following - timedelta(days=1)
-    raise Invalid("validation_error", f"kind must be one of {', '.join(REPORT_KINDS)}", field="kind")
+    raise Invalid("validation_error", "kind must be one of {kinds}", field="kind", kinds=', '.join(REPORT_KINDS))
 
 
 class WorkReport(CrmAggregate):

@@ -46,8 +46,8 @@ def read_connection(service: ServiceDep) -> Iterator[Connection]:
 ConnDep = Annotated[Connection, Depends(read_connection, scope="function")]
 
 # An aggregate id in a path: parsed as a UUID (a malformed one is 422 `validation_error`
-# with the parameter as its `field`), but documented as the plain string it was declared as
-# before, so /openapi.json stays as it is (a bare UUID would add `"format": "uuid"`).
+# with the parameter as its `field`), documented as a string of `format: uuid`: the schema here
+# is a plain string and api/openapi.py adds the format to every path id that is parsed as one.
 Id = Annotated[UUID, WithJsonSchema({"type": "string"})]
 
 
@@ -175,7 +175,7 @@ def require(*roles: str):  # type: ignore[no-untyped-def]
 
     def check(user: CurrentUser) -> Actor:
         if not user.roles & set(roles):
-            raise ApiError(403, "forbidden", f"needs one of the roles: {', '.join(roles)}")
+            raise ApiError(403, "forbidden", "needs one of the roles: {roles}", roles=', '.join(roles))
         return user
 
     return Depends(check)

@@ -7,6 +7,9 @@ import json
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from aggregates.errors import E_
+from readmodels.i18n import t
+
 JSON_LIMIT = 1024 * 1024
 UPLOAD_LIMIT = 25 * 1024 * 1024
 
@@ -55,7 +58,8 @@ class BodyLimitMiddleware:
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    body = json.dumps({"error": {"code": "too_large", "message": f"the request body is larger than {limit} bytes",
+    message = t(E_("the request body is larger than {limit} bytes"), domain="errors", limit=limit)
+    body = json.dumps({"error": {"code": "too_large", "message": message,
                                  "field": None, "details": {"max_bytes": limit}}}).encode()
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})

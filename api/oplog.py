@@ -1,6 +1,7 @@
 """The operation log (H-5, R-8): one ASGI middleware records every command that reaches the
 API — accepted, refused (401, 403, 404, 409, 413, 422) or failed — with the actor, the time,
-the operation, its target, the outcome and the error code; every export, which the routes
+the operation (named by its command, `api/oplog_names.py`, with its method and route
+beside the name), its target, the outcome and the error code; every export, which the routes
 mark with `request.state.op_export`; and every other request under the API that is refused
 or fails, reads and refused exports among them. Text is stored as the database can hold it."""
 
@@ -13,9 +14,12 @@ import time
 from typing import Any
 
 import jwt
+from fastapi.routing import APIRoute, iter_route_contexts
 from starlette.concurrency import run_in_threadpool
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.oplog_names import operation_name
 from commands.adapters.infra import operation_log
 from commands.bootstrap import Service
 
@@ -46,6 +50,8 @@ class OperationLogMiddleware:
         self.app = app
         self.service = service
         self.prefix = prefix
+        # (pattern, methods, template, endpoint) of every route, made on first need.
+        self._routes: list[tuple[re.Pattern[str], set[str], str, Any]] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
@@ -73,21 +79,28 @@ class OperationLogMiddleware:
             # mark), and every request refused or failed (R-8) are recorded.
             exported = bool((scope.get("state") or {}).get("op_export"))
             if scope["method"] in COMMAND_METHODS or exported or status >= 400:
-                await self._record(scope, status, bytes(body) if json_body else b"", started)
+                await self._record(scope, status, bytes(body) if json_body else b"", started, exported)
 
-    async def _record(self, scope: Scope, status: int, body: bytes, started: float) -> None:
+    async def _record(self, scope: Scope, status: int, body: bytes, started: float,
+                      exported: bool = False) -> None:
         try:
-            entry = self._entry(scope, status, body, started)
+            entry = self._entry(scope, status, body, started, exported)
             await run_in_threadpool(self._write, entry)
         except Exception:  # the log must never break the command it records
             log.exception("could not write the operation log")
 
-    def _entry(self, scope: Scope, status: int, body: bytes, started: float) -> dict[str, Any]:
+    def _entry(self, scope: Scope, status: int, body: bytes, started: float,
+               exported: bool = False) -> dict[str, Any]:
         state = scope.get("state") or {}
         route = scope.get("route")
-        template = getattr(route, "path", None) or scope["path"]
+        endpoint = getattr(route, "endpoint", None)
+        template = getattr(route, "path", None)
+        if template is None:
+            # Refused before routing (too large, bad parameters): the route it was meant for.
+            template, endpoint = self._match(scope)
         if not template.startswith(self.prefix):
             template = self.prefix + template
+        route_text = f"{scope['method']} {template}"
         try:
             answer = json.loads(body) if body else {}
         except ValueError:
@@ -98,7 +111,8 @@ class OperationLogMiddleware:
             "at": self.service.deps.clock.now(),
             "actor_id": storable(state.get("op_actor") or self._actor(scope), 36),
             "method": storable(scope["method"], 10),
-            "operation": storable(f"{scope['method']} {template}", 200),
+            "operation": storable(operation_name(route_text, endpoint, exported), 200),
+            "route": storable(route_text, 200),
             "path": storable(scope["path"], 500),
             "target_id": storable(target, 200) if target else None,
             "status": status,
@@ -109,6 +123,20 @@ class OperationLogMiddleware:
             isinstance(answer.get("position"), int) else None,
             "duration_ms": int((time.monotonic() - started) * 1000),
         }
+
+    def _match(self, scope: Scope) -> tuple[str, Any]:
+        """The template and function of the route the request's method and path match, or
+        the path itself and None when none does."""
+        if self._routes is None:
+            self._routes = [
+                (compile_path(context.path_format)[0], set(context.original_route.methods or ()),
+                 context.path_format, context.original_route.endpoint)
+                for context in iter_route_contexts(getattr(scope.get("app"), "routes", []))
+                if isinstance(context.original_route, APIRoute) and context.path_format]
+        for pattern, methods, template, endpoint in self._routes:
+            if scope["method"] in methods and pattern.match(scope["path"]):
+                return template, endpoint
+        return scope["path"], None
 
     def _actor(self, scope: Scope) -> str | None:
         """The token's person, if the token is genuine (expired or not: the attempt is theirs)."""

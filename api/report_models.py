@@ -26,7 +26,10 @@ class CatalogueEntry(BaseModel):
 
 
 class ReportPeriod(BaseModel):
-    year: int
+    """The period a report covers: its first and last business day; `year` is null when a query
+    report was asked only for a range of days (`from`, `to`)."""
+
+    year: int | None
     month: int | None
     start: date
     end: date

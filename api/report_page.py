@@ -9,10 +9,20 @@ from __future__ import annotations
 import html
 import json
 
+from readmodels.i18n import N_, current_locale, gettext
 from readmodels.reports import Report
 
+# The page's own words, in the locale of the request for the page (the report's JSON, fetched by
+# the browser with its own Accept-Language, brings the titles in the same one). `{name}` marks
+# what the script fills in.
+PAGE_TEXTS = {
+    "username": N_("用户名"), "password": N_("密码"), "sign_in": N_("登录"), "sign_in_failed": N_("登录失败"),
+    "now": N_("当前"), "meta": N_("期间：{period}　共 {total} 行"), "yes": N_("是"), "no": N_("否"),
+    "previous": N_("上一页"), "next": N_("下一页"), "page": N_("第 {page} / {last} 页"),
+}
+
 PAGE = """<!doctype html>
-<html lang="zh-CN">
+<html lang="{lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -36,9 +46,9 @@ PAGE = """<!doctype html>
 <h1>{id} {title}</h1>
 <div class="meta" id="meta"></div>
 <form id="signin">
-  <input name="username" placeholder="用户名" autocomplete="username" required>
-  <input name="password" type="password" placeholder="密码" autocomplete="current-password" required>
-  <button type="submit">登录</button>
+  <input name="username" placeholder="{username}" autocomplete="username" required>
+  <input name="password" type="password" placeholder="{password}" autocomplete="current-password" required>
+  <button type="submit">{sign_in}</button>
 </form>
 <div id="error"></div>
 <div id="chart" {chart_hidden}></div>
@@ -49,6 +59,8 @@ PAGE = """<!doctype html>
 const REPORT = {report_json};
 const API = "{api}";
 const NUMERIC = new Set({numeric_json});
+const TEXTS = {texts_json};
+const MOMENTS = new Set({moments_json});
 let page = 1;
 
 function token() {{
@@ -58,6 +70,12 @@ function token() {{
     history.replaceState(null, "", location.pathname + location.search);
   }}
   return sessionStorage.getItem("crm_token");
+}}
+
+function say(key, values = {{}}) {{
+  let text = TEXTS[key];
+  for (const [name, value] of Object.entries(values)) text = text.split("{{" + name + "}}").join(String(value));
+  return text;
 }}
 
 function showError(text) {{ document.getElementById("error").textContent = text; }}
@@ -82,8 +100,8 @@ async function load() {{
 }}
 
 function render(report) {{
-  const period = report.period ? `${{report.period.start}} — ${{report.period.end}}` : "当前";
-  document.getElementById("meta").textContent = `期间：${{period}}　共 ${{report.total}} 行`;
+  const period = report.period ? `${{report.period.start}} — ${{report.period.end}}` : say("now");
+  document.getElementById("meta").textContent = say("meta", {{period, total: report.total}});
   const columns = report.columns.filter(c => !c.key.endsWith("_id") && c.key !== "id");
   const head = document.querySelector("#table thead");
   const body = document.querySelector("#table tbody");
@@ -97,8 +115,13 @@ function render(report) {{
     for (const column of columns) {{
       const cell = line.insertCell();
       const value = row[column.key];
-      cell.textContent = value === null || value === undefined ? "" : (value === true ? "是" :
-                                                                       value === false ? "否" : value);
+      cell.textContent = value === null || value === undefined ? "" : (value === true ? say("yes") :
+                                                                       value === false ? say("no") : value);
+      // Moments arrive on the business clock with its offset: shown as its wall time.
+      if (MOMENTS.has(column.key) && typeof value === "string") {{
+        cell.textContent = value.slice(0, 16).replace("T", " ");
+        cell.title = value;
+      }}
       if (NUMERIC.has(column.key)) cell.className = "num";
     }}
   }}
@@ -112,14 +135,14 @@ function pages(report) {{
   nav.replaceChildren();
   const last = Math.max(1, Math.ceil(report.total / report.page_size));
   if (last === 1) return;
-  for (const [label, target] of [["上一页", page - 1], ["下一页", page + 1]]) {{
+  for (const [label, target] of [[say("previous"), page - 1], [say("next"), page + 1]]) {{
     const button = document.createElement("button");
     button.textContent = label;
     button.disabled = target < 1 || target > last;
     button.onclick = () => {{ page = target; load(); }};
     nav.appendChild(button);
   }}
-  nav.appendChild(document.createTextNode(`第 ${{page}} / ${{last}} 页`));
+  nav.appendChild(document.createTextNode(say("page", {{page, last}})));
 }}
 
 function drawChart(chart) {{
@@ -141,7 +164,7 @@ document.getElementById("signin").addEventListener("submit", async event => {{
   const form = new FormData(event.target);
   const response = await fetch(`${{API}}/auth/token`, {{method: "POST", body: new URLSearchParams(form)}});
   const body = await response.json();
-  if (!response.ok) {{ showError(body.error ? body.error.message : "登录失败"); return; }}
+  if (!response.ok) {{ showError(body.error ? body.error.message : say("sign_in_failed")); return; }}
   sessionStorage.setItem("crm_token", body.access_token);
   event.target.style.display = "none";
   showError("");
@@ -158,8 +181,13 @@ load().catch(error => showError(String(error)));
 def report_page(spec: Report, api_prefix: str, asset: str) -> str:
     numeric = [c.key for c in spec.columns if c.kind in ("int", "money", "quantity", "share")]
     return PAGE.format(
-        id=html.escape(spec.id), title=html.escape(spec.title), api=api_prefix, asset=asset,
+        id=html.escape(spec.id), title=html.escape(gettext(spec.title)), api=api_prefix, asset=asset,
+        lang="zh-CN" if current_locale().startswith("zh") else "en",
+        **{key: html.escape(gettext(PAGE_TEXTS[key])) for key in ("username", "password", "sign_in")},
+        texts_json=json.dumps({key: gettext(text) for key, text in PAGE_TEXTS.items()},
+                              ensure_ascii=False).replace("</", "<\\/"),
         chart_hidden="" if spec.chart else "hidden",
         report_json=json.dumps({"id": spec.id, "chart": spec.chart}, ensure_ascii=False),
         numeric_json=json.dumps(numeric),
+        moments_json=json.dumps([c.key for c in spec.columns if c.kind == "datetime"]),
     )

@@ -34,7 +34,7 @@ async def read_form(request: Request, file_field: str, max_bytes: int) -> Form:
     for key, value in form.multi_items():
         if isinstance(value, UploadFile):
             if key != file_field:
-                raise DomainError("validation_error", f"unexpected file field {key}", field=key)
+                raise DomainError("validation_error", "unexpected file field {field}", field=key)
             data, filename = await value.read(max_bytes + 1), value.filename
         elif value != "":
             fields[key] = value

@@ -146,7 +146,7 @@ def parse_uuid(value: str, field_name: str) -> UUID:
 def check_people(deps: Deps, person_ids: list[str], field_name: str) -> None:
     for person_id in person_ids:
         if deps.store.find(parse_uuid(person_id, field_name), Person) is None:
-            raise Invalid("unknown_person", f"no such person {person_id}", field=field_name)
+            raise Invalid("unknown_person", "no such person {person_id}", field=field_name, person_id=person_id)
 
 
 def load_customer(deps: Deps, customer_id: str) -> Customer:
@@ -170,4 +170,4 @@ def cap_of(sp: Salesperson, settings: Settings) -> int:
 
 def check_in(value: str | None, allowed: Sequence[str], field_name: str) -> None:
     if value is not None and value not in allowed:
-        raise Invalid("unknown_value", f"{value!r} is not a known {field_name}", field=field_name)
+        raise Invalid("unknown_value", "{value!r} is not a known {field}", field=field_name, value=value)

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from commands.adapters.clock import Clock, SystemClock
-from commands.adapters.infra import Credentials, ImportRecords, LoginThrottle, Sequences
+from commands.adapters.infra import Credentials, ImportRecords, LoginThrottle, Sequences, add_missing_columns
 from commands.adapters.infra import metadata as infra_metadata
 from commands.adapters.organisation import StoredOrganisation
 from commands.adapters.photos import BlobStore
@@ -105,6 +105,7 @@ def bootstrap(
     with schema_lock(config.database_url):
         store = open_store(config.database_url, config.db_pool_size, config.db_max_overflow)
         infra_metadata.create_all(store.engine)
+        add_missing_columns(store.engine)
         projector = Projector(store, PROJECTIONS, batch=config.projection_batch)
         projector.setup()
     deps = Deps(

@@ -12,6 +12,7 @@ import secrets
 import stat
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -49,6 +50,9 @@ class Config(BaseSettings):
     # Proxies whose X-Forwarded-For is believed: a comma list of addresses and networks
     # ("10.0.0.0/8, 192.168.1.7"). Empty: the address a request comes from is the client's.
     trusted_proxies: str = ""
+    # Origins whose browser frontends may call the API across origins (CORS): a comma list of
+    # scheme://host[:port] ("https://crm.example.com, http://localhost:5173"). Empty: none.
+    cors_origins: str = ""
     redis_url: str = "redis://127.0.0.1:6379/0"
     projection_batch: int = 1000
     # PostgreSQL connections each process keeps open, and how many more it may open at busy
@@ -62,6 +66,12 @@ class Config(BaseSettings):
     # Photos and logos, stored by their sha256 (C-11).
     blob_dir: str = "./data/blobs"
     max_photo_bytes: int = 10 * 1024 * 1024
+    # The live-update stream (GET /api/v1/stream): seconds a ticket stays valid, seconds between
+    # each process's looks at the read models' position, and seconds between keep-alive events
+    # (when the stream also checks that its session still holds).
+    stream_ticket_seconds: float = 60.0
+    stream_poll_seconds: float = 0.25
+    stream_ping_seconds: float = 15.0
 
 
 # ---- the signing key ----------------------------------------------------------------------
@@ -102,6 +112,7 @@ def check_settings(config: Config) -> None:
                           f"{MIN_KEY_LENGTH} characters, the same for every process (for example the output "
                           "of: python -c 'import secrets; print(secrets.token_urlsafe(48))')")
     trusted_networks(config.trusted_proxies)
+    allowed_origins(config.cors_origins)
 
 
 def check_key(key: str, source: str) -> None:
@@ -170,6 +181,55 @@ def published_strings() -> frozenset[str]:
                          if isinstance(node, ast.Constant) and isinstance(node.value, str)
                          and len(node.value) >= MIN_KEY_LENGTH)
     return frozenset(found)
+
+
+# ---- cross-origin frontends ----------------------------------------------------------------
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+@lru_cache(maxsize=8)
+def allowed_origins(setting: str) -> tuple[str, ...]:
+    """CRM_CORS_ORIGINS read: each origin as a browser sends it in `Origin` (lower case, no
+    default port, no trailing slash). Anything else is refused at start: a path, a query, a
+    user name, a scheme other than http(s), and `*` (the frontends are named one by one)."""
+    origins: list[str] = []
+    for item in (part.strip() for part in setting.split(",")):
+        if not item:
+            continue
+        origin = _origin(item)
+        if origin not in origins:
+            origins.append(origin)
+    return tuple(origins)
+
+
+def _origin(item: str) -> str:
+    def refuse(why: str) -> ConfigError:
+        return ConfigError(f"CRM_CORS_ORIGINS: {item!r} {why}; write each origin as scheme://host[:port], "
+                           "e.g. https://crm.example.com or http://localhost:5173, separated by commas")
+
+    if item == "*" or "*" in item:
+        raise refuse("is a wildcard, and every allowed origin must be named")
+    if not item.isascii() or any(not ch.isprintable() or ch.isspace() for ch in item):
+        raise refuse("has characters an origin cannot have (write a non-ASCII host in its xn-- form)")
+    try:
+        parts = urlsplit(item)
+        port = parts.port
+    except ValueError:
+        raise refuse("cannot be read as one (its port must be a number from 0 to 65535)") from None
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS:
+        raise refuse("is not an http or https origin")
+    if not parts.hostname:
+        raise refuse("has no host")
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise refuse("has a user name")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or item.endswith(("?", "#")):
+        raise refuse("has a path, query or fragment, which an origin does not")
+    host = parts.hostname.lower()
+    if ":" in host:  # an IPv6 address keeps its brackets
+        host = f"[{host}]"
+    return f"{scheme}://{host}" + ("" if port is None or port == DEFAULT_PORTS[scheme] else f":{port}")
 
 
 # ---- trusted proxies ----------------------------------------------------------------------

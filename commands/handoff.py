@@ -104,7 +104,7 @@ def _product(deps: Deps, product_id: Any, field_name: str) -> Product:
         raise Invalid("validation_error", "a product id is required", field=field_name)
     found = deps.store.find(parse_uuid(product_id, field_name), Product)
     if found is None:
-        raise Invalid("unknown_product", f"no such product {product_id}", field=field_name)
+        raise Invalid("unknown_product", "no such product {product_id}", field=field_name, product_id=product_id)
     return found
 
 
@@ -122,8 +122,8 @@ def _parse(deps: Deps, settings: Settings, raw: list[dict[str, Any]], exchange: 
     if not isinstance(raw, list) or not raw:
         raise Invalid("validation_error", "at least one line", field="lines")
     if len(raw) > MAX_LINES:
-        raise Invalid("validation_error", f"at most {MAX_LINES} lines", field="lines",
-                      details={"limit": MAX_LINES})
+        raise Invalid("validation_error", "at most {max_lines} lines", field="lines",
+                      details={"limit": MAX_LINES}, max_lines=MAX_LINES)
     parsed = []
     for n, line in enumerate(raw):
         if not isinstance(line, dict):
@@ -185,13 +185,14 @@ def _check_returnable(contract: Contract, delivery_id: str, lines: list[dict[str
         warehouses = {str(d["warehouse"]) for d in delivered if d["product_id"] == product_id}
         left = sum((contract.returnable(delivery_id, product_id, w) for w in warehouses), ZERO)
         if quantity > left:
-            raise Conflict("over_returned", f"only {left} of that product can come back", field="lines",
-                           details={"product_id": product_id, "returnable": str(left)})
+            raise Conflict("over_returned", "only {left} of that product can come back", field="lines",
+                           details={"product_id": product_id, "returnable": str(left)}, left=left)
     for (product_id, warehouse), quantity in per_line.items():
         left = contract.returnable(delivery_id, product_id, warehouse)
         if quantity > left:
-            raise Conflict("over_returned", f"only {left} of that delivery line can come back", field="lines",
-                           details={"product_id": product_id, "warehouse": warehouse, "returnable": str(left)})
+            raise Conflict("over_returned", "only {left} of that delivery line can come back", field="lines",
+                           details={"product_id": product_id, "warehouse": warehouse, "returnable": str(left)},
+                           left=left)
 
 
 def _ask(deps: Deps, actor: Actor, kind: str, contract_id: str, delivery_id: str | None, raw: list[dict[str, Any]],

@@ -9,6 +9,7 @@ bad rows with their errors to download, fix and upload again."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import itertools
 from collections import Counter
@@ -24,6 +25,7 @@ from openpyxl import Workbook, load_workbook
 from aggregates import bounds
 from aggregates.base import Conflict, Context, DomainError, Invalid
 from aggregates.customer import Customer
+from aggregates.errors import fill
 from aggregates.names import clean_name, normalise_name
 from aggregates.organisation import Salesperson, Username
 from aggregates.settings import Settings, type_names
@@ -44,13 +46,20 @@ EXAMPLE = {"name": "示例科技有限公司", "type": "民营企业", "source":
 
 @dataclass
 class RowError:
+    """A row's refusal. Like a `DomainError`'s, its message is a template of the `errors`
+    catalogue and the values that fill it (kept with the import, so that the edge shows it in
+    the reader's language); `message` is the English text."""
+
     row: int
     field: str | None
     code: str
     message: str
+    template: str = ""
+    params: dict[str, Any] = dataclasses.field(default_factory=dict)  # `field` is the column here
 
     def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "field": self.field, "code": self.code, "message": self.message}
+        return {"row": self.row, "field": self.field, "code": self.code, "message": self.message,
+                "template": self.template or self.message, "params": self.params}
 
 
 @dataclass
@@ -61,8 +70,13 @@ class Row:
     created_at: datetime | None = None
     errors: list[RowError] = field(default_factory=list)
 
-    def refuse(self, field_name: str | None, code: str, message: str) -> None:
-        self.errors.append(RowError(self.number, field_name, code, message))
+    def refuse(self, field_name: str | None, code: str, template: str, **params: Any) -> None:
+        self.errors.append(RowError(self.number, field_name, code, fill(template, params), template,
+                                    {k: v if isinstance(v, int | str) else str(v) for k, v in params.items()}))
+
+    def refused(self, error: DomainError, field_name: str | None = None) -> None:
+        """The row is refused as the domain refused it."""
+        self.refuse(field_name or error.field, error.code, error.template, **error.params)
 
 
 @dataclass
@@ -111,7 +125,7 @@ def read_rows(data: bytes, filename: str) -> list[Row]:
         raise Invalid("bad_template", "the header must be the template's columns",
                       field="file", details={"expected": list(TEMPLATE), "missing": missing, "unknown": unknown})
     if len(numbered) - 1 > MAX_ROWS:
-        raise Invalid("too_many_rows", f"at most {MAX_ROWS} rows per file", field="file")
+        raise Invalid("too_many_rows", "at most {max_rows} rows per file", field="file", max_rows=MAX_ROWS)
     rows = []
     for n, raw in numbered[1:]:
         values = {name: _text(raw[i]) if i < len(raw) else "" for i, name in enumerate(header) if name}
@@ -140,7 +154,7 @@ def _csv(data: bytes) -> list[list[Any]]:
         try:
             return list(itertools.islice(csv.reader(io.StringIO(text)), MAX_ROWS + 2))
         except csv.Error as error:
-            raise Invalid("bad_file", f"not a readable CSV file: {error}", field="file") from None
+            raise Invalid("bad_file", "not a readable CSV file: {error}", field="file", error=error) from None
     raise Invalid("bad_encoding", "the CSV is neither UTF-8 nor GB18030", field="file")
 
 
@@ -167,14 +181,15 @@ def _parse_moment(text: str, settings: Settings, now: datetime) -> datetime:
         else:
             moment = datetime.fromisoformat(text.replace("/", "-"))
     except ValueError:
-        raise ValueError("use YYYY-MM-DD or YYYY-MM-DD HH:MM") from None
+        raise Invalid("bad_date", "use YYYY-MM-DD or YYYY-MM-DD HH:MM") from None
     if not bounds.DATE_MIN <= moment.date() <= bounds.DATE_MAX:
-        raise ValueError(f"must lie between the years {bounds.DATE_MIN.year} and {bounds.DATE_MAX.year}")
+        raise Invalid("bad_date", "must lie between the years {min_year} and {max_year}",
+                      min_year=bounds.DATE_MIN.year, max_year=bounds.DATE_MAX.year)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=business_tz(settings))
     moment = moment.astimezone(UTC)
     if moment > now:
-        raise ValueError("lies in the future")
+        raise Invalid("bad_date", "lies in the future")
     return moment
 
 
@@ -189,7 +204,7 @@ def check_rows(rows: list[Row], deps: Deps, settings: Settings, now: datetime) -
         v = row.values
         for name, limit in LIMITS.items():
             if len(v.get(name, "")) > limit:
-                row.refuse(name, "too_long", f"at most {limit} characters")
+                row.refuse(name, "too_long", "at most {limit} characters", limit=limit)
         name = clean_name(v.get("name", ""))
         if not name:
             row.refuse("name", "required", "the name is required")
@@ -201,14 +216,15 @@ def check_rows(rows: list[Row], deps: Deps, settings: Settings, now: datetime) -
             except Conflict as refusal:
                 taken = refusal
             if taken is not None:
-                row.refuse("name", "duplicate_name", taken.message)
+                row.refused(taken, "name")
             elif key in seen:
-                row.refuse("name", "duplicate_in_file", f"the same name as row {seen[key]}")
+                row.refuse("name", "duplicate_in_file", "the same name as row {row}", row=seen[key])
             else:
                 seen[key] = row.number
         for column, values in allowed.items():
             if v.get(column) and v[column] not in values:
-                row.refuse(column, "unknown_value", f"{v[column]!r} is not a known {column}")
+                row.refuse(column, "unknown_value", "{value!r} is not a known {field}", value=v[column],
+                           field=column)
         if v.get("contact_phone") and not v.get("contact_name"):
             row.refuse("contact_name", "required", "a contact phone needs a contact name")
         username = v.get("owner_username", "").strip()
@@ -217,12 +233,13 @@ def check_rows(rows: list[Row], deps: Deps, settings: Settings, now: datetime) -
                 owners[username.casefold()] = _owner(deps, username)
             row.owner_id = owners[username.casefold()]
             if row.owner_id is None:
-                row.refuse("owner_username", "unknown_owner", f"no salesperson with the username {username!r}")
+                row.refuse("owner_username", "unknown_owner", "no salesperson with the username {username!r}",
+                           username=username)
         if v.get("created_at"):
             try:
                 row.created_at = _parse_moment(v["created_at"], settings, now)
-            except ValueError as error:
-                row.refuse("created_at", "bad_date", str(error))
+            except Invalid as error:
+                row.refused(error, "created_at")
     _check_caps(rows, deps, settings)
 
 
@@ -281,7 +298,7 @@ def _commit(good: list[Row], import_id: str, settings: Settings, actor: Actor, d
                 except (IntegrityError, sqlalchemy.exc.IntegrityError):
                     row.refuse("name", "concurrent_change", "the data changed meanwhile; import the row again")
                 except DomainError as error:
-                    row.refuse(error.field or "name", error.code, error.message)
+                    row.refused(error, error.field or "name")
     if position:
         deps.after_commit(position)
     return position

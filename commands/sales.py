@@ -62,7 +62,7 @@ def load_contract(deps: Deps, contract_id: str) -> Contract:
 def load_product(deps: Deps, product_id: str, field_name: str = "product_id") -> Product:
     found = deps.store.find(parse_uuid(product_id, field_name), Product)
     if found is None:
-        raise Invalid("unknown_product", f"no such product {product_id}", field=field_name)
+        raise Invalid("unknown_product", "no such product {product_id}", field=field_name, product_id=product_id)
     return found
 
 
@@ -211,8 +211,9 @@ def _stock(deps: Deps, ctx: Any, product_id: str, warehouse: str, open_missing: 
     found = deps.store.find(ProductStock.id_for(product_id, warehouse), ProductStock)
     if found is None:
         if not open_missing:
-            raise Conflict("insufficient_stock", f"{warehouse} holds none of this product", field="lines",
-                           details={"product_id": product_id, "warehouse": warehouse, "available": "0"})
+            raise Conflict("insufficient_stock", "{warehouse} holds none of this product", field="lines",
+                           details={"product_id": product_id, "warehouse": warehouse, "available": "0"},
+                           warehouse=warehouse)
         found = ProductStock.open(ctx, product_id, warehouse)
     return found
 

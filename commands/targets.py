@@ -92,7 +92,8 @@ def submit_work_report(cmd: SubmitWorkReport, actor: Actor, deps: Deps) -> Resul
     """W-1: the figures come from the read models for the reporter and the period; the
     reporter adds summary and plan. The same period again revises the report."""
     if cmd.kind not in REPORT_KINDS:
-        raise Invalid("validation_error", f"kind must be one of {', '.join(REPORT_KINDS)}", field="kind")
+        raise Invalid("validation_error", "kind must be one of {kinds}", field="kind",
+                      kinds=', '.join(REPORT_KINDS))
     bounds.day(cmd.day, "date")  # the week or month of a date past the range may end past what a date holds
     today = business_day(deps.clock.now(), load_settings(deps))
     if cmd.day > today:

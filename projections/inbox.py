@@ -8,7 +8,7 @@ from uuid import NAMESPACE_URL, uuid5
 
 from sqlalchemy import select
 
-from aggregates.approval import KINDS, Approval
+from aggregates.approval import Approval
 from aggregates.customer import Customer
 from aggregates.delivery_request import DeliveryRequest
 from aggregates.organisation import Department, Person
@@ -16,23 +16,31 @@ from aggregates.problem import ProblemReport
 from commands.adapters.organisation import below
 from projections.definition import Projection
 from projections.writer import Writer
+from readmodels.i18n import N_
 from readmodels.tables import approvals, inbox_customers, inbox_problems, notifications
 from readmodels.tables.handoff import handoff_keepers, handoff_notices
 from readmodels.tables.staff import staff_departments, staff_holdings, staff_people
 
-inbox = Projection("inbox", [approvals, notifications, inbox_customers, inbox_problems], version=2)
+inbox = Projection("inbox", [approvals, notifications, inbox_customers, inbox_problems], version=3)
 inbox.preload(approvals, lambda e: str(e.originator_id), Approval.Decided)
 inbox.preload(inbox_customers, lambda e: str(e.originator_id), Customer.InfoChanged, Customer.Restored,
               Customer.PoolWarned, Customer.ReturnedToPool, Customer.Transferred, Customer.Assigned)
 inbox.preload(inbox_customers, lambda e: e.customer_id, ProblemReport.Reported)
 inbox.preload(inbox_problems, lambda e: str(e.originator_id), ProblemReport.Resolved)
-STATUS_WORDS = {"approved": "已批准", "rejected": "已驳回", "withdrawn": "已撤回"}
+# A decision's notice, with and without the approver's comment (which goes with the decision,
+# a rejection's reason above all).
+DECIDED = {"approved": (N_("已批准：{kind} — {summary}"), N_("已批准：{kind} — {summary}；意见：{comment}")),
+           "rejected": (N_("已驳回：{kind} — {summary}"), N_("已驳回：{kind} — {summary}；意见：{comment}"))}
 
 
-def notify(w: Writer, source: str, person_id: str, kind: str, text: str, ref_id: str, at: datetime) -> None:
-    """One notification; its id derives from the event, so a rebuild gives the same ids."""
+def notify(w: Writer, source: str, person_id: str, kind: str, message: str, params: dict[str, Any], ref_id: str,
+           at: datetime) -> None:
+    """One notification; its id derives from the event, so a rebuild gives the same ids. It keeps
+    the message id and its values, rendered in the reader's locale when read
+    (`readmodels.inbox.notification_text`)."""
     nid = str(uuid5(NAMESPACE_URL, f"urn:crm:notification:{source}:{person_id}"))
-    w.append(w.notifications, id=nid, person_id=person_id, kind=kind, text=text, ref_id=ref_id, created_at=at)
+    w.append(w.notifications, id=nid, person_id=person_id, kind=kind, message=message, params=_plain(params),
+             ref_id=ref_id, created_at=at)
 
 
 @inbox.on(Approval.Requested)
@@ -42,8 +50,8 @@ def requested(w: Writer, e: Approval.Requested) -> None:
           requester_id=e.actor_id, approver_ids=list(e.approver_ids), status="pending", requested_at=e.timestamp,
           base=_plain(e.base))
     for person_id in e.approver_ids:
-        notify(w, f"{aid}:1", person_id, "approval_requested",
-               _clipped(f"待审批：{KINDS.get(e.kind, e.kind)} — {e.summary}"), aid, e.timestamp)
+        notify(w, f"{aid}:1", person_id, "approval_requested", N_("待审批：{kind} — {summary}"),
+               {"approval_kind": e.kind, "summary": e.summary}, aid, e.timestamp)
 
 
 @inbox.on(Approval.Decided)
@@ -52,21 +60,21 @@ def decided(w: Writer, e: Approval.Decided) -> None:
     row = w.set(w.approvals, (aid,), status=e.status, decided_by=e.actor_id, decided_at=e.timestamp,
                 comment=e.comment)
     if row is not None and e.status in ("approved", "rejected"):
-        # The approver's comment goes with the decision, a rejection's reason above all.
-        comment = f"；意见：{e.comment}" if e.comment else ""
-        text = f"{STATUS_WORDS[e.status]}：{KINDS.get(row['kind'], row['kind'])} — {row['summary']}{comment}"
-        notify(w, f"{aid}:{e.originator_version}", row["requester_id"], "approval_decided", _clipped(text), aid,
+        plain, commented = DECIDED[e.status]
+        params = {"approval_kind": row["kind"], "summary": row["summary"]}
+        message = commented if e.comment else plain
+        if e.comment:
+            params["comment"] = e.comment
+        notify(w, f"{aid}:{e.originator_version}", row["requester_id"], "approval_decided", message, params, aid,
                e.timestamp)
 
 
-def _clipped(text: str, limit: int = 500) -> str:
-    """A notification's text fits its column (a long summary or comment is cut, marked …)."""
-    return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
-def _customer(w: Writer, customer_id: str) -> str:
+def _customer(w: Writer, customer_id: str) -> dict[str, Any]:
+    """The customer a notice names, by name and number as they were then (its id when unknown)."""
     row = w.get(w.inbox_customers, customer_id)
-    return f"{row['name']}（{row['number']}）" if row else customer_id
+    if row is None:
+        return {"customer_name": customer_id, "customer_number": None}
+    return {"customer_name": row["name"], "customer_number": row["number"]}
 
 
 def _source(e: object) -> str:
@@ -88,8 +96,8 @@ def customer_renamed(w: Writer, e: Any) -> None:
 @inbox.on(Customer.PoolWarned)
 def pool_warned(w: Writer, e: Customer.PoolWarned) -> None:
     cid = str(e.originator_id)
-    notify(w, _source(e), e.owner_id, "pool_warning",
-           f"客户{_customer(w, cid)}将于 {e.deadline.date().isoformat()} 到期退回公海", cid, e.timestamp)
+    notify(w, _source(e), e.owner_id, "pool_warning", N_("客户{customer}将于 {date} 到期退回公海"),
+           {**_customer(w, cid), "date": e.deadline.date().isoformat()}, cid, e.timestamp)
 
 
 @inbox.on(Customer.ReturnedToPool)
@@ -97,24 +105,28 @@ def returned_to_pool(w: Writer, e: Customer.ReturnedToPool) -> None:
     if e.reason == "released" or e.previous_owner_id == e.actor_id:
         return  # the owner gave it back themselves
     cid = str(e.originator_id)
-    words = "超期未成交，已自动退回公海" if e.reason == "overdue" else "已被收回公海"
-    notify(w, _source(e), e.previous_owner_id, "returned_to_pool", f"客户{_customer(w, cid)}{words}", cid,
-           e.timestamp)
+    if e.reason == "overdue":
+        message = N_("客户{customer}超期未成交，已自动退回公海")
+    else:
+        message = N_("客户{customer}已被收回公海")
+    notify(w, _source(e), e.previous_owner_id, "returned_to_pool", message, _customer(w, cid), cid, e.timestamp)
 
 
 @inbox.on(Customer.Transferred)
 def transferred(w: Writer, e: Customer.Transferred) -> None:
     cid = str(e.originator_id)
-    reason = f"（{e.reason}）" if e.reason else ""
-    notify(w, _source(e), e.to_person_id, "transfer_received", f"收到转交的客户{_customer(w, cid)}{reason}", cid,
-           e.timestamp)
+    if e.reason:
+        message, params = N_("收到转交的客户{customer}（{reason}）"), {**_customer(w, cid), "reason": e.reason}
+    else:
+        message, params = N_("收到转交的客户{customer}"), _customer(w, cid)
+    notify(w, _source(e), e.to_person_id, "transfer_received", message, params, cid, e.timestamp)
 
 
 @inbox.on(Customer.Assigned)
 def assigned(w: Writer, e: Customer.Assigned) -> None:
     cid = str(e.originator_id)
-    notify(w, _source(e), e.to_person_id, "assignment_received", f"被指派客户{_customer(w, cid)}", cid,
-           e.timestamp)
+    notify(w, _source(e), e.to_person_id, "assignment_received", N_("被指派客户{customer}"), _customer(w, cid),
+           cid, e.timestamp)
 
 
 @inbox.on(ProblemReport.Reported)
@@ -124,7 +136,8 @@ def problem_assigned(w: Writer, e: ProblemReport.Reported) -> None:
     if e.responsible_id == e.actor_id:
         return
     notify(w, _source(e), e.responsible_id, "problem_assigned",
-           f"客户{_customer(w, e.customer_id)}的问题报告（{e.kind}）由你处理", str(e.originator_id), e.timestamp)
+           N_("客户{customer}的问题报告（{problem_kind}）由你处理"),
+           {**_customer(w, e.customer_id), "problem_kind": e.kind}, str(e.originator_id), e.timestamp)
 
 
 @inbox.on(ProblemReport.Resolved)
@@ -135,9 +148,10 @@ def problem_resolved(w: Writer, e: ProblemReport.Resolved) -> None:
     if problem is None or problem["reporter_id"] == e.actor_id:
         return
     resolution = e.resolution if len(e.resolution) <= 120 else e.resolution[:119] + "…"
-    customer = _customer(w, problem["customer_id"])
     notify(w, _source(e), problem["reporter_id"], "problem_resolved",
-           f"你报告的客户{customer}的问题（{problem['kind']}）已解决：{resolution}", pid, e.timestamp)
+           N_("你报告的客户{customer}的问题（{problem_kind}）已解决：{resolution}"),
+           {**_customer(w, problem["customer_id"]), "problem_kind": problem["kind"], "resolution": resolution},
+           pid, e.timestamp)
 
 
 def _plain(value: object) -> object:
@@ -156,7 +170,6 @@ def _plain(value: object) -> object:
 # done. Who is a keeper the inbox follows from the people's events (`handoff_keepers`), so a
 # request reaches the keepers of its moment, in a rebuild as first time.
 inbox.tables.extend([handoff_keepers, handoff_notices])
-REQUEST_WORDS = {"delivery": "发货通知", "return": "退货申请", "exchange": "换货申请"}
 
 
 @inbox.on(Person.Created)
@@ -180,10 +193,10 @@ def _keepers(w: Writer) -> list[str]:
     return [str(row["person_id"]) for row in w.select_by(w.handoff_keepers, keeper=True, active=True)]
 
 
-def _request_text(w: Writer, notice: dict[str, Any], what: str) -> str:
-    text = (f"{REQUEST_WORDS.get(notice['kind'], notice['kind'])} {notice['number']}{what}："
-            f"客户{_customer(w, notice['customer_id'])}，合同{notice['contract_number']}")
-    return text if len(text) <= 500 else text[:499] + "…"
+def _request_params(w: Writer, notice: dict[str, Any], **more: Any) -> dict[str, Any]:
+    """What a notice about a request to the warehouse names (its kind's word is the reader's)."""
+    return {"request_kind": notice["kind"], "number": notice["number"], **_customer(w, notice["customer_id"]),
+            "contract_number": notice["contract_number"], **more}
 
 
 @inbox.on(DeliveryRequest.Requested)
@@ -192,10 +205,11 @@ def warehouse_request_made(w: Writer, e: DeliveryRequest.Requested) -> None:
     notice = {"id": rid, "number": e.number, "kind": e.kind, "requester_id": e.actor_id,
               "customer_id": e.customer_id, "contract_number": e.contract_number}
     w.put(w.handoff_notices, **notice)
-    text = _request_text(w, notice, f"待办（{len(e.lines)} 行）")
+    message = N_("{request} {number}待办（{lines} 行）：客户{customer}，合同{contract_number}")
+    params = _request_params(w, notice, lines=len(e.lines))
     for person_id in _keepers(w):
         if person_id != e.actor_id:
-            notify(w, _source(e), person_id, "warehouse_request", text, rid, e.timestamp)
+            notify(w, _source(e), person_id, "warehouse_request", message, params, rid, e.timestamp)
 
 
 @inbox.on(DeliveryRequest.CarriedOut)
@@ -204,8 +218,9 @@ def warehouse_request_done(w: Writer, e: DeliveryRequest.CarriedOut) -> None:
     notice = w.get(w.handoff_notices, rid)
     if notice is None or e.status != "done" or notice["requester_id"] == e.actor_id:
         return
-    notify(w, _source(e), notice["requester_id"], "warehouse_request_done", _request_text(w, notice, "已办完"),
-           rid, e.timestamp)
+    notify(w, _source(e), notice["requester_id"], "warehouse_request_done",
+           N_("{request} {number}已办完：客户{customer}，合同{contract_number}"), _request_params(w, notice), rid,
+           e.timestamp)
 
 
 @inbox.on(DeliveryRequest.Cancelled)
@@ -214,11 +229,15 @@ def warehouse_request_cancelled(w: Writer, e: DeliveryRequest.Cancelled) -> None
     notice = w.get(w.handoff_notices, rid)
     if notice is None:
         return
-    reason = f"（{e.reason}）" if e.reason else ""
-    text = _request_text(w, notice, f"已取消{reason}")
+    if e.reason:
+        message = N_("{request} {number}已取消（{reason}）：客户{customer}，合同{contract_number}")
+        params = _request_params(w, notice, reason=e.reason)
+    else:
+        message = N_("{request} {number}已取消：客户{customer}，合同{contract_number}")
+        params = _request_params(w, notice)
     told = set(_keepers(w)) | {notice["requester_id"]}
     for person_id in sorted(told - {e.actor_id}):
-        notify(w, _source(e), person_id, "warehouse_request_cancelled", text, rid, e.timestamp)
+        notify(w, _source(e), person_id, "warehouse_request_cancelled", message, params, rid, e.timestamp)
 
 
 # ---- people leave: the managers hear of a deactivated person's customers -------------------------
@@ -264,10 +283,11 @@ def _tell_managers_of_leaver(w: Writer, e: Person.Changed, person: dict[str, Any
     managers = sorted(p["id"] for p in people if "manager" in (p["roles"] or [])
                       and person["department_id"] in _managed_departments(departments, p))
     told = managers or sorted(p["id"] for p in people if "admin" in (p["roles"] or []))
-    text = f"{person['name']}已停用，名下仍有 {held} 个客户待转交或收回"
+    message = N_("{name}已停用，名下仍有 {held} 个客户待转交或收回")
+    params = {"name": person["name"], "held": held}
     for manager_id in told:
         if manager_id != e.actor_id:  # never for one's own action
-            notify(w, _source(e), manager_id, "owner_deactivated", _clipped(text), person["id"], e.timestamp)
+            notify(w, _source(e), manager_id, "owner_deactivated", message, params, person["id"], e.timestamp)
 
 
 def _managed_departments(departments: list[Any], manager: dict[str, Any]) -> set[str]:

@@ -15,6 +15,7 @@ from sqlalchemy.sql import ColumnElement
 from aggregates.base import Forbidden, Invalid
 from commands.actor import Actor, is_sharee, sight
 from readmodels.org import departments_above, managed_people, people_names, subtree
+from readmodels.paging import Key, Keyset, page_of
 from readmodels.tables import (
     customer_contacts,
     customer_department_shares,
@@ -154,9 +155,12 @@ def list_customers(
     page: int = 1,
     page_size: int = 50,
     owner_inactive: bool | None = None,
-) -> tuple[list[dict[str, Any]], int]:
+    after: list[Any] | None = None,
+) -> tuple[list[dict[str, Any]], int, list[Any] | None]:
+    """A page of the list (`page`, or the rows `after` a cursor's key values), the exact total,
+    and the key values of the page's last row when more rows follow (the next cursor's)."""
     if scope not in SCOPES:
-        raise Invalid("validation_error", f"scope must be one of {', '.join(SCOPES)}", field="scope")
+        raise Invalid("validation_error", "scope must be one of {scopes}", field="scope", scopes=', '.join(SCOPES))
     conditions = [customers.c.deleted == false(), _scope_condition(conn, viewer, scope)]
     if owner_inactive is not None:
         # People leave: the customers still held by a deactivated person, for their manager to
@@ -197,20 +201,19 @@ def list_customers(
     descending = sort.startswith("-")
     key = sort.lstrip("-+")
     if key not in SORTABLE:
-        raise Invalid("validation_error", f"cannot sort by {key}", field="sort")
-    column = customers.c[key]
-    order = [column.desc() if descending else column.asc(), customers.c.number.asc()]
+        raise Invalid("validation_error", "cannot sort by {key}", field="sort", key=key)
+    keyset = Keyset.of(Key(key, customers.c[key], descending), Key("number", customers.c.number))
 
     total = conn.execute(select(func.count()).select_from(customers).where(*conditions)).scalar_one()
-    rows = conn.execute(
+    query = (
         select(customers, people.c.name.label("owner_name"), people.c.max_follow_days)
         .select_from(customers.outerjoin(people, people.c.id == customers.c.owner_id))
         .where(*conditions)
-        .order_by(*order)
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).mappings()
-    found = list(rows)
+        .order_by(*keyset.order())
+        .limit(page_size + 1)
+    )
+    query = query.where(keyset.after(after)) if after is not None else query.offset((page - 1) * page_size)
+    found, last = page_of(list(conn.execute(query).mappings()), page_size, keyset)
     team = managed_people(conn, viewer) if viewer.is_manager and not viewer.sees_everything else None
     shared = shared_ids(conn, viewer, [r["id"] for r in found])
     items = []
@@ -218,7 +221,7 @@ def list_customers(
         level = access(conn, viewer, row, team, shared)
         item = customer_item(row, now, default_follow_days)
         items.append(public_only(item) if level != "full" else item)
-    return items, int(total)
+    return items, int(total), last
 
 
 def customer_id_by_number(conn: Connection, number: str) -> str | None:

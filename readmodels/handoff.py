@@ -15,6 +15,7 @@ from sqlalchemy.sql import ColumnElement
 from commands.actor import Actor
 from readmodels.customers import utc
 from readmodels.org import people_names
+from readmodels.paging import Key, Keyset, page_of
 from readmodels.sales import _contract_scope as contract_scope
 from readmodels.tables import contracts, customers, handoff_done, handoff_lines, handoff_requests, products
 
@@ -36,8 +37,8 @@ def contract_visible(conn: Connection, viewer: Actor, contract_id: str) -> bool:
 
 
 def list_requests(conn: Connection, viewer: Actor, *, status: str | None = None, kind: str | None = None,
-                  contract_id: str | None = None, page: int = 1,
-                  page_size: int = 50) -> tuple[list[dict[str, Any]], int]:
+                  contract_id: str | None = None, page: int = 1, page_size: int = 50,
+                  after: list[Any] | None = None) -> tuple[list[dict[str, Any]], int, list[Any] | None]:
     """Requests newest first; the open ones (`status` "open": requested or partly done) oldest
     first, as a keeper works through them."""
     r = handoff_requests
@@ -52,12 +53,21 @@ def list_requests(conn: Connection, viewer: Actor, *, status: str | None = None,
         conditions.append(r.c.contract_id == contract_id)
     counted = _scoped(conn, viewer, select(func.count()).select_from(r).where(*conditions))
     total = conn.execute(counted).scalar_one()
-    order = [r.c.requested_at.asc(), r.c.id] if status == "open" else [r.c.requested_at.desc(), r.c.id]
+    keyset = Keyset.of(Key("requested_at", r.c.requested_at, request_sort(status).startswith("-")),
+                       Key("id", r.c.id))
     query = (select(r, customers.c.name.label("customer_name"))
              .select_from(r.outerjoin(customers, customers.c.id == r.c.customer_id))
-             .where(*conditions).order_by(*order).limit(page_size).offset((page - 1) * page_size))
-    rows = [dict(row) for row in conn.execute(_scoped(conn, viewer, query)).mappings()]
-    return _complete(conn, rows), int(total)
+             .where(*conditions).order_by(*keyset.order()).limit(page_size + 1))
+    query = query.where(keyset.after(after)) if after is not None else query.offset((page - 1) * page_size)
+    found = [dict(row) for row in conn.execute(_scoped(conn, viewer, query)).mappings()]
+    rows, last = page_of(found, page_size, keyset)
+    return _complete(conn, rows), int(total), last
+
+
+def request_sort(status: str | None) -> str:
+    """The order of the requests: the open ones oldest first, as a keeper works through them,
+    the others newest first."""
+    return "requested_at" if status == "open" else "-requested_at"
 
 
 def request_view(conn: Connection, viewer: Actor, request_id: str) -> dict[str, Any] | None:

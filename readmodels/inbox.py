@@ -12,8 +12,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from aggregates.approval import KINDS
 from commands.actor import Actor
 from readmodels.customers import access, get_customer_row, utc
+from readmodels.i18n import N_, gettext, t
 from readmodels.org import people_names
 from readmodels.tables import (
     approvals,
@@ -170,8 +172,37 @@ def list_notifications(conn: Connection, person_id: str, unread_only: bool) -> l
         .where(notification_reads.c.person_id == person_id))}
     rows = conn.execute(select(notifications).where(notifications.c.person_id == person_id)
                         .order_by(notifications.c.created_at.desc())).mappings()
-    items = [{**dict(r), "created_at": utc(r["created_at"]), "read_at": reads.get(r["id"])} for r in rows]
+    items = [{"id": r["id"], "person_id": r["person_id"], "kind": r["kind"],
+              "text": notification_text(r["message"], r["params"]), "ref_id": r["ref_id"],
+              "created_at": utc(r["created_at"]), "read_at": reads.get(r["id"])} for r in rows]
     return [i for i in items if i["read_at"] is None] if unread_only else items
+
+
+# What a warehouse request asks for, in the words of its notices.
+REQUEST_WORDS = {"delivery": N_("发货通知"), "return": N_("退货申请"), "exchange": N_("换货申请")}
+# The most characters a notice shows (a long summary or comment is cut, marked …).
+TEXT_LIMIT = 500
+
+
+def notification_text(message: str, params: dict[str, Any] | None, locale: str | None = None) -> str:
+    """A notification in the reader's locale (the current one by default): its message from the
+    `crm` catalogue, its placeholders filled from the stored values, the words of stored codes
+    (an approval's kind, a warehouse request's kind) and the customer's name with its number
+    rendered in that locale too. Rendering when read, not when projected, lets one inbox be
+    read in Chinese and in English."""
+    values = dict(params or {})
+    if "approval_kind" in values:
+        kind = str(values.pop("approval_kind"))
+        values["kind"] = gettext(KINDS.get(kind, kind), locale=locale)
+    if "request_kind" in values:
+        kind = str(values.pop("request_kind"))
+        values["request"] = gettext(REQUEST_WORDS.get(kind, kind), locale=locale)
+    if "customer_name" in values:
+        name, number = values.pop("customer_name"), values.pop("customer_number", None)
+        values["customer"] = t(N_("{name}（{number}）"), locale=locale, name=name, number=number) if number \
+            else name
+    text = t(message, locale=locale, **values)
+    return text if len(text) <= TEXT_LIMIT else text[:TEXT_LIMIT - 1] + "…"
 
 
 def mark_read(conn: Connection, person_id: str, notification_id: str, at: datetime) -> bool:

@@ -13,6 +13,7 @@ from sqlalchemy.sql import ColumnElement
 from commands.actor import Actor
 from readmodels.customers import like_pattern, shared_with_viewer, utc
 from readmodels.org import managed_people, people_names
+from readmodels.paging import Key, Keyset, page_of
 from readmodels.tables import (
     contract_lines,
     contracts,
@@ -73,7 +74,8 @@ def _with_customer() -> Any:
 
 def list_contracts(conn: Connection, viewer: Actor, customer_id: str | None, page: int, page_size: int,
                    fully_invoiced: bool | None = None,
-                   fully_delivered: bool | None = None) -> tuple[list[dict[str, Any]], int]:
+                   fully_delivered: bool | None = None,
+                   after: list[Any] | None = None) -> tuple[list[dict[str, Any]], int, list[Any] | None]:
     """The contracts one may see; `fully_invoiced=false` keeps those with something left to
     invoice of the net amount (选择未完成开票的合同), `fully_delivered=false` those with a line
     not delivered in full (a contract without lines has nothing to deliver)."""
@@ -86,11 +88,12 @@ def list_contracts(conn: Connection, viewer: Actor, customer_id: str | None, pag
     if fully_delivered is not None:
         conditions.append(not_(UNDELIVERED) if fully_delivered else UNDELIVERED)
     total = conn.execute(select(func.count()).select_from(contracts).where(*conditions)).scalar_one()
-    rows = conn.execute(
-        _with_customer().where(*conditions).order_by(contracts.c.signed_on.desc(), contracts.c.number)
-        .limit(page_size).offset((page - 1) * page_size)
-    )
-    return [contract_summary(r) for r in rows], int(total)
+    keyset = Keyset.of(Key("signed_on", contracts.c.signed_on, True), Key("number", contracts.c.number),
+                       Key("id", contracts.c.id))
+    query = _with_customer().where(*conditions).order_by(*keyset.order()).limit(page_size + 1)
+    query = query.where(keyset.after(after)) if after is not None else query.offset((page - 1) * page_size)
+    rows, last = page_of(list(conn.execute(query)), page_size, keyset)
+    return [contract_summary(r) for r in rows], int(total), last
 
 
 def contract_view(conn: Connection, viewer: Actor, contract_id: str) -> dict[str, Any] | None:
@@ -176,16 +179,19 @@ def product_view(conn: Connection, product_id: str) -> dict[str, Any] | None:
     return view
 
 
-def list_products(conn: Connection, q: str | None, page: int, page_size: int) -> tuple[list[dict[str, Any]], int]:
+def list_products(conn: Connection, q: str | None, page: int, page_size: int,
+                  after: list[Any] | None = None) -> tuple[list[dict[str, Any]], int, list[Any] | None]:
     conditions = []
     if q:
         pattern = like_pattern(q)
         conditions.append(or_(func.lower(products.c.name).like(pattern, escape="\\"),
                               func.lower(products.c.code).like(pattern, escape="\\")))
     total = conn.execute(select(func.count()).select_from(products).where(*conditions)).scalar_one()
-    rows = conn.execute(select(products).where(*conditions).order_by(products.c.code)
-                        .limit(page_size).offset((page - 1) * page_size)).mappings()
-    return [dict(r) for r in rows], int(total)
+    keyset = Keyset.of(Key("code", products.c.code))
+    query = select(products).where(*conditions).order_by(*keyset.order()).limit(page_size + 1)
+    query = query.where(keyset.after(after)) if after is not None else query.offset((page - 1) * page_size)
+    rows, last = page_of(list(conn.execute(query).mappings()), page_size, keyset)
+    return [dict(r) for r in rows], int(total), last
 
 
 def list_stock(conn: Connection, product_id: str | None, warehouse: str | None) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from aggregates.base import Invalid
 from commands.actor import Actor
 from readmodels.customers import utc
 from readmodels.org import all_departments, managed_departments, people_names, subtree, visible_people
+from readmodels.paging import Key, Keyset, page_of
 from readmodels.tables import (
     fact_deal_adjustments,
     fact_deals,
@@ -84,8 +85,10 @@ def _target_item(row: RowMapping, names: dict[str, str], actual: dict[str, Any])
 
 def list_targets(conn: Connection, viewer: Actor, *, person_id: str | None = None,
                  department_id: str | None = None, on: date | None = None, include_cancelled: bool = False,
-                 page: int = 1, page_size: int = 50) -> tuple[list[dict[str, Any]], int]:
-    """Targets with their actual figures inside each target's own period (T-4)."""
+                 page: int = 1, page_size: int = 50,
+                 after: list[Any] | None = None) -> tuple[list[dict[str, Any]], int, list[Any] | None]:
+    """Targets with their actual figures inside each target's own period (T-4), newest period
+    first (then by person and id, so each has one place)."""
     conditions: list[ColumnElement[bool]] = []
     allowed = visible_people(conn, viewer)
     if allowed is not None:
@@ -100,15 +103,17 @@ def list_targets(conn: Connection, viewer: Actor, *, person_id: str | None = Non
     if not include_cancelled:
         conditions.append(targets.c.cancelled.is_(False))
     total = conn.execute(select(func.count()).select_from(targets).where(*conditions)).scalar_one()
-    rows = list(conn.execute(
-        select(targets).where(*conditions).order_by(targets.c.starts_on.desc(), targets.c.person_id)
-        .limit(page_size).offset((page - 1) * page_size)).mappings())
+    keyset = Keyset.of(Key("starts_on", targets.c.starts_on, True), Key("person_id", targets.c.person_id),
+                       Key("id", targets.c.id))
+    query = select(targets).where(*conditions).order_by(*keyset.order()).limit(page_size + 1)
+    query = query.where(keyset.after(after)) if after is not None else query.offset((page - 1) * page_size)
+    rows, last = page_of(list(conn.execute(query).mappings()), page_size, keyset)
     names = people_names(conn, {r["person_id"] for r in rows})
     items = []
     for row in rows:
         actual = person_figures(conn, [row["person_id"]], row["starts_on"], row["ends_on"])[row["person_id"]]
         items.append(_target_item(row, names, actual))
-    return items, int(total)
+    return items, int(total), last
 
 
 def get_target(conn: Connection, viewer: Actor, target_id: str) -> dict[str, Any] | None:
@@ -153,7 +158,8 @@ def target_records(conn: Connection, target: dict[str, Any], figure: str) -> lis
         query = select(f.c.payment_id.label("id"), f.c.customer_id, f.c.day, null().label("at"),
                        f.c.amount, null().label("kind"))
     else:
-        raise Invalid("validation_error", f"figure must be one of {', '.join(TARGET_FIGURES)}", field="figure")
+        raise Invalid("validation_error", "figure must be one of {figures}", field="figure",
+                      figures=', '.join(TARGET_FIGURES))
     query = (query.add_columns(c.c.number, c.c.name)
              .select_from(f.outerjoin(c, c.c.id == f.c.customer_id))
              .where(f.c.person_id == person, f.c.day >= start, f.c.day <= end)
@@ -205,8 +211,10 @@ def department_rollup(conn: Connection, viewer: Actor, on: date) -> list[dict[st
 
 def list_work_reports(conn: Connection, viewer: Actor, *, kind: str | None = None, person_id: str | None = None,
                       start: date | None = None, end: date | None = None, page: int = 1,
-                      page_size: int = 50) -> tuple[list[dict[str, Any]], int]:
-    """Reports whose period lies in [start, end] (overlapping it), newest period first."""
+                      page_size: int = 50,
+                      after: list[Any] | None = None) -> tuple[list[dict[str, Any]], int, list[Any] | None]:
+    """Reports whose period lies in [start, end] (overlapping it), newest period first (then by
+    person and id)."""
     r = work_reports
     conditions: list[ColumnElement[bool]] = []
     allowed = visible_people(conn, viewer)
@@ -221,10 +229,12 @@ def list_work_reports(conn: Connection, viewer: Actor, *, kind: str | None = Non
     if end:
         conditions.append(r.c.starts_on <= end)
     total = conn.execute(select(func.count()).select_from(r).where(*conditions)).scalar_one()
-    rows = list(conn.execute(select(r).where(*conditions).order_by(r.c.starts_on.desc(), r.c.person_id)
-                             .limit(page_size).offset((page - 1) * page_size)).mappings())
+    keyset = Keyset.of(Key("starts_on", r.c.starts_on, True), Key("person_id", r.c.person_id), Key("id", r.c.id))
+    query = select(r).where(*conditions).order_by(*keyset.order()).limit(page_size + 1)
+    query = query.where(keyset.after(after)) if after is not None else query.offset((page - 1) * page_size)
+    rows, last = page_of(list(conn.execute(query).mappings()), page_size, keyset)
     names = people_names(conn, {row["person_id"] for row in rows})
-    return [work_report_item(row, names) for row in rows], int(total)
+    return [work_report_item(row, names) for row in rows], int(total), last
 
 
 def work_report_item(row: RowMapping, names: dict[str, str]) -> dict[str, Any]:

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from api.cli.common import AUDITOR, console, read_service
+from api.cli.common import AUDITOR, console, read_service, refuse
+from readmodels.i18n import N_, t
 
 app = typer.Typer(help="Exports of reports to CSV or XLSX files.", no_args_is_help=True)
 
@@ -18,17 +19,17 @@ def export_report(
     year: int = typer.Option(None, help="the year (default: this year)"),
     month: int = typer.Option(None, help="the month, 1 to 12 (default: this month, for monthly reports)"),
 ) -> None:
-    """Write one report, every row, with Chinese column titles."""
+    """Write one report, every row, with its column titles in the output's language."""
     from aggregates.base import DomainError
-    from api.exports import table_bytes
+    from api.errors import localised
+    from api.exports import table_bytes, titled
     from commands.base import business_day, load_settings
     from readmodels.org import current_settings
     from readmodels.reports import REPORTS, run_report
 
     format = output.suffix.lower().lstrip(".")
     if format not in ("csv", "xlsx"):
-        console.print("[red]the output file must end in .csv or .xlsx[/red]")
-        raise typer.Exit(2)
+        refuse("invalid_value", t(N_("the output file must end in .csv or .xlsx")), 2)
     service = read_service()
     try:
         today = business_day(service.deps.clock.now(), load_settings(service.deps))
@@ -37,11 +38,11 @@ def export_report(
             try:
                 result = run_report(conn, AUDITOR, report_id, today=today, type_tree=tree, year=year, month=month,
                                     page_size=None)
-            except DomainError as error:
-                console.print(f"[red]{error.message}[/red]")
-                raise typer.Exit(2) from None
-        columns = [(c.key, c.title, c.kind) for c in REPORTS[report_id].columns]
+            except DomainError as error:  # no such report, a period it cannot take: a usage error
+                refuse(error.code, localised(error), 2)
+        columns = titled((c.key, c.title, c.kind) for c in REPORTS[report_id].columns)
         output.write_bytes(table_bytes(columns, result["rows"], format, sheet=report_id))
-        console.print(f"{report_id} {result['title']}: {result['total']} rows written to {output}")
+        console.print(t(N_("{report} {title}: {total} rows written to {path}"), report=report_id,
+                        title=result["title"], total=result["total"], path=output), markup=False)
     finally:
         service.close()

@@ -10,9 +10,15 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api.cli.common import checked_config, console
+from api.cli.common import checked_config, console, refuse
 from commands.bootstrap import bootstrap
 from projections.base import ProjectionBusy
+from readmodels.i18n import N_, gettext, t
+
+BUSY = N_("a build of {names} is running elsewhere; try again later")
+STATUS_COLUMNS = {"projection": N_("projection"), "version": N_("version"), "position": N_("position"),
+                  "head": N_("head"), "lag": N_("lag"), "parked": N_("parked")}
+PARKED_COLUMNS = (N_("projection"), N_("position"), N_("event"), N_("originator"), N_("error"))
 
 app = typer.Typer(help="Read-model status and rebuilds.", no_args_is_help=True)
 
@@ -24,9 +30,9 @@ def projections_status() -> None:
     head = service.store.head()
     versions = service.projector.versions()
     parked = service.projector.parked()
-    table = Table(title=f"Projections (event store head: {head})")
-    for column in ("projection", "version", "position", "head", "lag", "parked"):
-        table.add_column(column, justify="right" if column != "projection" else "left")
+    table = Table(title=t(N_("Projections (event store head: {head})"), head=head))
+    for column, title in STATUS_COLUMNS.items():
+        table.add_column(gettext(title), justify="right" if column != "projection" else "left")
     for name, position in service.projector.positions().items():
         lag = max(0, head - position)
         table.add_row(name, str(versions[name]), str(position), str(head),
@@ -42,15 +48,15 @@ def print_parked(parked: dict[str, list[dict[str, Any]]]) -> None:
     rows = [(name, row) for name, found in parked.items() for row in found]
     if not rows:
         return
-    table = Table(title="Parked events (fix the cause, then: crm projections retry NAME)")
-    for column in ("projection", "position", "event", "originator", "error"):
-        table.add_column(column)
+    table = Table(title=t(N_("Parked events (fix the cause, then: crm projections retry NAME)")))
+    for title in PARKED_COLUMNS:
+        table.add_column(gettext(title))
     for name, row in rows[:200]:
         table.add_row(name, str(row["position"]), row["topic"].rsplit(":", 1)[-1],
                       f"{row['originator_id']} v{row['originator_version']}", escape(row["error"][:300]))
     console.print(table)
     if len(rows) > 200:
-        console.print(f"… and {len(rows) - 200} more")
+        console.print(t(N_("… and {count} more"), count=len(rows) - 200))
 
 
 @app.command("retry")
@@ -61,17 +67,16 @@ def projections_retry(name: str = typer.Argument(..., help="projection whose par
     service = bootstrap(checked_config())
     try:
         if name not in service.projector.names:
-            console.print(f"[red]name one of {', '.join(service.projector.names)}[/red]")
-            raise typer.Exit(2)
+            refuse("unknown_projection", t(N_("name one of {names}"), names=", ".join(service.projector.names)), 2)
         before = len(service.projector.parked()[name])
         try:
             version = service.projector.rebuild(name)
         except ProjectionBusy:
-            console.print(f"[red]a build of {name} is running elsewhere; try again later[/red]")
-            raise typer.Exit(2) from None
+            refuse("projection_busy", t(BUSY, names=name), 2)
         still = service.projector.parked()[name]
-        console.print(f"{name} rebuilt as version {version}: {max(0, before - len(still))} of {before} "
-                      f"parked events now apply, {len(still)} still parked")
+        console.print(t(N_("{name} rebuilt as version {version}: {applied} of {before} parked events now apply, "
+                           "{still} still parked"), name=name, version=version,
+                        applied=max(0, before - len(still)), before=before, still=len(still)), markup=False)
         print_parked({name: still})
         if still:
             raise typer.Exit(1)
@@ -90,8 +95,9 @@ def projections_rebuild(
     names = service.projector.names if all_ else [name]
     unknown = [n for n in names if n not in service.projector.names]
     if not names or unknown or (all_ and name):
-        console.print(f"[red]name one of {', '.join(service.projector.names)}, or --all[/red]")
-        raise typer.Exit(2)
+        service.close()
+        known = ", ".join(service.projector.names)
+        refuse("unknown_projection", t(N_("name one of {names}, or --all"), names=known), 2)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console) as progress:
         # One pass over the events builds them all (each event read and decoded once).
@@ -103,8 +109,8 @@ def projections_rebuild(
         try:
             versions = service.projector.rebuild_all(names, progress=report)
         except ProjectionBusy:
-            console.print(f"[red]a build of {', '.join(names)} is running elsewhere; try again later[/red]")
-            raise typer.Exit(2) from None
+            refuse("projection_busy", t(BUSY, names=", ".join(names)), 2)
         finally:
             service.close()
-        progress.update(task, description=", ".join(f"{n} → version {v}" for n, v in versions.items()))
+        progress.update(task, description=", ".join(t(N_("{name} → version {version}"), name=n, version=v)
+                                                    for n, v in versions.items()))

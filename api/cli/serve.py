@@ -10,6 +10,7 @@ from rich.table import Table
 
 from api.cli.common import checked_config, console, open_service, stop_on_signals
 from commands.bootstrap import bootstrap
+from readmodels.i18n import N_, t
 
 
 def api(
@@ -26,16 +27,16 @@ def api(
     config = checked_config()
     service = open_service(config)
     if demo:
-        with console.status("creating the demo data set…"):
+        with console.status(t(N_("creating the demo data set…"))):
             created = seed_demo(service)
-        console.print("demo data created" if created else "demo data kept from an earlier run")
-        table = Table(title=f"Demo logins (password: {DEMO_PASSWORD})")
-        for column in ("username", "name", "roles"):
-            table.add_column(column)
+        console.print(t(N_("demo data created") if created else N_("demo data kept from an earlier run")))
+        table = Table(title=t(N_("Demo logins (password: {password})"), password=DEMO_PASSWORD))
+        for column in (N_("username"), N_("name"), N_("roles")):
+            table.add_column(t(column))
         for username, name, roles, _ in DEMO_PEOPLE:
             table.add_row(username, name, ", ".join(roles))
         console.print(table)
-    console.print(f"API docs: http://{host}:{port}/docs  (mode: {config.mode})")
+    console.print(t(N_("API docs: {url}  (mode: {mode})"), url=f"http://{host}:{port}/docs", mode=config.mode))
     uvicorn.run(create_app(service), host=host, port=port, log_level="info")
 
 
@@ -52,8 +53,9 @@ def worker(poll: float = typer.Option(1.0, help="seconds between polls of the ev
     try:
         dramatiq_worker = start_worker(service, config.redis_url)
     except Exception as error:  # polling alone still keeps the read models current
-        console.print(f"[yellow]no Redis kicks ({error}); polling only[/yellow]")
-    console.print(f"projection worker: {', '.join(service.projector.names)}; polling every {poll}s")
+        console.print(t(N_("no Redis kicks ({error}); polling only"), error=error), style="yellow", markup=False)
+    console.print(t(N_("projection worker: {names}; polling every {seconds}s"),
+                    names=", ".join(service.projector.names), seconds=poll))
     run_projection_worker(service, stop, poll)
     if dramatiq_worker is not None:
         dramatiq_worker.stop()
@@ -67,8 +69,8 @@ def scheduler(every: float = typer.Option(10.0, help="seconds between periodic c
 
     logging.basicConfig(level=logging.INFO)
     config = checked_config()
-    console.print(f"scheduler: a projection catch-up every {every}s, "
-                  f"a pool sweep every {config.sweep_minutes} min")
+    console.print(t(N_("scheduler: a projection catch-up every {seconds}s, a pool sweep every {minutes} min"),
+                    seconds=every, minutes=config.sweep_minutes))
     run_scheduler(config.redis_url, stop_on_signals(), every, config.sweep_minutes * 60)
 
 
@@ -77,5 +79,5 @@ def demo() -> None:
     from api.demo import seed_demo
 
     service = open_service(checked_config())
-    console.print("demo data created" if seed_demo(service) else "the store has data already")
+    console.print(t(N_("demo data created") if seed_demo(service) else N_("the store has data already")))
     service.close()

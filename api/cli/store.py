@@ -10,10 +10,11 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from api.cli.common import checked_config, console
+from api.cli.common import checked_config, console, refuse
 from api.cli.projections import print_parked
 from commands.bootstrap import bootstrap
 from commands.config import Config, key_file
+from readmodels.i18n import N_, t
 
 # The signing key's name in a backup folder (beside crm.db).
 BACKUP_KEY = "crm.db.key"
@@ -29,30 +30,35 @@ def check() -> None:
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     try:
         with Progress(*columns, console=console) as progress:
-            scan = progress.add_task("event store", total=max(1, service.store.head()))
+            scan = progress.add_task(t(N_("event store")), total=max(1, service.store.head()))
             store = check_event_store(service.store, lambda done, head: progress.update(scan, completed=done,
                                                                                         total=max(1, head)))
-            build = progress.add_task("read models", total=max(1, service.store.head()))
+            build = progress.add_task(t(N_("read models")), total=max(1, service.store.head()))
             try:
                 models = service.projector.verify(lambda done, head: progress.update(build, completed=done,
                                                                                     total=max(1, head)))
             except Exception as error:  # a store the projections cannot read is what is reported here
-                models = {"(all)": [f"the read models cannot be built from the events: {error}"]}
+                unbuilt = t(N_("the read models cannot be built from the events: {error}"), error=error)
+                models = {"(all)": [unbuilt]}
         table = Table(title="crm check")
-        for column in ("what", "result"):
-            table.add_column(column)
-        table.add_row("events", f"{store.events} in {store.aggregates} aggregates"
-                      + (f"; {store.gaps} positions unused (rolled-back writes)" if store.gaps else ""))
-        problems = store.problems + ([f"… and {store.more_problems} more"] if store.more_problems else [])
-        table.add_row("event store", "[green]ok[/green]" if not problems
+        for column in (N_("what"), N_("result")):
+            table.add_column(t(column))
+        gaps = t(N_("; {gaps} positions unused (rolled-back writes)"), gaps=store.gaps) if store.gaps else ""
+        table.add_row(t(N_("events")), t(N_("{events} in {aggregates} aggregates"), events=store.events,
+                                         aggregates=store.aggregates) + gaps)
+        more = [t(N_("… and {count} more"), count=store.more_problems)] if store.more_problems else []
+        problems = store.problems + more
+        table.add_row(t(N_("event store")), f"[green]{t(N_('ok'))}[/green]" if not problems
                       else "[red]" + "\n".join(problems) + "[/red]")
         parked = service.projector.parked()
         for name, found in models.items():
-            table.add_row(f"read model {name}", "[green]equals a rebuild[/green]" if not found
+            table.add_row(t(N_("read model {name}"), name=name),
+                          f"[green]{t(N_('equals a rebuild'))}[/green]" if not found
                           else "[red]" + "\n".join(found) + "[/red]")
             if parked.get(name):
-                table.add_row(f"parked in {name}", f"[red]{len(parked[name])} events could not be applied "
-                              f"(first at position {parked[name][0]['position']})[/red]")
+                stuck = t(N_("{count} events could not be applied (first at position {position})"),
+                          count=len(parked[name]), position=parked[name][0]["position"])
+                table.add_row(t(N_("parked in {name}"), name=name), f"[red]{stuck}[/red]")
         console.print(table)
         print_parked(parked)
         if problems or any(models.values()) or any(parked.values()):
@@ -66,9 +72,8 @@ def _sqlite_file(config: Config) -> Path:
 
     url = make_url(config.database_url)
     if not url.drivername.startswith("sqlite") or not url.database or url.database == ":memory:":
-        console.print("[red]backup and restore are for the embedded SQLite store; for PostgreSQL use "
-                      "pg_dump and pg_restore (docs/operations.md)[/red]")
-        raise typer.Exit(2)
+        refuse("not_sqlite", t(N_("backup and restore are for the embedded SQLite store; for PostgreSQL use "
+                                  "pg_dump and pg_restore (docs/operations.md)")), 2)
     return Path(url.database)
 
 
@@ -81,11 +86,9 @@ def backup(target: Path = typer.Argument(..., help="a folder to create: crm.db, 
     config = checked_config()
     source = _sqlite_file(config)
     if not source.exists():
-        console.print(f"[red]{source} does not exist: nothing to back up[/red]")
-        raise typer.Exit(2)
+        refuse("not_found", t(N_("{path} does not exist: nothing to back up"), path=source), 2)
     if target.exists():
-        console.print(f"[red]{target} exists already[/red]")
-        raise typer.Exit(2)
+        refuse("exists", t(N_("{path} exists already"), path=target), 2)
     target.mkdir(parents=True)
     with sqlite3.connect(source) as live, sqlite3.connect(target / "crm.db") as copy:
         live.backup(copy)
@@ -96,8 +99,9 @@ def backup(target: Path = typer.Argument(..., help="a folder to create: crm.db, 
     key = key_file(config)
     if key is not None and key.exists():
         _write_private(target / BACKUP_KEY, key.read_bytes())
-        console.print(f"backed up the signing key {key} (keep the backup private)")
-    console.print(f"backed up {source} and {blobs} to {target}")
+        console.print(t(N_("backed up the signing key {key} (keep the backup private)"), key=key), markup=False)
+    console.print(t(N_("backed up {source} and {blobs} to {target}"), source=source, blobs=blobs, target=target),
+                  markup=False)
 
 
 def restore(source: Path = typer.Argument(..., help="a folder made by crm backup")) -> None:
@@ -109,8 +113,7 @@ def restore(source: Path = typer.Argument(..., help="a folder made by crm backup
     config = checked_config()
     target = _sqlite_file(config)
     if not (source / "crm.db").exists():
-        console.print(f"[red]{source} holds no crm.db[/red]")
-        raise typer.Exit(2)
+        refuse("not_found", t(N_("{path} holds no crm.db"), path=source), 2)
     target.parent.mkdir(parents=True, exist_ok=True)
     with sqlite3.connect(source / "crm.db") as saved, sqlite3.connect(target) as live:
         saved.backup(live)
@@ -120,11 +123,12 @@ def restore(source: Path = typer.Argument(..., help="a folder made by crm backup
     key = key_file(config)
     if key is not None and (source / BACKUP_KEY).exists():
         _write_private(key, (source / BACKUP_KEY).read_bytes())
-        console.print(f"restored the signing key {key}")
+        console.print(t(N_("restored the signing key {key}"), key=key), markup=False)
     elif key is not None:
-        console.print(f"[yellow]{source} holds no signing key: {key} is kept, or made afresh on start "
-                      "(everybody signs in again)[/yellow]")
-    console.print(f"restored {target} and {blobs} from {source}")
+        console.print(t(N_("{source} holds no signing key: {key} is kept, or made afresh on start "
+                           "(everybody signs in again)"), source=source, key=key), style="yellow", markup=False)
+    console.print(t(N_("restored {target} and {blobs} from {source}"), target=target, blobs=blobs, source=source),
+                  markup=False)
 
 
 def _write_private(path: Path, content: bytes) -> None:

@@ -14,13 +14,15 @@ from pydantic import BaseModel, Field
 from aggregates import bounds
 from aggregates.base import Conflict, NotFound
 from api.deps import ConnDep, CurrentUser, ServiceDep, require
-from api.exports import XLSX, table_download
+from api.exports import XLSX, table_download, titled
+from api.params import After, PageNo, PageSize, next_cursor, read_cursor
 from api.schemas import Health, OperationEntry, Page, SweepIn, SweepOut
 from commands.actor import Actor
-from commands.base import as_utc, load_settings
+from commands.base import as_utc, business_tz, load_settings
 from commands.bootstrap import Service
 from commands.handlers import handle
 from commands.messages import SweepPool
+from readmodels.i18n import N_, t
 from readmodels.oplog import COLUMNS as OPLOG_COLUMNS
 from readmodels.oplog import list_operations
 from readmodels.reports import EXPORT_LIMIT
@@ -91,9 +93,9 @@ def rebuild(service: ServiceDep, name: str, _: Annotated[Actor, require("admin")
     """Start rebuilding a read model into its next version; readers keep the current one
     until the switch. Follow it with GET /admin/projections (the version goes up)."""
     if name not in service.projector.names:
-        raise NotFound("not_found", f"no projection {name}", field="name")
+        raise NotFound("not_found", "no projection {name}", field="name", name=name)
     if service.projector.building(name):
-        raise Conflict("rebuild_running", f"a build of {name} is running; wait for it", field="name")
+        raise Conflict("rebuild_running", "a build of {name} is running; wait for it", field="name", name=name)
 
     def run() -> None:
         try:
@@ -142,21 +144,25 @@ def operation_log(
     operation: Annotated[str | None, Query(max_length=100)] = None,
     target_id: Annotated[str | None, Query(max_length=200)] = None,
     format: Literal["json", "csv", "xlsx"] = "json",
-    page: Annotated[int, Query(ge=1, le=100000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+    page: PageNo = 1,
+    page_size: PageSize = 50,
+    after: After = None,
 ) -> Any:
     """Every command, accepted or refused, newest first (H-5, R-8): searchable by actor, period
     (`from`, `to`: dates or datetimes), outcome, operation and target; CSV or XLSX with `format`.
     Admins and auditors read all of it, managers their people's."""
-    items, total = list_operations(
+    items, total, last = list_operations(
         conn, user, actor_id=actor_id, start=_moment(from_, service, False, "from"),
         end=_moment(to, service, True, "to"),
         outcome=outcome, operation=operation, target_id=target_id, page=page,
-        page_size=page_size if format == "json" else EXPORT_LIMIT)
+        page_size=page_size if format == "json" else EXPORT_LIMIT,
+        after=read_cursor(service, "operation-log", "-at", after, page) if format == "json" else None)
     if format != "json":
         request.state.op_export = True
-        return table_download(OPLOG_COLUMNS, items, "operation-log", "操作日志", format, total)
-    return {"items": items, "total": total, "page": page, "page_size": page_size}
+        return table_download(titled(OPLOG_COLUMNS), items, "operation-log", t(N_("操作日志")), format, total,
+                              zone=business_tz(load_settings(service.deps)))
+    return {"items": items, "total": total, "page": page, "page_size": page_size,
+            "next": next_cursor(service, "operation-log", "-at", last)}
 
 
 @router.get("/metrics", response_class=PlainTextResponse)

@@ -16,7 +16,8 @@ from starlette.concurrency import run_in_threadpool
 from aggregates.base import DomainError, Forbidden, NotFound
 from aggregates.settings import type_with_subtypes
 from api.deps import ConnDep, CurrentUser, Id, ServiceDep, require
-from api.errors import ApiError
+from api.errors import ApiError, localised
+from api.params import After, PageNo, PageSize, next_cursor, read_cursor
 from api.schemas import (
     Assign,
     AssignResult,
@@ -84,8 +85,9 @@ def list_(
     owner_inactive: Annotated[bool | None, Query(
         description="true: customers still held by a deactivated person; false: by an active one")] = None,
     sort: Annotated[str, Query(max_length=40)] = "-created_at",
-    page: Annotated[int, Query(ge=1, le=100000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+    page: PageNo = 1,
+    page_size: PageSize = 50,
+    after: After = None,
 ) -> Any:
     """Customers in a scope, searched, filtered, sorted and paged; pool rows are public-only
     for salespeople; rows carry `days_until_pool`."""
@@ -93,13 +95,15 @@ def list_(
     now = service.deps.clock.now()
     settings = current_settings(conn)
     types = type_with_subtypes(settings["dictionaries"]["customer_types"], type) if type else None
-    items, total = list_customers(
+    items, total, last = list_customers(
         conn, user, scope=chosen, now=now,
         default_follow_days=settings["rules"]["default_max_follow_days"],
         q=q, types=types, status=status_, stage=stage, region=region, source=source,
         owner_id=owner_id, sort=sort, page=page, page_size=page_size, owner_inactive=owner_inactive,
+        after=read_cursor(service, "customers", sort, after, page),
     )
-    return {"items": items, "total": total, "page": page, "page_size": page_size}
+    return {"items": items, "total": total, "page": page, "page_size": page_size,
+            "next": next_cursor(service, "customers", sort, last)}
 
 
 @router.post("", response_model=CustomerCreated, status_code=status.HTTP_201_CREATED)
@@ -123,7 +127,7 @@ def assign(service: ServiceDep, body: Assign,
             results.append(AssignResult(customer_id=customer_id, ok=True))
         except DomainError as error:
             results.append(AssignResult(customer_id=customer_id, ok=False, error=ErrorBody(
-                code=error.code, message=error.message, field=error.field, details=error.details)))
+                code=error.code, message=localised(error), field=error.field, details=error.details)))
     return AssignResults(results=results, position=position)
 
 
@@ -138,7 +142,7 @@ def _batch_answer(result: Result) -> BatchResults:
         BatchResult(customer_id=item.customer_id, status=item.status, ok=item.status == "ok",
                     approval_id=item.approval_id,
                     error=None if item.error is None else ErrorBody(
-                        code=item.error.code, message=item.error.message, field=item.error.field,
+                        code=item.error.code, message=localised(item.error), field=item.error.field,
                         details=item.error.details))
         for item in items
     ]

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from aggregates.base import NotFound
 from api.deps import ConnDep, CurrentUser, Id, ServiceDep, require
+from api.params import After, PageNo, PageSize, next_cursor, read_cursor
 from api.schemas.common import Done, Page, Pending
 from api.schemas.handoff import (
     CancelIn,
@@ -31,8 +32,6 @@ from readmodels import handoff as rm
 router = APIRouter(tags=["warehouse requests"])
 
 Seller = Annotated[Actor, require("sales", "manager", "admin")]
-PageNo = Annotated[int, Query(ge=1, le=100000)]
-PageSize = Annotated[int, Query(ge=1, le=200)]
 PENDING: dict[int | str, dict[str, Any]] = {
     202: {"model": Pending, "description": "waits for approval (AP-1 `return` / `exchange`)"}}
 
@@ -74,23 +73,30 @@ def request_exchange(service: ServiceDep, contract_id: Id, body: ExchangeRequest
 
 
 @router.get("/contracts/{contract_id}/warehouse-requests", response_model=Page[WarehouseRequestOut])
-def contract_requests(user: CurrentUser, conn: ConnDep, contract_id: Id, page: PageNo = 1,
-                      page_size: PageSize = 50) -> Any:
+def contract_requests(service: ServiceDep, user: CurrentUser, conn: ConnDep, contract_id: Id, page: PageNo = 1,
+                      page_size: PageSize = 50, after: After = None) -> Any:
     """A contract's requests to the warehouse, newest first."""
     if not rm.contract_visible(conn, user, str(contract_id)):
         raise NotFound("not_found", "no such contract")
-    items, total = rm.list_requests(conn, user, contract_id=str(contract_id), page=page, page_size=page_size)
-    return {"items": items, "total": total, "page": page, "page_size": page_size}
+    sort = rm.request_sort(None)
+    items, total, last = rm.list_requests(conn, user, contract_id=str(contract_id), page=page, page_size=page_size,
+                                          after=read_cursor(service, "warehouse-requests", sort, after, page))
+    return {"items": items, "total": total, "page": page, "page_size": page_size,
+            "next": next_cursor(service, "warehouse-requests", sort, last)}
 
 
 @router.get("/warehouse-requests", response_model=Page[WarehouseRequestOut])
-def requests(user: CurrentUser, conn: ConnDep,
+def requests(service: ServiceDep, user: CurrentUser, conn: ConnDep,
              status_: Annotated[StatusFilter | None, Query(alias="status")] = None,
-             kind: RequestKind | None = None, page: PageNo = 1, page_size: PageSize = 50) -> Any:
+             kind: RequestKind | None = None, page: PageNo = 1, page_size: PageSize = 50,
+             after: After = None) -> Any:
     """Requests to the warehouse: `status=open` (requested or partly done, oldest first) is the
     keepers' work list; keepers see every request, others those of contracts they may see."""
-    items, total = rm.list_requests(conn, user, status=status_, kind=kind, page=page, page_size=page_size)
-    return {"items": items, "total": total, "page": page, "page_size": page_size}
+    sort = rm.request_sort(status_)
+    items, total, last = rm.list_requests(conn, user, status=status_, kind=kind, page=page, page_size=page_size,
+                                          after=read_cursor(service, "warehouse-requests", sort, after, page))
+    return {"items": items, "total": total, "page": page, "page_size": page_size,
+            "next": next_cursor(service, "warehouse-requests", sort, last)}
 
 
 @router.get("/warehouse-requests/{request_id}", response_model=WarehouseRequestOut)

@@ -121,8 +121,8 @@ def change_own_password(request: Request, service: ServiceDep, body: PasswordCha
     """Change one's own password; the current one is needed (403 `wrong_password`). Every
     session of the caller signed before ends; the answer is a fresh token for this one."""
     if len(body.new_password) < MIN_PASSWORD_LENGTH:
-        raise ApiError(422, "weak_password", f"the password needs at least {MIN_PASSWORD_LENGTH} characters",
-                       field="new_password")
+        raise ApiError(422, "weak_password", "the password needs at least {min_password_length} characters",
+                       field="new_password", min_password_length=MIN_PASSWORD_LENGTH)
     if body.new_password == body.old_password:
         raise ApiError(422, "same_password", "the new password is the current one", field="new_password")
     person = _active_person(service, user.person_id)

@@ -10,14 +10,15 @@ from starlette.concurrency import run_in_threadpool
 
 from aggregates.base import DomainError, NotFound
 from api.deps import Id, ServiceDep, require
-from api.errors import ApiError
-from api.exports import XLSX, table_download
+from api.errors import ApiError, localised_entry
+from api.exports import XLSX, table_download, titled
 from api.schemas import ImportOut, ImportSummary
 from api.uploads import read_form
 from commands import imports as ic
 from commands.actor import Actor
 from commands.handlers import handle
 from commands.messages import ImportCustomers
+from readmodels.i18n import N_, t
 
 router = APIRouter(prefix="/imports", tags=["imports"])
 Admin = Annotated[Actor, require("admin")]
@@ -26,9 +27,14 @@ IMPORT_BODY = {
     "requestBody": {
         "required": True,
         "content": {"multipart/form-data": {"schema": {"$ref": "#/components/schemas/ImportForm"}}},
-    }
+    },
+    # The route reads `dry_run` by hand, from the form or else the query string.
+    "parameters": [{"name": "dry_run", "in": "query", "required": False,
+                    "schema": {"type": "string", "enum": ["true", "false", "1", "0"]},
+                    "description": "as the form field `dry_run` (the form's wins)"}],
 }
-REJECT_COLUMNS = (("row", "行号", "int"), *((c, c, "text") for c in ic.TEMPLATE), ("error", "错误", "text"))
+REJECT_COLUMNS = (("row", N_("行号"), "int"), *((c, c, "text") for c in ic.TEMPLATE),
+                  ("error", N_("错误"), "text"))
 
 
 @router.get("/customers/template", response_class=Response,
@@ -50,8 +56,8 @@ async def import_customers(request: Request, service: ServiceDep, user: Admin) -
     if data is None:
         raise DomainError("validation_error", "attach the CSV or XLSX file as `file`", field="file")
     if len(data) > MAX_FILE_BYTES:
-        raise ApiError(413, "too_large", f"the file is larger than {MAX_FILE_BYTES} bytes", field="file",
-                       details={"max_bytes": MAX_FILE_BYTES})
+        raise ApiError(413, "too_large", "the file is larger than {max_file_bytes} bytes", field="file",
+                       details={"max_bytes": MAX_FILE_BYTES}, max_file_bytes=MAX_FILE_BYTES)
     dry_run = (fields.pop("dry_run", None) or request.query_params.get("dry_run", "false")).lower()
     if dry_run not in ("true", "false", "1", "0") or set(fields):
         raise DomainError("validation_error", "the form takes `file` and `dry_run` (true or false)",
@@ -59,7 +65,8 @@ async def import_customers(request: Request, service: ServiceDep, user: Admin) -
     command = ImportCustomers(data, form.filename or "import", dry_run in ("true", "1"))
     result = await run_in_threadpool(handle, command, user, service.deps)
     return {"import_id": result.import_id, "rows": result.rows, "accepted": result.accepted,
-            "dry_run": result.dry_run, "errors": [e.as_dict() for e in result.errors], "position": result.position,
+            "dry_run": result.dry_run, "errors": [localised_entry(e.as_dict()) for e in result.errors],
+            "position": result.position,
             "rejects_url": f"/api/v1/imports/{result.import_id}/rejects" if result.errors else None}
 
 
@@ -73,7 +80,8 @@ def _found(service: ServiceDep, import_id: str) -> dict[str, Any]:
 @router.get("/{import_id}", response_model=ImportSummary)
 def summary(service: ServiceDep, _: Admin, import_id: Id) -> Any:
     """One import: when, by whom, what file, how many rows accepted, every error."""
-    return _found(service, str(import_id))
+    found = _found(service, str(import_id))
+    return {**found, "errors": [localised_entry(e) for e in found["errors"]]}
 
 
 @router.get("/{import_id}/rejects", response_class=Response,
@@ -83,4 +91,16 @@ def rejects(request: Request, service: ServiceDep, _: Admin, import_id: Id,
     """The refused rows in the template's columns, with their row number and errors."""
     request.state.op_export = True
     found = _found(service, str(import_id))
-    return table_download(REJECT_COLUMNS, found["rejected"], f"rejects-{str(import_id)[:8]}", "导入失败行", format)
+    # The template's headings stay as written: a corrected file must repeat them to be imported.
+    return table_download(titled(REJECT_COLUMNS, kept=ic.TEMPLATE), _rejected(found),
+                          f"rejects-{str(import_id)[:8]}", t(N_("导入失败行")), format)
+
+
+def _rejected(found: dict[str, Any]) -> list[dict[str, Any]]:
+    """The refused rows, each with its errors in the reader's language."""
+    errors: dict[int, list[dict[str, Any]]] = {}
+    for entry in found["errors"]:
+        errors.setdefault(entry["row"], []).append(localised_entry(entry))
+    return [{**row, "error": "；".join(f"{e['field'] or ''} {e['code']}: {e['message']}".strip()
+                                      for e in errors.get(row["row"], [])) or row.get("error")}
+            for row in found["rejected"]]

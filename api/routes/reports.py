@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
@@ -11,7 +12,8 @@ from fastapi.responses import HTMLResponse
 from aggregates.base import NotFound
 from api.deps import CurrentUser, ServiceDep
 from api.errors import ApiError
-from api.exports import table_download
+from api.exports import table_download, titled
+from api.params import PageNo, PageSize, forwards_query
 from api.report_models import AnyReport, CatalogueEntry
 from api.report_page import report_page
 from commands.base import business_day, load_settings
@@ -53,10 +55,13 @@ def get_report(
     report_id: str,
     year: Annotated[int | None, Query(ge=1900, le=9999)] = None,
     month: Annotated[int | None, Query(ge=1, le=12)] = None,
+    from_: Annotated[date | None, Query(alias="from", description=(
+        "query reports: the first business day (inclusive); alone, or within year/month"))] = None,
+    to: Annotated[date | None, Query(description="query reports: the last business day (inclusive)")] = None,
     format: Literal["json", "csv", "xlsx"] = "json",
     sort: Annotated[str | None, Query(max_length=40)] = None,
-    page: Annotated[int, Query(ge=1, le=100000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+    page: PageNo = 1,
+    page_size: PageSize = 50,
     region: Annotated[str | None, Query(max_length=100)] = None,
     type: Annotated[str | None, Query(max_length=100)] = None,
     source: Annotated[str | None, Query(max_length=100)] = None,
@@ -71,7 +76,8 @@ def get_report(
     q: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Any:
     """One report for the period (`year`, `month`; default the current year or month in the
-    business time zone), with the filters it offers, sorted (`sort=-key`) and paged. Rows
+    business time zone; query reports also `from`, `to`: business days, inclusive, alone or
+    narrowing the year or month), with the filters it offers, sorted (`sort=-key`) and paged. Rows
     follow the visibility rules (R-7). `format=csv|xlsx` exports every row with Chinese
     column titles (managers, admins, auditors: R-5)."""
     if format != "json":
@@ -86,7 +92,7 @@ def get_report(
         tree = current_settings(conn)["dictionaries"]["customer_types"]
         result = rm.run_report(conn, user, report_id, today=today, type_tree=tree, year=year, month=month,
                                filters=filters, sort=sort, page=page,
-                               page_size=page_size if format == "json" else rm.EXPORT_LIMIT)
+                               page_size=page_size if format == "json" else rm.EXPORT_LIMIT, since=from_, until=to)
     if format == "json":
         return result
     return _export(result, format)
@@ -97,15 +103,18 @@ def _export(result: dict[str, Any], format: str) -> Response:
     period = result["period"]
     stem = result["id"] + (f"_{period['year']}" + (f"-{period['month']:02d}" if period["month"] else "")
                            if period else "")
-    columns = [(c.key, c.title, c.kind) for c in spec.columns]
+    if period and period["year"] is None:  # a range of days alone: named by its first and last
+        stem = f"{result['id']}_{period['start']}_{period['end']}"
+    columns = titled((c.key, c.title, c.kind) for c in spec.columns)
     return table_download(columns, result["rows"], stem, f"{stem}_{result['title']}", format, result["total"])
 
 
 @router.get("/reports/{report_id}/view", response_class=HTMLResponse)
+@forwards_query
 def view(report_id: str) -> HTMLResponse:
     """The report's page: its table and chart, drawn in the browser from the JSON above. The
     page signs in by itself, or takes a token from the fragment `#token=…`."""
     spec = rm.REPORTS.get(report_id)
     if spec is None:
-        raise NotFound("not_found", f"no report {report_id}", field="report_id")
+        raise NotFound("not_found", "no report {report_id}", field="report_id", report_id=report_id)
     return HTMLResponse(report_page(spec, "/api/v1", ASSET))

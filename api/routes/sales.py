@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from aggregates.base import NotFound
 from api.deps import ConnDep, CurrentUser, Id, ServiceDep, require
+from api.params import After, PageNo, PageSize, next_cursor, read_cursor
 from api.schemas import (
     ContractCreate,
     ContractSummary,
@@ -48,8 +49,6 @@ router = APIRouter(tags=["sales"])
 
 Seller = Annotated[Actor, require("sales", "manager", "admin")]
 Keeper = Annotated[Actor, require("warehouse", "manager", "admin")]
-PageNo = Annotated[int, Query(ge=1, le=100000)]
-PageSize = Annotated[int, Query(ge=1, le=200)]
 
 
 @router.post("/contracts", response_model=Created, status_code=status.HTTP_201_CREATED)
@@ -62,17 +61,19 @@ def sign(service: ServiceDep, body: ContractCreate, user: Seller) -> Created:
 
 
 @router.get("/contracts", response_model=Page[ContractSummary])
-def contracts(user: CurrentUser, conn: ConnDep, customer_id: str | None = None,
+def contracts(service: ServiceDep, user: CurrentUser, conn: ConnDep, customer_id: str | None = None,
               fully_invoiced: Annotated[bool | None, Query(
                   description="false: something of the net amount is left to invoice (未完成开票)")] = None,
               fully_delivered: Annotated[bool | None, Query(
                   description="false: a line is not delivered in full")] = None,
-              page: PageNo = 1, page_size: PageSize = 50) -> Any:
+              page: PageNo = 1, page_size: PageSize = 50, after: After = None) -> Any:
     """Contracts of the customers you may see, with their net amounts, invoiced, collected and
     outstanding amounts; filtered by whether they are fully invoiced and fully delivered."""
-    items, total = rm.list_contracts(conn, user, customer_id, page, page_size, fully_invoiced=fully_invoiced,
-                                     fully_delivered=fully_delivered)
-    return {"items": items, "total": total, "page": page, "page_size": page_size}
+    items, total, last = rm.list_contracts(conn, user, customer_id, page, page_size, fully_invoiced=fully_invoiced,
+                                           fully_delivered=fully_delivered,
+                                           after=read_cursor(service, "contracts", "-signed_on", after, page))
+    return {"items": items, "total": total, "page": page, "page_size": page_size,
+            "next": next_cursor(service, "contracts", "-signed_on", last)}
 
 
 @router.get("/contracts/{contract_id}", response_model=ContractView)
@@ -156,11 +157,14 @@ def change_product(service: ServiceDep, product_id: Id, body: ProductUpdate, use
 
 
 @router.get("/products", response_model=Page[ProductOut])
-def products(_: CurrentUser, conn: ConnDep, q: Annotated[str | None, Query(max_length=100)] = None,
-             page: PageNo = 1, page_size: PageSize = 50) -> Any:
+def products(service: ServiceDep, _: CurrentUser, conn: ConnDep,
+             q: Annotated[str | None, Query(max_length=100)] = None,
+             page: PageNo = 1, page_size: PageSize = 50, after: After = None) -> Any:
     """Products by code, searchable by name or code."""
-    items, total = rm.list_products(conn, q, page, page_size)
-    return {"items": items, "total": total, "page": page, "page_size": page_size}
+    items, total, last = rm.list_products(conn, q, page, page_size,
+                                          after=read_cursor(service, "products", "code", after, page))
+    return {"items": items, "total": total, "page": page, "page_size": page_size,
+            "next": next_cursor(service, "products", "code", last)}
 
 
 @router.get("/products/{product_id}", response_model=ProductView)

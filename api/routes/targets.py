@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from aggregates.base import NotFound
 from api.deps import ConnDep, CurrentUser, Id, ServiceDep, require
+from api.params import After, PageNo, PageSize, next_cursor, read_cursor
 from api.schemas import (
     Created,
     DepartmentAttainment,
@@ -35,8 +36,6 @@ from readmodels import targets as rm
 
 router = APIRouter(tags=["targets"])
 
-PageNo = Annotated[int, Query(ge=1, le=100000)]
-PageSize = Annotated[int, Query(ge=1, le=200)]
 Figure = Literal["new_customers", "visits", "deal_amount", "collected_amount"]
 FIGURES = ("new_customers", "visits", "deal_amount", "collected_amount")
 
@@ -57,15 +56,18 @@ def set_target(service: ServiceDep, body: TargetIn, user: CurrentUser) -> Any:
 
 
 @router.get("/targets", response_model=Page[TargetOut])
-def list_targets(user: CurrentUser, conn: ConnDep,
+def list_targets(service: ServiceDep, user: CurrentUser, conn: ConnDep,
                  person_id: Annotated[str | None, Query(max_length=36)] = None,
                  department_id: Annotated[str | None, Query(max_length=36)] = None, on: date | None = None,
-                 include_cancelled: bool = False, page: PageNo = 1, page_size: PageSize = 50) -> Any:
+                 include_cancelled: bool = False, page: PageNo = 1, page_size: PageSize = 50,
+                 after: After = None) -> Any:
     """Targets you may see, each with its `actual` figures inside its period and the
     `attainment` per figure (T-4); `on` keeps the targets whose period holds that day."""
-    items, total = rm.list_targets(conn, user, person_id=person_id, department_id=department_id, on=on,
-                                   include_cancelled=include_cancelled, page=page, page_size=page_size)
-    return {"items": items, "total": total, "page": page, "page_size": page_size}
+    items, total, last = rm.list_targets(conn, user, person_id=person_id, department_id=department_id, on=on,
+                                         include_cancelled=include_cancelled, page=page, page_size=page_size,
+                                         after=read_cursor(service, "targets", "-start", after, page))
+    return {"items": items, "total": total, "page": page, "page_size": page_size,
+            "next": next_cursor(service, "targets", "-start", last)}
 
 
 @router.get("/targets/departments", response_model=list[DepartmentAttainment])
@@ -125,15 +127,18 @@ def submit_report(service: ServiceDep, body: WorkReportIn,
 
 
 @router.get("/work-reports", response_model=Page[WorkReportOut])
-def list_reports(user: CurrentUser, conn: ConnDep,
+def list_reports(service: ServiceDep, user: CurrentUser, conn: ConnDep,
                  kind: Literal["daily", "weekly", "monthly"] | None = None,
                  person_id: Annotated[str | None, Query(max_length=36)] = None,
                  from_: Annotated[date | None, Query(alias="from")] = None,
-                 to: date | None = None, page: PageNo = 1, page_size: PageSize = 50) -> Any:
+                 to: date | None = None, page: PageNo = 1, page_size: PageSize = 50,
+                 after: After = None) -> Any:
     """Work reports you may see (your own; managers: their subtree), periods overlapping [from, to]."""
-    items, total = rm.list_work_reports(conn, user, kind=kind, person_id=person_id, start=from_, end=to,
-                                        page=page, page_size=page_size)
-    return {"items": items, "total": total, "page": page, "page_size": page_size}
+    items, total, last = rm.list_work_reports(conn, user, kind=kind, person_id=person_id, start=from_, end=to,
+                                              page=page, page_size=page_size,
+                                              after=read_cursor(service, "work-reports", "-start", after, page))
+    return {"items": items, "total": total, "page": page, "page_size": page_size,
+            "next": next_cursor(service, "work-reports", "-start", last)}
 
 
 @router.get("/work-reports/{report_id}", response_model=WorkReportView)

@@ -36,7 +36,11 @@ class OperationEntry(BaseModel):
     actor_id: str | None
     actor_name: str | None
     method: str
-    operation: str = Field(description="method and route, e.g. POST /api/v1/customers/{customer_id}/claim")
+    operation: str = Field(description="the operation's name, by its command, e.g. customer.claim "
+                           "(\"unknown\" for a request that matches no route)", examples=["customer.claim"])
+    route: str = Field(description="method and route template, e.g. "
+                       "POST /api/v1/customers/{customer_id}/claim",
+                       examples=["POST /api/v1/customers/{customer_id}/claim"])
     path: str
     target_id: str | None
     status: int

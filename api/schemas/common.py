@@ -25,6 +25,7 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from aggregates import bounds
+from api.errors import InvalidValue
 
 T = TypeVar("T")
 
@@ -35,16 +36,17 @@ def ascii_decimal(value: Any) -> Any:
     """Amounts are ASCII decimal strings (or JSON numbers): full-width or Arabic-Indic digits,
     exponents, NaN and infinities are refused, though Python's Decimal would read them."""
     if isinstance(value, str) and not _ASCII_DECIMAL.fullmatch(value):
-        raise ValueError("must be a decimal number written with the digits 0-9")
+        raise InvalidValue("must be a decimal number written with the digits 0-9")
     if isinstance(value, float) and value != value:
-        raise ValueError("must be a finite decimal number")
+        raise InvalidValue("must be a finite decimal number")
     return value
 
 
 def _in_business_range(value: date) -> date:
     as_date = value.date() if isinstance(value, datetime) else value
     if not bounds.DATE_MIN <= as_date <= bounds.DATE_MAX:
-        raise ValueError(f"must lie between the years {bounds.DATE_MIN.year} and {bounds.DATE_MAX.year}")
+        raise InvalidValue("must lie between the years {min_year} and {max_year}", min_year=bounds.DATE_MIN.year,
+                           max_year=bounds.DATE_MAX.year)
     return value
 
 
@@ -90,6 +92,9 @@ class Page(BaseModel, Generic[T]):
     total: int
     page: int
     page_size: int
+    # Keyset paging: send it back as `after=` for the rows after this page (null on the last).
+    next: str | None = Field(default=None, description="the cursor of the next page, for `after`; "
+                             "null on the last page")
 
 
 class Created(BaseModel):

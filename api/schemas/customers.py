@@ -129,7 +129,8 @@ class AssignResults(BaseModel):
 
 # ---- batches (seed 002: 全选) ------------------------------------------------------------------
 
-# The selected customers: one page of the list at most (its largest page_size).
+# The selected customers: at most BATCH_MAX at once, each command run in turn (fewer than the
+# largest page, so a batch answer stays quick).
 BatchIds = Annotated[list[Annotated[str, Field(min_length=1, max_length=36)]],
                      Field(min_length=1, max_length=BATCH_MAX)]
 

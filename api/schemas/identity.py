@@ -130,6 +130,9 @@ class RulesBase(BaseModel):
     visit_max_distance_m: int | None = Field(default=None, ge=VISIT_DISTANCE_MIN, le=VISIT_DISTANCE_MAX,
                                              description="a visit photo's GPS farther than this from the "
                                                          "customer flags it `far_from_customer`")
+    locale: str | None = Field(default=None, max_length=16,
+                               description="the business locale (`zh_CN` or `en`): the language of messages "
+                                           "where a request's `Accept-Language` names neither")
 
 
 class Rules(RulesBase):
@@ -143,6 +146,7 @@ class Rules(RulesBase):
     # Rules read before the organisation projection holds them show their defaults.
     visit_photo_required: bool = DEFAULT_RULES["visit_photo_required"]
     visit_max_distance_m: int = DEFAULT_RULES["visit_max_distance_m"]
+    locale: str = DEFAULT_RULES["locale"]
 
 
 class RulesUpdate(RulesBase, Strict):

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     bindparam,
     delete,
+    inspect,
     select,
     text,
     update,
@@ -53,6 +54,8 @@ operation_log = Table(
     Column("at", DateTime(timezone=True), nullable=False, index=True),
     Column("actor_id", String(36), index=True),
     Column("method", String(10), nullable=False),
+    # The operation's name (`customer.claim`); entries written before operations had names
+    # hold the method and route here, and no `route`.
     Column("operation", String(200), nullable=False),
     Column("path", String(500), nullable=False),
     Column("target_id", String(200)),
@@ -62,7 +65,21 @@ operation_log = Table(
     Column("message", String(500)),
     Column("position", BigInteger),
     Column("duration_ms", Integer, nullable=False),
+    # The method and route template (`POST /api/v1/customers/{customer_id}/claim`).
+    Column("route", String(200)),
 )
+# Columns added to infra tables after they first shipped: `create_all` makes missing tables,
+# never missing columns, so a database made before them gains them at start.
+ADDED_COLUMNS = ((operation_log, "route", "VARCHAR(200)"),)
+
+
+def add_missing_columns(engine: Engine) -> None:
+    """Add the columns of `ADDED_COLUMNS` a database lacks (nullable, so old rows stay as
+    they were written). Runs under the schema lock, like the rest of the schema's making."""
+    with engine.begin() as conn:
+        for table, name, kind in ADDED_COLUMNS:
+            if name not in {c["name"] for c in inspect(conn).get_columns(table.name)}:
+                conn.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}"))
 
 # C-13: one row per import: what was asked, what came of it, and the rows refused.
 imports = Table(

@@ -49,8 +49,8 @@ def read_photo(data: bytes, business_tz: tzinfo, max_bytes: int) -> PhotoInfo:
     """Check the bytes are a JPEG within the limit and read its EXIF time and position.
     A time without an offset is the business time zone's; missing EXIF gives None."""
     if len(data) > max_bytes:
-        raise PhotoTooLarge("too_large", f"the photo is larger than {max_bytes} bytes", field="photo",
-                            details={"max_bytes": max_bytes})
+        raise PhotoTooLarge("too_large", "the photo is larger than {max_bytes} bytes", field="photo",
+                            details={"max_bytes": max_bytes}, max_bytes=max_bytes)
     if not data.startswith(JPEG_MAGIC):
         raise UnsupportedPhoto("unsupported_media_type", "the photo must be a JPEG", field="photo")
     try:

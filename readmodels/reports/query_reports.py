@@ -12,6 +12,7 @@ from sqlalchemy import Select, and_, case, false, func, literal, or_, select, tr
 from sqlalchemy.sql import ColumnElement
 
 from readmodels.customers import shared_ids
+from readmodels.i18n import N_, gettext
 from readmodels.org import managed_people
 from readmodels.reports.registry import Query, report
 from readmodels.tables import (
@@ -77,8 +78,9 @@ def q2(q: Query) -> Select[Any]:
 
 
 # What a visit's distance check found (aggregates.visit_evidence), in words for the table.
-DISTANCE_NOTES = {"checked": "已核验", "no_photo": "无照片，未核验", "no_photo_gps": "照片无定位，未核验",
-                  "no_customer_location": "客户无位置，未核验", "unchecked": "早期记录，未核验"}
+DISTANCE_NOTES = {"checked": N_("已核验"), "no_photo": N_("无照片，未核验"),
+                  "no_photo_gps": N_("照片无定位，未核验"), "no_customer_location": N_("客户无位置，未核验"),
+                  "unchecked": N_("早期记录，未核验")}
 
 
 @report("Q-3", "客户拜访查询", "query", (("visit_id", "拜访ID", "id"), *CUSTOMER,
@@ -97,7 +99,7 @@ def q3(q: Query) -> Select[Any]:
     has none (visits recorded before addresses were taken from the customer)."""
     f, c = fact_visits, stat_customers
     p, name = _names("p")
-    note = case(*((f.c.distance_check == code, words) for code, words in DISTANCE_NOTES.items()),
+    note = case(*((f.c.distance_check == code, gettext(words)) for code, words in DISTANCE_NOTES.items()),
                 else_=f.c.distance_check)
     statement = (select(f.c.visit_id, f.c.customer_id, c.c.number.label("customer_number"),
                         c.c.name.label("customer_name"), f.c.visited_at, f.c.person_id.label("visitor_id"),
@@ -110,6 +112,16 @@ def q3(q: Query) -> Select[Any]:
                  .where(q.in_period(f), q.in_people(f.c.person_id)))
     return q.filtered(statement, region=f.c.region, person_id=f.c.person_id, late_entry=f.c.late_entry,
                       far_from_customer=f.c.far_from_customer, distance_check=f.c.distance_check, q=c.c.name)
+
+
+def _registered_in(q: Query) -> ColumnElement[bool]:
+    """The current customers registered in the request's range of days, when it gives one: by
+    their registration's business day (Q-1's new-customer fact), so a customer registered at
+    17:00 UTC on the last of February counts on the first of March in Shanghai."""
+    if q.period is None or not q.period.ranged:
+        return true()
+    f = fact_new_customers
+    return customers.c.id.in_(select(f.c.customer_id).where(q.in_period(f)))
 
 
 def _visible_customers(q: Query) -> ColumnElement[bool]:
@@ -135,7 +147,7 @@ def q4(q: Query) -> Select[Any]:
     statement = select(c.c.id.label("customer_id"), c.c.number.label("customer_number"),
                        c.c.name.label("customer_name"), c.c.address, c.c.building,
                        c.c.primary_contact_name.label("primary_contact"), c.c.primary_contact_phone.label("phone"),
-                       c.c.region, c.c.lat, c.c.lng).where(_visible_customers(q))
+                       c.c.region, c.c.lat, c.c.lng).where(_visible_customers(q), _registered_in(q))
     return q.filtered(statement, region=c.c.region, type=c.c.type, person_id=c.c.owner_id, q=c.c.name)
 
 
@@ -165,7 +177,7 @@ def _deal_facts_in(q: Query) -> Any:
     exchange price differences in it on any deal (D-2, D-3 as amended), each with the
     customer's region, type and source when it happened, filtered like the deals."""
     d, a = fact_deals, fact_deal_adjustments
-    keys = ("contract_id", "customer_id", "person_id", "region", "type", "source", "year", "month")
+    keys = ("contract_id", "customer_id", "person_id", "region", "type", "source", "day", "year", "month")
     facts = union_all(
         select(*(d.c[k] for k in keys), d.c.amount.label("amount"), _no_money().label("returned_amount"),
                _no_money().label("exchange_difference")),
@@ -298,7 +310,8 @@ def q11(q: Query) -> Select[Any]:
     statement = (select(c.c.id.label("customer_id"), c.c.number.label("customer_number"),
                         c.c.name.label("customer_name"), c.c.type, c.c.status, c.c.region, c.c.owner_id,
                         name.label("owner_name"), c.c.visit_count)
-                 .select_from(c.outerjoin(p, p.c.id == c.c.owner_id)).where(_visible_customers(q)))
+                 .select_from(c.outerjoin(p, p.c.id == c.c.owner_id)).where(_visible_customers(q),
+                                                                             _registered_in(q)))
     return q.filtered(statement, region=c.c.region, type=c.c.type, source=c.c.source, status=c.c.status,
                       stage=c.c.stage, person_id=c.c.owner_id, q=c.c.name)
 

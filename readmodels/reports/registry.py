@@ -14,14 +14,18 @@ from sqlalchemy import Select, and_, func, true
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
+from aggregates import bounds
 from aggregates.settings import type_with_subtypes
 from commands.actor import Actor
 from readmodels.customers import like_pattern
+from readmodels.i18n import gettext
 
 
 @dataclass(frozen=True)
 class ReportColumn:
-    """One column of a report: its row key, its Chinese title, and how its values are typed."""
+    """One column of a report: its row key, its title, and how its values are typed. A report's
+    title and its columns' titles are message ids of the `crm` catalogue as they are written
+    (Chinese, the seeds' words), shown in the reader's locale (`gettext`) where they are read."""
 
     key: str
     title: str
@@ -34,17 +38,32 @@ class ReportColumn:
 
 @dataclass(frozen=True)
 class Period:
-    year: int
+    """A year, or a month of it, narrowed by `since` and `until` (the request's `from` and `to`,
+    business days, inclusive) when given: the days in both. A query report asked only for a
+    range has no year; an open side of the range reaches the end of the business dates."""
+
+    year: int | None
     month: int | None
+    since: date | None = None
+    until: date | None = None
 
     @property
     def start(self) -> date:
-        return date(self.year, self.month or 1, 1)
+        first = bounds.DATE_MIN if self.year is None else date(self.year, self.month or 1, 1)
+        return first if self.since is None else max(first, self.since)
 
     @property
     def end(self) -> date:
-        month = self.month or 12
-        return date(self.year, month, calendar.monthrange(self.year, month)[1])
+        if self.year is None:
+            last = bounds.DATE_MAX
+        else:
+            month = self.month or 12
+            last = date(self.year, month, calendar.monthrange(self.year, month)[1])
+        return last if self.until is None else min(last, self.until)
+
+    @property
+    def ranged(self) -> bool:
+        return self.since is not None or self.until is not None
 
     def as_dict(self) -> dict[str, Any]:
         return {"year": self.year, "month": self.month, "start": self.start, "end": self.end}
@@ -65,11 +84,19 @@ class Query:
         return true() if self.people is None else column.in_(self.people)
 
     def in_period(self, table: Any) -> ColumnElement[bool]:
+        """The facts of the period: by their year and month columns, and by their business
+        `day` (a date column, compared as dates on SQLite and PostgreSQL alike) within the range."""
         assert self.period is not None
-        condition = table.c.year == self.period.year
-        if self.period.month is not None:
-            condition = and_(condition, table.c.month == self.period.month)
-        return condition
+        conditions: list[ColumnElement[bool]] = []
+        if self.period.year is not None:
+            conditions.append(table.c.year == self.period.year)
+            if self.period.month is not None:
+                conditions.append(table.c.month == self.period.month)
+        if self.period.since is not None:
+            conditions.append(table.c.day >= self.period.since)
+        if self.period.until is not None:
+            conditions.append(table.c.day <= self.period.until)
+        return and_(*conditions) if conditions else true()
 
     def filtered(self, statement: Select[Any], **columns: Any) -> Select[Any]:
         """Apply the request's filters that this report offers, each to its column."""
@@ -103,7 +130,7 @@ class Report:
     make_chart: Callable[[list[dict[str, Any]]], dict[str, Any]] | None = field(default=None, compare=False)
 
     def catalogue_entry(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "kind": self.kind, "chart": self.chart}
+        return {"id": self.id, "title": gettext(self.title), "kind": self.kind, "chart": self.chart}
 
 
 REPORTS: dict[str, Report] = {}

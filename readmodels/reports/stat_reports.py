@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Select, case, func, or_, select, true
 from sqlalchemy.sql import ColumnElement
 
+from readmodels.i18n import N_, gettext
 from readmodels.reports.registry import Query, report
 from readmodels.tables import (
     agg_customers_now,
@@ -38,7 +39,7 @@ MONTHS = tuple(f"m{m:02d}" for m in range(1, 13))
 
 
 def _year(q: Query) -> int:
-    assert q.period is not None
+    assert q.period is not None and q.period.year is not None  # statistics always have a year
     return q.period.year
 
 
@@ -149,7 +150,7 @@ def s7(q: Query) -> Select[Any]:
 
 
 def _line_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"type": "line", "x": [f"{n}月" for n in range(1, 13)],
+    return {"type": "line", "x": [gettext(f"{n}月") for n in range(1, 13)],  # the month columns' titles
             "series": [{"name": row["person_name"], "data": [row[m] for m in MONTHS]} for row in rows]}
 
 
@@ -167,11 +168,15 @@ def s9(q: Query) -> Select[Any]:
                        lambda s: [func.coalesce(s.c.deal_amount, 0).label("deal_amount")])
 
 
+# A chart's label for rows whose dimension is not set.
+NOT_SET = N_("（未填）")
+
+
 def _bar_chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
     regions = sorted({row["region"] or "" for row in rows})
     names = sorted({(row["person_name"] or "", row["person_id"]) for row in rows})
     amounts = {(row["region"] or "", row["person_id"]): row["deal_amount"] for row in rows}
-    return {"type": "bar", "x": [r or "（未填）" for r in regions],
+    return {"type": "bar", "x": [r or gettext(NOT_SET) for r in regions],
             "series": [{"name": name, "data": [amounts.get((r, pid), "0.00") for r in regions]}
                        for name, pid in names]}
 
@@ -193,8 +198,8 @@ def _pie(label: str, value: str, series: str) -> Callable[[list[dict[str, Any]]]
     returns took its net deal amount to zero or below shows in the table only."""
     def chart(rows: list[dict[str, Any]]) -> dict[str, Any]:
         shown = [row for row in rows if Decimal(str(row[value] or 0)) > 0]
-        return {"type": "pie", "x": [row[label] or "（未填）" for row in shown],
-                "series": [{"name": series, "data": [row[value] for row in shown]}]}
+        return {"type": "pie", "x": [row[label] or gettext(NOT_SET) for row in shown],
+                "series": [{"name": gettext(series), "data": [row[value] for row in shown]}]}
 
     return chart
 

@@ -21,6 +21,7 @@ The tables in `state_metadata` are physical as they stand.
 - `inbox`: the inbox projection (approvals, notifications), and notification reads
 - `handoff`: the handoff projection (requests to the warehouse, their lines, what carried them
   out), and the inbox's table of warehouse keepers
+- `stream`: the live-update stream's single-use tickets (in `state_metadata`)
 - `staff`: the inbox's tables of people, departments and who holds which customer (for the
   notice to managers when someone holding customers is deactivated)
 """
@@ -43,6 +44,7 @@ from readmodels.tables.handoff import (
     handoff_notices,
     handoff_requests,
 )
+from readmodels.tables.idempotency import idempotency_keys
 from readmodels.tables.inbox import (
     approvals,
     inbox_customers,
@@ -88,6 +90,7 @@ from readmodels.tables.stats import (
     stat_person_day,
     stat_settings,
 )
+from readmodels.tables.stream import stream_tickets
 
 __all__ = [
     "metadata",
@@ -157,8 +160,12 @@ __all__ = [
     "handoff_done",
     "handoff_keepers",
     "handoff_notices",
+    # the live-update stream's tickets
+    "stream_tickets",
     # the inbox's view of the organisation and of holdings
     "staff_people",
     "staff_departments",
     "staff_holdings",
+    # the answers kept for Idempotency-Key
+    "idempotency_keys",
 ]

@@ -45,7 +45,10 @@ notifications = Table(
     Column("id", String(36), primary_key=True),
     Column("person_id", String(36), nullable=False, index=True),
     Column("kind", String(40), nullable=False),
-    Column("text", String(500), nullable=False),
+    # What it says, rendered when read in the reader's locale: a message id of the `crm`
+    # catalogue and the values of its placeholders (readmodels.inbox.notification_text).
+    Column("message", String(200), nullable=False),
+    Column("params", JSON, nullable=False),
     Column("ref_id", String(36)),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )

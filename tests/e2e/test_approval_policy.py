@@ -112,7 +112,8 @@ def test_the_policy_takes_every_kind_ap1_names(http: Http, shop: dict[str, str])
     for wrong in (["everything"], ["contact_add"], ["share_change"], "claim", [1]):
         error = assert_error(http.put("/settings", "root", json={"rules": {"approval_required": wrong}}), 422)
         assert error["field"] in ("rules.approval_required", "rules.approval_required.0", "rules")
-    error = assert_error(http.put("/settings", "root", json={"rules": {"approval_required": ["everything"]}}), 422)
+    error = assert_error(http.put("/settings", "root", json={"rules": {"approval_required": ["everything"]}},
+                                  headers={"Accept-Language": "en"}), 422)
     assert error["message"] == "approval kinds are " + ", ".join(EVERY_KIND)
     assert http.get("/settings", "alice").json()["rules"]["approval_required"] == EVERY_KIND
 

@@ -67,17 +67,17 @@ def test_the_operation_log_records_accepted_and_refused_commands(http: Http) -> 
     assert bad_login.status_code == 401
 
     entries = http.get("/operation-log", "root", params={"page_size": 200}).json()["items"]
-    by_operation = [(e["operation"], e["actor_id"], e["status"], e["outcome"], e["error_code"]) for e in entries]
+    by_operation = [(e["route"], e["actor_id"], e["status"], e["outcome"], e["error_code"]) for e in entries]
     assert ("DELETE /api/v1/customers/{customer_id}", ids["alice"], 403, "refused", "forbidden") in by_operation
     assert ("POST /api/v1/customers", ids["bob"], 409, "refused", "duplicate_name") in by_operation
     assert ("POST /api/v1/customers", ids["bob"], 422, "refused", "validation_error") in by_operation
-    [accepted] = [e for e in entries if e["operation"] == "POST /api/v1/customers" and e["outcome"] == "accepted"
+    [accepted] = [e for e in entries if e["route"] == "POST /api/v1/customers" and e["outcome"] == "accepted"
                   and e["actor_id"] == ids["alice"]]
     assert (accepted["target_id"], accepted["position"], accepted["actor_name"]) == (made["id"], made["position"],
                                                                                    "Alice")
-    [login] = [e for e in entries if e["operation"] == "POST /api/v1/auth/token" and e["status"] == 401]
+    [login] = [e for e in entries if e["route"] == "POST /api/v1/auth/token" and e["status"] == 401]
     assert (login["target_id"], login["error_code"], login["actor_id"]) == ("alice", "invalid_credentials", None)
-    [deleted] = [e for e in entries if e["operation"].startswith("DELETE")]
+    [deleted] = [e for e in entries if e["route"].startswith("DELETE")]
     assert deleted["target_id"] == made["id"]
     # Reads are not commands and are not recorded.
     assert not [e for e in entries if e["method"] == "GET"]
@@ -147,7 +147,7 @@ def test_exports_and_refusals_before_any_route_are_logged(http: Http) -> None:
     assert "'=HYPERLINK" in exported.content.decode("utf-8-sig")
     assert_error(http.post("/customers", "alice", json={"name": "大", "address": "x" * (2 * 1024 * 1024)}), 413)
     entries = http.get("/operation-log", "root", params={"page_size": 200}).json()["items"]
-    operations = {(e["operation"], e["status"]) for e in entries}
+    operations = {(e["route"], e["status"]) for e in entries}
     assert ("GET /api/v1/reports/{report_id}", 200) in operations
     assert ("POST /api/v1/customers", 413) in operations
 

@@ -6,7 +6,8 @@ Expectations, one letter per role in the order sales, manager, warehouse, admin,
   d  denied: 403
   h  hidden: 404, the thing is not this person's to see
   f  filtered: 200, with only the rows this person may see
-Routes marked public answer without a token; every other route answers 401 without one.
+Routes marked public answer without a token; every other route answers 401 without one. The
+stream, marked ticket, answers 401 to every role that brings no valid ticket: a token never opens it.
 """
 
 from __future__ import annotations
@@ -146,6 +147,10 @@ MATRIX: dict[str, tuple[Request, str]] = {
     "PATCH /people/{person_id}": (lambda w, r: ("PATCH", f"/people/{w.ids['other']}", body(max_customers=300)),
                                   "d o d o d"),
     "GET /people": (lambda w, r: ("GET", "/people", {}), "o o o o o"),
+    "POST /stream/tickets": (lambda w, r: ("POST", "/stream/tickets", {}), "o o o o o"),
+    # Opened with a ticket, never a token: 401 for everybody without one (tests/e2e/test_stream.py
+    # covers tickets and what each role is told). A valid ticket would open a never-ending stream.
+    "GET /stream": (lambda w, r: ("GET", "/stream", {"params": {"ticket": "not-a-ticket"}}), "ticket"),
     "GET /settings": (lambda w, r: ("GET", "/settings", {}), "o o o o o"),
     "PUT /settings": (lambda w, r: ("PUT", "/settings", body(rules={"pool_warning_days": 4})), "d d d o d"),
     "GET /customers": (lambda w, r: ("GET", "/customers", {}), "f f f f f"),
@@ -330,6 +335,12 @@ def test_each_role_gets_what_the_matrix_says(world: World, operation: str) -> No
     anonymous = world.call(None, method, path, **kwargs)
     if expected == "public":
         assert anonymous.status_code < 400, (operation, anonymous.text)
+        return
+    if expected == "ticket":
+        assert anonymous.status_code == 401, (operation, anonymous.text)
+        for role in ROLES:
+            method, path, kwargs = build(world, role)
+            assert world.call(role, method, path, **kwargs).status_code == 401, (operation, role)
         return
     assert anonymous.status_code == 401, (operation, anonymous.status_code)
     letters = expected.split()

@@ -112,10 +112,10 @@ def test_cli_sweep(service: Service, http: Http, clock: ManualClock, monkeypatch
     monkeypatch.setenv("CRM_DATABASE_URL", service.config.database_url)
     when = (clock.now() + timedelta(days=6)).isoformat()
     runner = CliRunner()
-    ran = runner.invoke(cli, ["pool", "sweep", "--now", when], env={"COLUMNS": "200"})
+    ran = runner.invoke(cli, ["pool", "sweep", "--now", when], env={"COLUMNS": "200", "CRM_LANG": "en"})
     assert ran.exit_code == 0, ran.output
     assert "0 warned, 1 returned" in ran.output
-    again = runner.invoke(cli, ["pool", "sweep", "--now", when], env={"COLUMNS": "200"})
+    again = runner.invoke(cli, ["pool", "sweep", "--now", when], env={"COLUMNS": "200", "CRM_LANG": "en"})
     assert "0 warned, 0 returned" in again.output
     service.projector.catch_up()
     assert http.get(f"/customers/{customer}", "root").json()["pool_reason"] == "overdue"

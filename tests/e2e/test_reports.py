@@ -138,8 +138,9 @@ def test_query_reports(http: Http, world: dict[str, str]) -> None:
                 year=2026) == [("丙学校", "学校", "following", "2026-01-06", "BEN", "华东")]
     assert rows(http, "Q-3", ("customer_name", "visited_at", "visitor_name", "late_entry"), year=2026,
                 sort="visited_at") == [
-        ("丙学校", "2026-02-15T01:30:00Z", "BEN", False), ("乙公司", "2026-02-15T01:45:00Z", "CAT", False),
-        ("甲公司", "2026-03-01T01:00:00Z", "ANN", False)]
+        # On the business clock (Shanghai), with its offset.
+        ("丙学校", "2026-02-15T09:30:00+08:00", "BEN", False), ("乙公司", "2026-02-15T09:45:00+08:00", "CAT", False),
+        ("甲公司", "2026-03-01T09:00:00+08:00", "ANN", False)]
     assert rows(http, "Q-3", ("customer_name",), year=2025) == [("甲公司",)]
     assert rows(http, "Q-4", ("customer_name", "address", "building", "primary_contact", "phone")) == [
         ("甲公司", "上海市浦东新区1号", "A栋101", "张三", "13800000001"),

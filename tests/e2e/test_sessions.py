@@ -1,4 +1,4 @@
-"""Issue "Trust" §2 and §4: sessions end with a password change, a deactivation, a lost role
+"""P-4, sessions and sign-in: sessions end with a password change, a deactivation, a lost role
 or a sign-out; a person changes their own password; inactive people cannot sign in. The
 sign-in throttle works per username and client address with growing delays, believes
 X-Forwarded-For only from trusted proxies, and is not fooled by control characters."""

@@ -1,4 +1,4 @@
-"""Issue "Trust" §2: no key in the repository signs a token the service accepts. The embedded
+"""P-4, signing keys: no key in the repository signs a token the service accepts. The embedded
 SQLite store makes its own key file (private, kept across restarts, taken along by backups);
 elsewhere CRM_SECRET_KEY is required, long enough and not one of the repository's strings.
 Tokens must be HS256 and carry `exp` and `iat`."""
@@ -104,7 +104,7 @@ def test_embedded_sqlite_makes_a_private_key_file_and_no_repository_string_signs
         with TestClient(create_app(service, background=False)) as client:
             assert me(client, sign_in(client)).status_code == 200
             assert_no_repository_string_signs(client, person)
-            # The attack of the issue: an admin's id, signed without an expiry.
+            # The attack to stop: an admin's id, signed without an expiry.
             for candidate in OBVIOUS:
                 assert_error(me(client, hs256({"sub": person}, candidate)), 401)
             # The key is in a file beside the database that only its owner reads; a token signed

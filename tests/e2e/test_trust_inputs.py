@@ -1,4 +1,4 @@
-"""Issue "Trust" §5: bad input that was answered 500 is a 4xx that writes nothing — moments
+"""N-1: bad input that was answered 500 is a 4xx that writes nothing — moments
 outside the business range (1900-2199) in visits, EXIF, the operation log's period, sweeps,
 registrations and work reports; JSON nested too deep and multipart bodies cut short; control
 characters (NUL, which PostgreSQL cannot store) in query parameters and paths; and history

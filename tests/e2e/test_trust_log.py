@@ -1,4 +1,4 @@
-"""Issue "Trust" §7, R-8: every request under /api/v1 that is refused or fails lands in the
+"""R-8, H-5: every request under /api/v1 that is refused or fails lands in the
 operation log — refused exports and reads too, not only commands — and text the database
 cannot store (a NUL in the path, on PostgreSQL) is cleaned, not a reason to lose the entry."""
 
@@ -45,7 +45,7 @@ def test_refused_exports_and_refused_reads_are_logged(http: Http) -> None:
     ok(http.get("/customers", "alice"), 200)  # an accepted read is not a command: not logged
 
     entries = log_entries(http)
-    seen = {(e["operation"], e["actor_id"], e["status"], e["outcome"], e["error_code"]) for e in entries}
+    seen = {(e["route"], e["actor_id"], e["status"], e["outcome"], e["error_code"]) for e in entries}
     for expected in (("GET /api/v1/operation-log", ids["alice"], 403, "refused", "forbidden"),
                      ("GET /api/v1/imports/{import_id}/rejects", ids["alice"], 403, "refused", "forbidden"),
                      ("GET /api/v1/reports/{report_id}", ids["alice"], 403, "refused", "forbidden"),
@@ -54,7 +54,7 @@ def test_refused_exports_and_refused_reads_are_logged(http: Http) -> None:
         assert expected in seen, expected
     root = http.get("/me", "root").json()["id"]
     assert ("GET /api/v1/operation-log", root, 422, "refused", "date_out_of_range") in seen
-    [rejects] = [e for e in entries if e["operation"].endswith("/rejects")]
+    [rejects] = [e for e in entries if e["route"].endswith("/rejects")]
     assert rejects["target_id"] == made["import_id"]
     assert not [e for e in entries if e["method"] == "GET" and e["status"] < 400
-                and e["operation"] == "GET /api/v1/customers"]
+                and e["route"] == "GET /api/v1/customers"]

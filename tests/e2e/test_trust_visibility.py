@@ -1,4 +1,4 @@
-"""Issue "Trust" §3 and §7: a search matches only what the viewer is shown of a row (a
+"""R-2..R-4, R-8: a search matches only what the viewer is shown of a row (a
 salesperson's pool rows: their public fields, R-3), and a customer one may not see is
 missing (404) for every route, reads and writes alike, exactly as a customer that does not
 exist; a visible customer one may not change stays 403 `not_owner`."""
@@ -99,7 +99,8 @@ def test_a_hidden_customer_is_missing_for_every_route(http: Http, service: Servi
     head = service.store.head()
     for customer in (hidden, str(uuid4())):  # hidden, and one that does not exist: the same answers
         for method, path, kw in hidden_calls(customer, contact["id"], ids):
-            error = assert_error(getattr(http, method)(path, "bob", **kw), 404, "not_found")
+            english = {"Accept-Language": "en"}
+            error = assert_error(getattr(http, method)(path, "bob", headers=english, **kw), 404, "not_found")
             assert error["message"] in ("no such customer", "no such photo"), (method, path, error)
     assert service.store.head() == head
     assert http.get("/problems", "root").json() == []

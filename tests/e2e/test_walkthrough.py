@@ -1,4 +1,4 @@
-"""Issue acceptance walkthrough over HTTP, on SQLite and PostgreSQL: organisation,
+"""The acceptance walkthrough over HTTP, on SQLite and PostgreSQL: organisation,
 unique names, the pool with its cap, visibility, sharing, release, history and as_of."""
 
 from __future__ import annotations

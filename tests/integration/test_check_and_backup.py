@@ -43,6 +43,7 @@ def store(tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -
     service = make_service(f"sqlite:///{tmp_path}/data/crm.db", clock, tmp_path / "data" / "blobs")
     monkeypatch.setenv("CRM_DATABASE_URL", service.config.database_url)
     monkeypatch.setenv("CRM_BLOB_DIR", service.config.blob_dir)
+    monkeypatch.setenv("CRM_LANG", "en")  # the checks below read the command line's English
     return service
 
 
@@ -102,12 +103,14 @@ def test_backup_and_restore_bring_back_every_customer(store: Service, tmp_path: 
 
 def test_backup_refuses_postgresql(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("CRM_DATABASE_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/whatever")
+    monkeypatch.setenv("CRM_LANG", "en")
     refused = CliRunner().invoke(cli, ["backup", str(tmp_path / "b")], env={"COLUMNS": "200"})
     assert refused.exit_code == 2 and "pg_dump" in refused.output
 
 
 def test_backup_of_a_missing_store_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("CRM_DATABASE_URL", f"sqlite:///{tmp_path}/none/crm.db")
+    monkeypatch.setenv("CRM_LANG", "en")
     refused = CliRunner().invoke(cli, ["backup", str(tmp_path / "b")], env={"COLUMNS": "200"})
     assert refused.exit_code == 2 and "does not exist" in refused.output
     assert not (tmp_path / "none" / "crm.db").exists()

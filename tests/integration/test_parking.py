@@ -38,6 +38,7 @@ def env(database_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """The CLI reads the same store from the environment."""
     monkeypatch.setenv("CRM_DATABASE_URL", database_url)
     monkeypatch.setenv("CRM_MODE", "embedded")
+    monkeypatch.setenv("CRM_LANG", "en")  # the command line's English words are checked below
     if not database_url.startswith("sqlite"):
         monkeypatch.setenv("CRM_SECRET_KEY", secrets.token_hex(32))
     return database_url

@@ -58,7 +58,7 @@ def environment(database_url: str, tmp: Path) -> dict[str, str]:
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("CRM_")}
     return {**inherited, "CRM_MODE": "distributed", "CRM_DATABASE_URL": database_url,
             "CRM_REDIS_URL": redis, "CRM_SECRET_KEY": secrets.token_hex(32),
-            "CRM_BLOB_DIR": str(tmp / "blobs"), "PYTHONUNBUFFERED": "1"}
+            "CRM_BLOB_DIR": str(tmp / "blobs"), "CRM_LANG": "en", "PYTHONUNBUFFERED": "1"}
 
 
 @contextmanager

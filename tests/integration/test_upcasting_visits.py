@@ -32,7 +32,7 @@ VISIT_V2_ONLY = ("region", "far_from_customer", "distance_m", "distance_check")
 def stored_as_version_1(service: Service, event: Any, strip: Any) -> StoredEvent:
     stored = service.store.mapper.to_stored_event(event)
     state = json.loads(stored.state)
-    assert state.pop("class_version") == 2
+    assert state.pop("class_version") == type(event).class_version
     strip(state)
     return StoredEvent(originator_id=stored.originator_id, originator_version=stored.originator_version,
                        topic=stored.topic, state=json.dumps(state).encode())
@@ -102,19 +102,21 @@ def test_version_1_settings_read_with_the_visit_rules_at_their_defaults(service:
     [event] = settings.collect_events()
 
     def _old_rules(state: dict[str, Any]) -> None:
+        # Version 1 had neither the visit rules nor the business locale (version 3).
         del state["rules"]["visit_photo_required"]
         del state["rules"]["visit_max_distance_m"]
+        del state["rules"]["locale"]
 
     service.store.recorder.insert_events([stored_as_version_1(service, event, _old_rules)])
     again = deps.store.find(SETTINGS_ID, Settings)
     assert again is not None
     assert (again.rules["late_entry_hours"], again.rules["visit_photo_required"],
-            again.rules["visit_max_distance_m"]) == (30, False, 1000)
+            again.rules["visit_max_distance_m"], again.rules["locale"]) == (30, False, 1000, "zh_CN")
     service.projector.rebuild("organisation")
     with service.store.engine.connect() as conn:
         rules = current_settings(conn)["rules"]
     assert (rules["visit_photo_required"], rules["visit_max_distance_m"]) == (False, 1000)
-    # A change after it is stored as version 2 with the rules in full.
+    # A change after it is stored as the current version (3) with the rules in full.
     again.change(context(deps, SYSTEM), {"visit_max_distance_m": 500}, {})
     save(deps, again)
-    assert json.loads(service.store.recorder.select_events(SETTINGS_ID)[-1].state)["class_version"] == 2
+    assert json.loads(service.store.recorder.select_events(SETTINGS_ID)[-1].state)["class_version"] == 3
