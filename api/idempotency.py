@@ -53,6 +53,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from aggregates.errors import E_
 from api.deps import current_session
 from api.errors import ApiError, error_response
+from api.limits import replaying
 from commands.bootstrap import Service
 from readmodels.i18n import negotiate, t
 from readmodels.tables.idempotency import idempotency_keys as keys
@@ -324,7 +325,7 @@ class IdempotencyMiddleware:
                           t(MSG_RUNNING, domain="errors", locale=locale), field="Idempotency-Key",
                           headers={"Retry-After": "1"})
         else:
-            await self._run(scope, _replaying(body, receive), send, person_id, key, owner)
+            await self._run(scope, replaying(body, receive), send, person_id, key, owner)
 
     async def _turn(self, person_id: str, key: str, fingerprinted: str, owner: str) -> Outcome:
         """Claim the key, or wait (at most WAIT_SECONDS) while another run holds it: `run`, `kept`,
@@ -452,17 +453,6 @@ async def _read_body(receive: Receive) -> tuple[bytes, bool]:
     return b"".join(chunks), False
 
 
-def _replaying(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 async def _unavailable_or_raise(error: DBAPIError, scope: Scope, receive: Receive, send: Send,

@@ -14,6 +14,21 @@ JSON_LIMIT = 1024 * 1024
 UPLOAD_LIMIT = 25 * 1024 * 1024
 
 
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """A `receive` that hands on a body read already, whole, then what the client sends next
+    (its disconnect): for middleware that must read the body before the route does."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
 class BodyLimitMiddleware:
     def __init__(self, app: ASGIApp, json_limit: int = JSON_LIMIT, upload_limit: int = UPLOAD_LIMIT) -> None:
         self.app = app
@@ -44,17 +59,7 @@ class BodyLimitMiddleware:
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
-        body = b"".join(chunks)
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if not sent:
-                sent = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        await self.app(scope, replay, send)
+        await self.app(scope, replaying(b"".join(chunks), receive), send)
 
 
 async def _too_large(send: Send, limit: int) -> None:

@@ -8,8 +8,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -17,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
@@ -29,8 +26,9 @@ from commands.actor import Actor
 from commands.adapters.clock import ManualClock
 from commands.bootstrap import Service
 from commands.handlers import handle
-from tests.conftest import SYSTEM, Http, free_port, make_service
+from tests.conftest import SYSTEM, Http, make_service
 from tests.e2e.helpers import ok, org_with_two_salespeople
+from tests.e2e.live_server import chromium, dump_dom, serve
 
 # 08:07:15.795370 UTC on 1 December is 16:07:15 in Shanghai.
 VISITED = datetime(2026, 12, 1, 8, 7, 15, 795370, tzinfo=UTC)
@@ -227,45 +225,21 @@ def page_server(tmp_path: Path, clock: ManualClock) -> Iterator[tuple[str, str]]
     customer = handle(m.RegisterCustomer(name="页面客户", region="华东"), seller, deps).ids["id"]
     clock.set(VISITED)
     handle(m.RecordVisit(customer_id=customer), seller, deps)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(service, background=False), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "the server did not start"
     token, _ = issue_token(service, admin)
     try:
-        yield f"http://127.0.0.1:{port}", token
+        with serve(create_app(service, background=False)) as url:
+            yield url, token
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
         service.close()
 
 
 @pytest.mark.xdist_group("processes")
 def test_the_report_page_shows_the_business_wall_time(page_server: tuple[str, str], tmp_path: Path) -> None:
-    import os
-    import shutil
-    import subprocess
-
-    from tests.conftest import REQUIRED
-
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    if browser is None:
-        if REQUIRED:
-            pytest.fail("CRM_REQUIRE_SERVICES=1 but Chromium is not installed")
-        pytest.skip("Chromium is not installed")
+    browser = chromium()
     base, token = page_server
     # No period given: the current month on the business clock, December (the clock is at VISITED).
     url = f"{base}/api/v1/reports/Q-3/view#token={token}"
-    command = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=30000", "--dump-dom", url]
-    dom = subprocess.run(command, capture_output=True, text=True, timeout=120,
-                         env={**os.environ, "LANG": "C.UTF-8"}).stdout
+    dom = dump_dom(browser, url, tmp_path / "profile")
     assert 'data-rendered="true"' in dom, dom[:2000]
     table = dom[dom.index('id="table"'):]
     assert "2026-12-01 16:07" in table and "08:07" not in table, table[:3000]

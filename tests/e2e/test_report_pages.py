@@ -5,17 +5,13 @@ screenshot kept in the test's folder."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import uvicorn
 from PIL import Image
 
 from api.deps import issue_token
@@ -25,7 +21,8 @@ from commands.actor import Actor
 from commands.adapters.clock import ManualClock
 from commands.bootstrap import Service
 from commands.handlers import handle
-from tests.conftest import REQUIRED, SYSTEM, free_port, make_service
+from tests.conftest import SYSTEM, make_service
+from tests.e2e.live_server import chromium, serve
 
 # Starts processes, servers or a browser: in a parallel run one worker takes all such modules
 # (docs/testing.md), so two of them never compete for the cores at once.
@@ -33,15 +30,6 @@ pytestmark = pytest.mark.xdist_group("processes")
 
 # Each charted report, and a text its table must show.
 CHARTED = {"S-8": "王芳", "S-10": "李强", "S-11": "华北", "S-14": "民营企业"}
-
-
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        if REQUIRED:
-            pytest.fail("CRM_REQUIRE_SERVICES=1 but Chromium is not installed (.ci/run installs it)")
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
-    return found
 
 
 @pytest.fixture
@@ -64,21 +52,11 @@ def server(tmp_path: Path, clock: ManualClock) -> Iterator[tuple[str, Service, s
             handle(m.SignContract(customer_id=customer, number=f"HT-{n}-{k}", name="合同",
                                   signed_on=date(2026, k * 3, 10), amount=Decimal(1000 * (n + k))),
                    seller, deps)
-    port = free_port()
-    config = uvicorn.Config(create_app(service, background=False), host="127.0.0.1", port=port, log_level="warning")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not running.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert running.started, "the server did not start"
     token, _ = issue_token(service, manager)
     try:
-        yield f"http://127.0.0.1:{port}", service, token
+        with serve(create_app(service, background=False)) as url:
+            yield url, service, token
     finally:
-        running.should_exit = True
-        thread.join(timeout=10)
         service.close()
 
 
