@@ -259,7 +259,7 @@ def _multipart_digest(body: bytes, boundary: bytes | None) -> bytes | None:
     try:
         parser.write(body)
         parser.finalize()
-    except Exception:  # any malformed multipart: python-multipart raises several kinds
+    except ValueError:  # a malformed multipart: every python-multipart error is a ValueError
         return None
     return digest.digest()
 
