@@ -82,7 +82,7 @@ ERRORS_KEYWORDS = -k Invalid:2 -k Conflict:2 -k Forbidden:2 -k NotFound:2 -k Dom
 	-k UnsupportedPhoto:2 -k PhotoTooLarge:2 -k refuse:3 -k ApiError:3 -k InvalidValue -k E_
 .PHONY: messages
 messages: $(STAMP)
-	$(BIN)/pybabel extract -q -F babel.cfg --no-default-keywords $(ERRORS_KEYWORDS) --sort-output \
+	$(BIN)/pybabel -q extract -F babel.cfg --no-default-keywords $(ERRORS_KEYWORDS) --sort-output \
 		--no-wrap --project crm -o readmodels/locales/errors.pot .
 	$(BIN)/pybabel update -D errors -i readmodels/locales/errors.pot -d readmodels/locales \
 		--no-wrap --ignore-obsolete --no-fuzzy-matching

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar, Self
@@ -63,6 +64,11 @@ class CrmAggregate(Aggregate):
             command_id=ctx.command_id,
             **data,
         )
+
+    def view(self) -> dict[str, Any]:
+        """The record's fields as plain values (copies, so a later event cannot change them),
+        for history diffs and past states (H-2, H-3)."""
+        return {k: copy.deepcopy(v) for k, v in vars(self).items() if not k.startswith("_")}
 
     def _record(self, ctx: Context, event_class: type[Aggregate.Event], **data: Any) -> None:
         check_event_data(data, self.TEXT_LIMITS)

@@ -3,7 +3,8 @@ API — accepted, refused (401, 403, 404, 409, 413, 422) or failed — with the 
 the operation (named by its command, `api/oplog_names.py`, with its method and route
 beside the name), its target, the outcome and the error code; every export, which the routes
 mark with `request.state.op_export`; and every other request under the API that is refused
-or fails, reads and refused exports among them. Text is stored as the database can hold it."""
+or fails, reads and refused exports among them. Text is stored as the database can hold it.
+Entries are chained and sealed like the events (projections/chain.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from typing import Any
 
 import jwt
 from fastapi.routing import APIRoute, iter_route_contexts
+from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -153,6 +155,11 @@ class OperationLogMiddleware:
 
     def _write(self, entry: dict[str, Any]) -> None:
         with self.service.store.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                # Entries commit in the order of their ids, one at a time (SQLite has one writer
+                # anyway): the log's hash chain (projections/chain.py) then never passes an id
+                # that a slower request is still to commit. Reads are not blocked.
+                conn.execute(text(f"LOCK TABLE {operation_log.name} IN SHARE ROW EXCLUSIVE MODE"))
             conn.execute(operation_log.insert().values(**entry))
 
 

@@ -68,7 +68,10 @@ def _model(spec: Report) -> type[BaseModel]:
     row = create_model(f"Row{name}", **{c.key: _field(c) for c in spec.columns})  # type: ignore[call-overload]
     fields: dict[str, Any] = {
         "id": (Literal[spec.id], ...), "title": (str, ...), "kind": (Literal["query", "stat"], ...),
-        "period": (ReportPeriod | None, None), "columns": (list[ColumnOut], ...), "rows": (list[row], ...),  # type: ignore[valid-type]
+        "period": (ReportPeriod | None, None),
+        "as_of": (datetime | None, Field(None, description=(
+            "the moment whose rows are shown (business time zone), when asked with as_of"))),
+        "columns": (list[ColumnOut], ...), "rows": (list[row], ...),  # type: ignore[valid-type]
         "total": (int, ...), "page": (int, ...), "page_size": (int, ...), "chart": (Chart | None, None),
     }
     model: type[BaseModel] = create_model(f"Report{name}", __doc__=f"{spec.id} {spec.title}", **fields)

@@ -22,6 +22,7 @@ from commands.config import Config, signing_key
 from commands.organisation import ensure_settings
 from commands.schema import schema_lock
 from projections.base import Projector
+from projections.chain import Chains, seal_key
 from projections.customers import customers_projection
 from projections.handoff import handoff
 from projections.inbox import inbox
@@ -107,6 +108,8 @@ def bootstrap(
         infra_metadata.create_all(store.engine)
         add_missing_columns(store.engine)
         projector = Projector(store, PROJECTIONS, batch=config.projection_batch)
+        # The tamper-evident log: chained wherever catch-up runs, sealed under the service's key.
+        projector.chain = Chains(store.engine, seal_key(config.secret_key))
         projector.setup()
     deps = Deps(
         store=store,

@@ -8,16 +8,25 @@ from typing import Any
 from aggregates.customer import Customer
 from aggregates.names import skeleton_key
 from projections.definition import Projection
+from projections.versions import record_version
 from projections.writer import Writer
 from readmodels.customers import utc
-from readmodels.tables import customer_contacts, customer_department_shares, customer_shares, customers, visits
+from readmodels.tables import (
+    customer_contacts,
+    customer_department_shares,
+    customer_shares,
+    customer_versions,
+    customers,
+    visits,
+)
 
 # Version 2: deal totals net of returns and exchanges, invoiced totals less credit notes.
 # Visits carry their region and distance check (seed 000 §2).
 # Department shares (seed 002 §2.2.5) have a table of their own; `share_count` counts them too.
+# Version 3: the customers as they were (`rm_customer_versions`, reports as of a past moment).
 customers_projection = Projection("customers", [customers, customer_contacts, customer_shares,
-                                                customer_department_shares, visits],
-                                  version=2)
+                                                customer_department_shares, visits, customer_versions],
+                                  version=3)
 on = customers_projection.on
 CHANGES = (Customer.InfoChanged, Customer.Restored, Customer.ContactAdded, Customer.ContactEdited,
            Customer.ContactRemoved, Customer.SharesChanged, Customer.Claimed, Customer.Transferred,
@@ -39,12 +48,25 @@ customers_projection.preload(customer_department_shares, _customer_id, Customer.
                              column="customer_id")
 customers_projection.preload(customer_contacts, _customer_id, Customer.ContactAdded, Customer.ContactEdited,
                              Customer.ContactRemoved, column="customer_id")
+customers_projection.preload(customer_versions, _customer_id, Customer.Registered, *CHANGES)
+# The columns of a customer the reports as of a past moment read (Q-4, Q-11).
+VERSIONED = tuple(c.name for c in customer_versions.columns
+                  if c.name not in ("vid", "since", "valid_from", "valid_to"))
 
 
 def _touch(w: Writer, e: Any, **values: Any) -> dict[str, Any] | None:
     """Change the customer's row; every event moves its version and time."""
-    return w.set(w.customers, (str(e.originator_id),), updated_at=e.timestamp, version=e.originator_version,
-                 **values)
+    row = w.set(w.customers, (str(e.originator_id),), updated_at=e.timestamp, version=e.originator_version,
+                **values)
+    if row is not None:
+        _version(w, e, row)
+    return row
+
+
+def _version(w: Writer, e: Any, row: dict[str, Any]) -> None:
+    """The reported columns as they stand after this event, from its recorded time on."""
+    record_version(w, w.customer_versions, row["id"], e.originator_version, e.timestamp,
+                   **{name: row[name] for name in VERSIONED})
 
 
 def _row(w: Writer, customer_id: str) -> dict[str, Any]:
@@ -95,6 +117,7 @@ def registered(w: Writer, e: Customer.Registered) -> None:
         share_count=len(shares), deleted=False, deal_total=Decimal(0), invoiced_total=Decimal(0),
         collected_total=Decimal(0), logo=None, warned_for=None, version=e.originator_version,
     )
+    _version(w, e, _row(w, cid))
 
 
 @on(Customer.InfoChanged, Customer.Restored)

@@ -12,6 +12,7 @@ from aggregates.money import unit_cost
 from aggregates.problem import ProblemReport
 from aggregates.product import Product, ProductStock
 from projections.definition import Projection
+from projections.versions import record_version
 from projections.writer import Writer
 from readmodels.tables import (
     contract_lines,
@@ -22,14 +23,19 @@ from readmodels.tables import (
     payments,
     price_history,
     problems,
+    product_versions,
     products,
     stock,
+    stock_versions,
 )
 
 # Version 2: net amounts (returns, exchanges' price differences), credit notes, lines as the deal stands.
 sales = Projection("sales", [contracts, contract_lines, invoices, credit_notes, payments, goods_moves, problems],
                    version=2)
-products_projection = Projection("products", [products, price_history, stock], version=1)
+# Version 2: stock and products as they were (`rm_stock_versions`, `rm_product_versions`: S-19 as
+# of a past moment).
+products_projection = Projection("products", [products, price_history, stock, stock_versions, product_versions],
+                                 version=2)
 
 
 def _originator(e: Any) -> str:
@@ -42,6 +48,9 @@ sales.preload(contract_lines, _originator, Contract.Delivered, Contract.Returned
               column="contract_id")
 products_projection.preload(stock, _originator, ProductStock.Received, ProductStock.Issued, column="stock_id")
 products_projection.preload(products, _originator, Product.Changed, Product.PriceChanged)
+products_projection.preload(stock_versions, _originator, ProductStock.Opened, ProductStock.Received,
+                            ProductStock.Issued)
+products_projection.preload(product_versions, _originator, Product.Created, Product.Changed)
 
 
 def _contract(w: Writer, e: Any, **values: Any) -> dict[str, Any]:
@@ -193,11 +202,21 @@ def problem_resolved(w: Writer, e: ProblemReport.Resolved) -> None:
 @products_projection.on(Product.Created)
 def product_created(w: Writer, e: Product.Created) -> None:
     w.put(w.products, id=str(e.originator_id), code=e.code, name=e.name, spec=e.spec, unit=e.unit, enabled=True)
+    _product_version(w, e)
 
 
 @products_projection.on(Product.Changed)
 def product_changed(w: Writer, e: Product.Changed) -> None:
     w.set(w.products, (str(e.originator_id),), **e.changes)
+    _product_version(w, e)
+
+
+def _product_version(w: Writer, e: Any) -> None:
+    """What S-19 shows of a product (its code and name) from the event's recorded time on."""
+    row = w.get(w.products, str(e.originator_id))
+    if row is not None:
+        record_version(w, w.product_versions, row["id"], e.originator_version, e.timestamp, id=row["id"],
+                       code=row["code"], name=row["name"])
 
 
 @products_projection.on(Product.PriceChanged)
@@ -213,6 +232,17 @@ def price_changed(w: Writer, e: Product.PriceChanged) -> None:
 def stock_opened(w: Writer, e: ProductStock.Opened) -> None:
     w.put(w.stock, stock_id=str(e.originator_id), product_id=e.product_id, warehouse=e.warehouse,
           quantity=Decimal(0), unit_cost=Decimal(0), value=Decimal(0))
+    _stock_version(w, e, w.get(w.stock, e.product_id, e.warehouse))
+
+
+STOCK_VERSIONED = ("stock_id", "product_id", "warehouse", "quantity", "unit_cost", "value")
+
+
+def _stock_version(w: Writer, e: Any, row: dict[str, Any] | None) -> None:
+    """The stock row from the event's recorded time on."""
+    if row is not None:
+        record_version(w, w.stock_versions, row["stock_id"], e.originator_version, e.timestamp,
+                       **{name: row[name] for name in STOCK_VERSIONED})
 
 
 @products_projection.on(ProductStock.Received, ProductStock.Issued)
@@ -224,4 +254,5 @@ def stock_moved(w: Writer, e: Any) -> None:
     cost = current["unit_cost"]
     if isinstance(e, ProductStock.Received) and quantity:
         cost = unit_cost(value / quantity)
-    w.set(w.stock, (current["product_id"], current["warehouse"]), quantity=quantity, value=value, unit_cost=cost)
+    _stock_version(w, e, w.set(w.stock, (current["product_id"], current["warehouse"]), quantity=quantity,
+                               value=value, unit_cost=cost))

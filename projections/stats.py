@@ -13,6 +13,7 @@ from aggregates.contract import Contract
 from aggregates.customer import Customer
 from aggregates.settings import DEFAULT_RULES, Settings
 from projections.definition import Projection
+from projections.versions import close_version, record_version
 from projections.writer import Writer
 from readmodels.tables import (
     agg_customers_now,
@@ -35,6 +36,7 @@ from readmodels.tables import (
     fact_transfers,
     fact_visits,
     stat_contracts,
+    stat_customer_versions,
     stat_customers,
     stat_person_day,
     stat_settings,
@@ -42,13 +44,15 @@ from readmodels.tables import (
 
 # Version 2: deal amounts net of returns and exchanges' price differences, each in its own
 # period (D-2, D-3, S-17 as amended).
+# Version 3: the counted keys of each customer as they were (`rm_stat_customer_versions`, the
+# S-12..S-16 counts as of a past moment).
 stats = Projection("stats", [
     stat_settings, stat_customers, stat_contracts, fact_new_customers, fact_visits, fact_deals,
     fact_deal_adjustments, fact_payments, fact_claims, fact_transfers, fact_info_changes, fact_deliveries,
     fact_exchanges, stat_person_day, agg_person_month, agg_visits_customer, agg_visits_customer_total,
     agg_visits_region, agg_new_customers, agg_deals_region, agg_customers_now, agg_product_month,
-    agg_returns_region,
-], version=2)
+    agg_returns_region, stat_customer_versions,
+], version=3)
 on = stats.on
 
 
@@ -60,6 +64,9 @@ stats.preload(stat_customers, _originator, Customer.InfoChanged, Customer.Restor
               Customer.Transferred, Customer.Assigned, Customer.ReturnedToPool, Customer.Deleted,
               Customer.VisitRecorded, Customer.DealRecorded, Customer.PaymentRecorded, Customer.DealAdjusted)
 stats.preload(stat_customers, lambda e: e.customer_id, Contract.Signed)
+stats.preload(stat_customer_versions, _originator, Customer.Registered, Customer.InfoChanged, Customer.Restored,
+              Customer.Claimed, Customer.Transferred, Customer.Assigned, Customer.ReturnedToPool, Customer.Deleted,
+              Customer.VisitRecorded, Customer.DealRecorded)
 stats.preload(stat_contracts, _originator, Contract.Delivered, Contract.Exchanged, Contract.Returned)
 # The customer fields the current-customer counts (S-12..S-16) are kept by.
 NOW_KEYS = ("owner_id", "status", "stage", "type", "source")
@@ -113,8 +120,10 @@ def _now_key(row: dict[str, Any]) -> dict[str, str]:
     return {name: _key(row[name]) for name in NOW_KEYS}
 
 
-def _change_customer(w: Writer, customer_id: str, **values: Any) -> None:
-    """Change the customer's current fields and move it between the S-12..S-16 counts."""
+def _change_customer(w: Writer, e: Any, **values: Any) -> None:
+    """Change the customer's current fields and move it between the S-12..S-16 counts, and
+    keep the counted keys as they were from the event's recorded time on."""
+    customer_id = str(e.originator_id)
     row = w.get(w.stat_customers, customer_id)
     if row is None:
         return
@@ -127,6 +136,10 @@ def _change_customer(w: Writer, customer_id: str, **values: Any) -> None:
         w.add(w.agg_customers_now, before, customers=-1)
     if not is_deleted:
         w.add(w.agg_customers_now, after, customers=1)
+        record_version(w, w.stat_customer_versions, customer_id, e.originator_version, e.timestamp,
+                       customer_id=customer_id, **after)
+    else:
+        close_version(w, w.stat_customer_versions, customer_id, e.timestamp)
 
 
 @on(Settings.Created, Settings.Changed)
@@ -144,6 +157,8 @@ def registered(w: Writer, e: Customer.Registered) -> None:
     w.put(w.stat_customers, id=cid, number=e.number, name=e.name, status="potential", stage=e.fields.get("stage"),
           owner_id=e.owner_id, deleted=False, **dims)
     w.add(w.agg_customers_now, _now_key(_customer(w, cid)), customers=1)
+    record_version(w, w.stat_customer_versions, cid, e.originator_version, e.timestamp, customer_id=cid,
+                   **_now_key(_customer(w, cid)))
     day = business_day_of(w, e.created_at)
     person = e.credited_to  # D-5: the registrant, an import row's owner, nobody for a pool import
     w.append(w.fact_new_customers, customer_id=cid, person_id=person, **_when(day), **dims)
@@ -158,7 +173,7 @@ def info_changed(w: Writer, e: Any) -> None:
     kept = ("name", "region", "type", "source", "status", "stage")
     values = {c["field"]: c["new"] for c in e.changes if c["field"] in kept}
     if values:
-        _change_customer(w, cid, **values)
+        _change_customer(w, e, **values)
     described = "；".join(f"{FIELD_NAMES.get(c['field'], c['field'])}: {_shown(c['old'])} → {_shown(c['new'])}"
                          for c in e.changes)
     if isinstance(e, Customer.Restored):
@@ -180,7 +195,7 @@ def claimed(w: Writer, e: Customer.Claimed) -> None:
     w.append(w.fact_claims, id=f"{cid}:{e.originator_version}", customer_id=cid, person_id=e.person_id,
              at=e.timestamp, region=current["region"], type=current["type"],
              **_when(business_day_of(w, e.timestamp)))
-    _change_customer(w, cid, owner_id=e.person_id)
+    _change_customer(w, e, owner_id=e.person_id)
 
 
 @on(Customer.Transferred)
@@ -190,22 +205,22 @@ def transferred(w: Writer, e: Customer.Transferred) -> None:
     w.append(w.fact_transfers, id=f"{cid}:{e.originator_version}", customer_id=cid, person_id=e.to_person_id,
              at=e.timestamp, from_id=e.from_person_id, to_id=e.to_person_id, type=current["type"], reason=e.reason,
              **_when(business_day_of(w, e.timestamp)))
-    _change_customer(w, cid, owner_id=e.to_person_id)
+    _change_customer(w, e, owner_id=e.to_person_id)
 
 
 @on(Customer.Assigned)
 def assigned(w: Writer, e: Customer.Assigned) -> None:
-    _change_customer(w, str(e.originator_id), owner_id=e.to_person_id)
+    _change_customer(w, e, owner_id=e.to_person_id)
 
 
 @on(Customer.ReturnedToPool)
 def returned_to_pool(w: Writer, e: Customer.ReturnedToPool) -> None:
-    _change_customer(w, str(e.originator_id), owner_id=None)
+    _change_customer(w, e, owner_id=None)
 
 
 @on(Customer.Deleted)
 def deleted(w: Writer, e: Customer.Deleted) -> None:
-    _change_customer(w, str(e.originator_id), deleted=True)
+    _change_customer(w, e, deleted=True)
 
 
 @on(Customer.VisitRecorded)
@@ -229,12 +244,12 @@ def visit_recorded(w: Writer, e: Customer.VisitRecorded) -> None:
     if e.stage:
         changes["stage"] = e.stage
     if changes:
-        _change_customer(w, cid, **changes)
+        _change_customer(w, e, **changes)
 
 
 @on(Customer.DealRecorded)
 def deal_recorded(w: Writer, e: Customer.DealRecorded) -> None:
-    _change_customer(w, str(e.originator_id), status="dealt")
+    _change_customer(w, e, status="dealt")
 
 
 @on(Customer.PaymentRecorded)

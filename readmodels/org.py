@@ -40,6 +40,10 @@ def all_departments(conn: Connection) -> list[RowMapping]:
     return list(conn.execute(select(departments).order_by(departments.c.name)).mappings())
 
 
+def get_department(conn: Connection, department_id: str) -> RowMapping | None:
+    return conn.execute(select(departments).where(departments.c.id == department_id)).mappings().first()
+
+
 def subtree(conn: Connection, roots: list[str]) -> set[str]:
     """The given departments and every department below them."""
     rows = conn.execute(select(departments.c.id, departments.c.parent_id))

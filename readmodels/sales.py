@@ -205,6 +205,12 @@ def list_stock(conn: Connection, product_id: str | None, warehouse: str | None) 
     return [dict(r) for r in conn.execute(query.order_by(products.c.code, stock.c.warehouse)).mappings()]
 
 
+def stock_row(conn: Connection, product_id: str, warehouse: str) -> dict[str, Any] | None:
+    """The row /stock lists for one product and warehouse; None when there is none."""
+    rows = [r for r in list_stock(conn, product_id, warehouse) if r["warehouse"] == warehouse]
+    return rows[0] if rows else None
+
+
 def list_problems(conn: Connection, viewer: Actor, status: str | None) -> list[dict[str, Any]]:
     query = select(problems).order_by(problems.c.reported_at.desc())
     if not (viewer.sees_everything or viewer.is_manager):

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime, tzinfo
+from pathlib import Path
 from typing import Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from api.cli.common import console, read_service, refuse
+from api.cli import verify
+from api.cli.common import AUDITOR, console, read_service, refuse
 from readmodels.i18n import N_, gettext, t
 
 app = typer.Typer(help="Auditors: a customer's history and its state at any moment.", no_args_is_help=True)
+app.command("verify")(verify.verify)
 
 
 # The customer's fields that hold people's ids: shown with the person's name beside the id.
@@ -76,20 +79,29 @@ def audit_customer(
     as_of: datetime = typer.Option(None, "--as-of", parser=_iso_moment, metavar="ISO-8601",
                                    help="show the state at this moment (ISO 8601; business "
                                    "time zone when it has no offset) instead of the timeline"),
+    dossier: Path = typer.Option(None, "--dossier", metavar="FILE.xlsx",
+                                 help="write the customer's audit dossier (states, history, visits, "
+                                 "contracts, approvals, operation log) to this workbook instead"),
 ) -> None:
-    """A customer's timeline (time, actor, event, old → new), or its state at a moment (H-2, H-3)."""
+    """A customer's timeline (time, actor, event, old → new), its state at a moment (H-2, H-3),
+    or its audit dossier as a workbook."""
     from commands import customers as cc
     from commands.base import as_utc, business_tz, load_settings
     from readmodels.customers import customer_id_by_number
     from readmodels.history import history_items
     from readmodels.org import people_names
 
+    if dossier is not None and (dossier.suffix.lower() != ".xlsx" or as_of is not None):
+        refuse("invalid_value", t(N_("the dossier is an .xlsx file, and takes no --as-of")), 2)
     service = read_service()
     try:
         with service.store.engine.connect() as conn:
             customer_id = customer_id_by_number(conn, number.strip())
         if customer_id is None:
             refuse("not_found", t(N_("no customer numbered {number}"), number=number))
+        if dossier is not None:
+            _write_dossier(service, customer_id, dossier)
+            return
         settings = load_settings(service.deps)
         zone = business_tz(settings)
         if as_of is not None:
@@ -123,3 +135,17 @@ def audit_customer(
         console.print(table)
     finally:
         service.close()
+
+
+def _write_dossier(service: Any, customer_id: str, path: Path) -> None:
+    """The customer's audit dossier, as the API answers it to an auditor, written to `path`."""
+    from api.dossier import build_dossier, dossier_bytes
+
+    with service.store.engine.connect() as conn:
+        found = build_dossier(service, conn, AUDITOR, customer_id)
+    try:
+        path.write_bytes(dossier_bytes(found))
+    except OSError as error:
+        refuse("write_failed", t(N_("cannot write {path}: {error}"), path=path, error=error.strerror or error))
+    console.print(t(N_("{number}: the audit dossier was written to {path}"), number=found.number, path=path),
+                  markup=False)

@@ -1,12 +1,13 @@
-"""The store's soundness and safekeeping: `crm check` (the event store and every read model
-against a fresh build), `crm backup` and `crm restore` (the embedded SQLite store, its photos
-and its signing key)."""
+"""The store's soundness and safekeeping: `crm check` (the event store, every read model
+against a fresh build, the tamper-evident log's chains), `crm backup` and `crm restore` (the
+embedded SQLite store, its photos and its signing key)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -22,8 +23,10 @@ BACKUP_KEY = "crm.db.key"
 
 def check() -> None:
     """Verify the event store (positions increase, every aggregate's versions contiguous,
-    every event readable) and that every read model equals a fresh build. Exit code 1 when
-    anything is wrong."""
+    every event readable), that every read model equals a fresh build, and the hash chains
+    over the events and the operation log with their seals (`crm audit verify`). Exit code 1
+    when anything is wrong."""
+    from api.cli.verify import describe, summary, verify_chains, what
     from commands.check import check_event_store
 
     service = bootstrap(checked_config())
@@ -59,9 +62,19 @@ def check() -> None:
                 stuck = t(N_("{count} events could not be applied (first at position {position})"),
                           count=len(parked[name]), position=parked[name][0]["position"])
                 table.add_row(t(N_("parked in {name}"), name=name), f"[red]{stuck}[/red]")
+        # After the read models' check, which caught up: what the events reached is chained.
+        chains = verify_chains(service)
+        for report in chains:
+            lines = [escape(describe(found)) for found in report.breaks]
+            if report.more:
+                lines.append(t(N_("… and {count} more"), count=report.more))
+            table.add_row(t(N_("chain of {what}"), what=what(report.chain)),
+                          f"[green]{escape(summary(report))}[/green]" if report.sound
+                          else "[red]" + "\n".join(lines) + "[/red]")
         console.print(table)
         print_parked(parked)
-        if problems or any(models.values()) or any(parked.values()):
+        broken = any(not report.sound for report in chains)
+        if problems or any(models.values()) or any(parked.values()) or broken:
             raise typer.Exit(1)
     finally:
         service.close()

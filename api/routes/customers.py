@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
@@ -16,7 +17,9 @@ from starlette.concurrency import run_in_threadpool
 from aggregates.base import DomainError, Forbidden, NotFound
 from aggregates.settings import type_with_subtypes
 from api.deps import ConnDep, CurrentUser, Id, ServiceDep, require
+from api.dossier import NoSuchCustomer, build_dossier, dossier_bytes
 from api.errors import ApiError, localised
+from api.exports import XLSX
 from api.params import After, PageNo, PageSize, next_cursor, read_cursor
 from api.schemas import (
     Assign,
@@ -31,6 +34,7 @@ from api.schemas import (
     CustomerCreated,
     CustomerDetail,
     CustomerItem,
+    CustomerState,
     Done,
     ErrorBody,
     History,
@@ -61,6 +65,7 @@ from readmodels.customers import (
     visit_photo,
 )
 from readmodels.history import history_items
+from readmodels.i18n import N_, gettext
 from readmodels.org import current_settings, people_names
 
 router = APIRouter(prefix="/customers", tags=["customers"])
@@ -223,7 +228,8 @@ def detail(
         if as_of is not None and as_of.tzinfo is None:
             raise DomainError("validation_error", "as_of needs a UTC offset", field="as_of")
         past = cmd.customer_at(service.deps, str(customer_id), version=version, as_of=as_of)
-        return CustomerAt(id=str(customer_id), version=past.version, at=past.modified_on, state=past.view())
+        return CustomerAt(id=str(customer_id), version=past.version, at=past.modified_on,
+                          state=CustomerState.model_validate(past.view()))
     now = service.deps.clock.now()
     follow_days = current_settings(conn)["rules"]["default_max_follow_days"]
     item = customer_detail(conn, row, now, follow_days)
@@ -242,6 +248,28 @@ def history(service: ServiceDep, user: CurrentUser, conn: ConnDep, customer_id: 
         raise NotFound("not_found", "no such customer")
     names = people_names(conn, {e.actor_id for e in events})
     return {"items": history_items(events, names)}
+
+
+DOSSIER_ANSWER: dict[int | str, dict[str, Any]] = {
+    200: {"content": {XLSX: {}}, "description": "the customer's audit dossier, one XLSX workbook"}}
+
+
+@router.get("/{customer_id}/dossier", response_class=Response, responses=DOSSIER_ANSWER)
+def dossier(request: Request, service: ServiceDep, conn: ConnDep, customer_id: Id,
+            user: Annotated[Actor, require("admin", "auditor")],
+            format: Annotated[Literal["xlsx"], Query(description="the file's format: xlsx")] = "xlsx") -> Response:
+    """The customer's audit dossier (admins, auditors): one workbook with its current and past
+    states, the full history, visits with photo links and flags, contracts and their execution,
+    the approval requests touching it and the operation-log entries that targeted it; Chinese
+    titles, moments as datetime cells on the business clock."""
+    request.state.op_export = True
+    try:
+        found = build_dossier(service, conn, user, str(customer_id))
+    except NoSuchCustomer:
+        raise NotFound("not_found", "no such customer") from None
+    title = f"{found.number}_{gettext(N_('客户档案'))}.{format}"
+    disposition = f"attachment; filename=\"{found.filename()}\"; filename*=UTF-8''{quote(title)}"
+    return Response(dossier_bytes(found), media_type=XLSX, headers={"Content-Disposition": disposition})
 
 
 @router.post("/{customer_id}/changes", response_model=Done,

@@ -12,10 +12,14 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import Field
+from sqlalchemy.engine import Connection
 
+from aggregates.base import Forbidden, NotFound
 from aggregates.organisation import Person
+from aggregates.settings import SETTINGS_ID
 from api.deps import ConnDep, CurrentSession, CurrentUser, Id, ServiceDep, client_address, issue_token, require
 from api.errors import ApiError
+from api.records import AsOf, AtVersion, history_of, past_record, wants_past
 from api.schemas import (
     Created,
     DepartmentCreate,
@@ -31,12 +35,22 @@ from api.schemas import (
     Strict,
     Token,
 )
+from api.schemas.customers import History
+from api.schemas.identity import DepartmentAt, PersonAt, SettingsAt
 from commands import messages as m
 from commands.actor import Actor
 from commands.adapters.infra import MIN_PASSWORD_LENGTH, Attempt
 from commands.bootstrap import Service
 from commands.handlers import handle
-from readmodels.org import all_departments, current_settings, get_person, list_people, managed_departments
+from readmodels.org import (
+    all_departments,
+    current_settings,
+    get_department,
+    get_person,
+    list_people,
+    managed_departments,
+    managed_people,
+)
 
 router = APIRouter()
 
@@ -177,9 +191,8 @@ def change_department(service: ServiceDep, department_id: Id, body: DepartmentUp
     return Done(position=result.position)
 
 
-@router.get("/departments", response_model=list[DepartmentNode], tags=["identity"])
-def departments(_: CurrentUser, conn: ConnDep) -> list[DepartmentNode]:
-    """The department tree."""
+def _department_nodes(conn: Connection) -> tuple[dict[str, DepartmentNode], list[DepartmentNode]]:
+    """Every department as a node of the tree, by id, and the roots."""
     rows = all_departments(conn)
     nodes = {r["id"]: DepartmentNode(id=r["id"], name=r["name"], parent_id=r["parent_id"],
                                      manager_ids=list(r["manager_ids"] or [])) for r in rows}
@@ -187,7 +200,53 @@ def departments(_: CurrentUser, conn: ConnDep) -> list[DepartmentNode]:
     for node in nodes.values():
         parent = nodes.get(node.parent_id) if node.parent_id else None
         (parent.children if parent else roots).append(node)
-    return roots
+    return nodes, roots
+
+
+@router.get("/departments", response_model=list[DepartmentNode], tags=["identity"])
+def departments(_: CurrentUser, conn: ConnDep) -> list[DepartmentNode]:
+    """The department tree."""
+    return _department_nodes(conn)[1]
+
+
+# Who reads a record's history here (H-2): admins and auditors everybody's; managers the
+# people and departments they manage (settings: all managers); a person their own.
+EVERYTHING = frozenset({"admin", "auditor"})
+
+
+def _check_history(user: Actor, allowed: bool, outside: str) -> None:
+    if user.roles & EVERYTHING or allowed:
+        return
+    if user.is_manager:
+        raise Forbidden("forbidden", outside)
+    raise Forbidden("forbidden", "history is for managers, admins and auditors")
+
+
+@router.get("/departments/{department_id}", response_model=DepartmentNode | DepartmentAt, tags=["identity"])
+def department(service: ServiceDep, user: CurrentUser, conn: ConnDep, department_id: Id,
+               as_of: AsOf = None, version: AtVersion = None) -> Any:
+    """One department as the tree shows it, with the departments below; or, with `as_of` or
+    `version`, as it was then (managers, admins, auditors; without its children) (H-3)."""
+    node = _department_nodes(conn)[0].get(str(department_id))
+    if node is None:
+        raise NotFound("not_found", "no such department")
+    if wants_past(as_of, version):
+        return DepartmentAt(**past_record(service, user, "department", department_id, as_of, version))
+    return node
+
+
+@router.get("/departments/{department_id}/history", response_model=History, tags=["identity"])
+def department_history(service: ServiceDep, user: CurrentUser, conn: ConnDep, department_id: Id) -> Any:
+    """Every event of the department: renames, moves, managers, with actor, time, command id and
+    old → new (H-2). Admins, auditors, and managers of the department (or one above it)."""
+    if get_department(conn, str(department_id)) is None:
+        raise NotFound("not_found", "no such department")
+    _check_history(user, str(department_id) in managed_departments(conn, user),
+                   "that department is outside your departments")
+    found = history_of(service, conn, "department", department_id)
+    if found is None:
+        raise NotFound("not_found", "no such department")
+    return found
 
 
 @router.post("/people", response_model=Created, status_code=status.HTTP_201_CREATED,
@@ -215,10 +274,53 @@ def people(_: CurrentUser, conn: ConnDep, department_id: str | None = None,
     return [PersonOut(**{k: r[k] for k in PersonOut.model_fields}) for r in rows]
 
 
-@router.get("/settings", response_model=SettingsOut, tags=["settings"])
-def read_settings(_: CurrentUser, conn: ConnDep) -> Any:
-    """Rules and dictionaries."""
+@router.get("/people/{person_id}", response_model=PersonOut | PersonAt, tags=["identity"])
+def person(service: ServiceDep, user: CurrentUser, conn: ConnDep, person_id: Id,
+           as_of: AsOf = None, version: AtVersion = None) -> Any:
+    """One person as the directory lists them; or, with `as_of` or `version`, as they were then,
+    their salesperson limits included (managers, admins, auditors) (H-3)."""
+    row = get_person(conn, str(person_id))
+    if row is None:
+        raise NotFound("not_found", "no such person")
+    if wants_past(as_of, version):
+        return PersonAt(**past_record(service, user, "person", person_id, as_of, version))
+    return PersonOut(**{k: row[k] for k in PersonOut.model_fields})
+
+
+@router.get("/people/{person_id}/history", response_model=History, tags=["identity"])
+def person_history(service: ServiceDep, user: CurrentUser, conn: ConnDep, person_id: Id) -> Any:
+    """Every change of the person and of their salesperson limits, with actor, time, command id
+    and old → new (H-2); never a credential. Admins, auditors, the person's managers, the
+    person themselves."""
+    if get_person(conn, str(person_id)) is None:
+        raise NotFound("not_found", "no such person")
+    _check_history(user, str(person_id) == user.person_id or str(person_id) in managed_people(conn, user),
+                   "that person is outside your departments")
+    found = history_of(service, conn, "person", person_id)
+    if found is None:
+        raise NotFound("not_found", "no such person")
+    return found
+
+
+@router.get("/settings", response_model=SettingsOut | SettingsAt, tags=["settings"])
+def read_settings(service: ServiceDep, user: CurrentUser, conn: ConnDep, as_of: AsOf = None,
+                  version: AtVersion = None) -> Any:
+    """Rules and dictionaries; with `as_of` or `version`, as they were then (managers, admins,
+    auditors) (H-3)."""
+    if wants_past(as_of, version):
+        return SettingsAt(**past_record(service, user, "settings", SETTINGS_ID, as_of, version))
     return current_settings(conn)
+
+
+@router.get("/settings/history", response_model=History, tags=["settings"])
+def settings_history(service: ServiceDep, user: CurrentUser, conn: ConnDep) -> Any:
+    """Every change of the rules and dictionaries, with actor, time, command id and old → new
+    (H-2): managers, admins, auditors."""
+    _check_history(user, user.is_manager, "history is for managers, admins and auditors")
+    found = history_of(service, conn, "settings", SETTINGS_ID)
+    if found is None:
+        raise NotFound("not_found", "no such record")
+    return found
 
 
 @router.put("/settings", response_model=SettingsOut, tags=["settings"])

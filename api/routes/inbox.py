@@ -8,7 +8,10 @@ from fastapi import APIRouter, Query
 
 from aggregates.base import NotFound
 from api.deps import ConnDep, CurrentUser, Id, ServiceDep
+from api.records import AsOf, AtVersion, history_of, past_record, wants_past
 from api.schemas import ApprovalOut, Decision, Done, NotificationOut
+from api.schemas.customers import History
+from api.schemas.inbox import ApprovalAt
 from commands import messages as m
 from commands.handlers import handle
 from readmodels import inbox as rm
@@ -23,11 +26,27 @@ def approvals(user: CurrentUser, conn: ConnDep,
     return rm.list_approvals(conn, user, status)
 
 
-@router.get("/approvals/{approval_id}", response_model=ApprovalOut)
-def approval(user: CurrentUser, conn: ConnDep, approval_id: Id) -> Any:
+@router.get("/approvals/{approval_id}", response_model=ApprovalOut | ApprovalAt)
+def approval(service: ServiceDep, user: CurrentUser, conn: ConnDep, approval_id: Id, as_of: AsOf = None,
+             version: AtVersion = None) -> Any:
     """One request you made or may decide (admins and auditors: any), with the present values
-    of what it changes beside the requested ones while it waits."""
+    of what it changes beside the requested ones while it waits; or, for managers, admins and
+    auditors who may see it, the request as its events left it at a past moment or version (H-3)."""
     found = rm.get_approval(conn, user, str(approval_id))
+    if found is None:
+        raise NotFound("not_found", "no such approval request")
+    if wants_past(as_of, version):
+        return ApprovalAt(**past_record(service, user, "approval", approval_id, as_of, version))
+    return found
+
+
+@router.get("/approvals/{approval_id}/history", response_model=History)
+def approval_history(service: ServiceDep, user: CurrentUser, conn: ConnDep, approval_id: Id) -> Any:
+    """The request's events (filed, then approved, rejected or withdrawn) with actor, time,
+    command id and field-level old→new values (H-2); for whoever may see the request."""
+    if rm.get_approval(conn, user, str(approval_id)) is None:
+        raise NotFound("not_found", "no such approval request")
+    found = history_of(service, conn, "approval", approval_id)
     if found is None:
         raise NotFound("not_found", "no such approval request")
     return found

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
@@ -58,6 +58,9 @@ def get_report(
     from_: Annotated[date | None, Query(alias="from", description=(
         "query reports: the first business day (inclusive); alone, or within year/month"))] = None,
     to: Annotated[date | None, Query(description="query reports: the last business day (inclusive)")] = None,
+    as_of: Annotated[datetime | None, Query(description=(
+        "S-12..S-16, S-19, Q-4, Q-11: the report as the service had recorded it by this moment "
+        "(an ISO 8601 time with its UTC offset)"))] = None,
     format: Literal["json", "csv", "xlsx"] = "json",
     sort: Annotated[str | None, Query(max_length=40)] = None,
     page: PageNo = 1,
@@ -78,8 +81,10 @@ def get_report(
     """One report for the period (`year`, `month`; default the current year or month in the
     business time zone; query reports also `from`, `to`: business days, inclusive, alone or
     narrowing the year or month), with the filters it offers, sorted (`sort=-key`) and paged. Rows
-    follow the visibility rules (R-7). `format=csv|xlsx` exports every row with Chinese
-    column titles (managers, admins, auditors: R-5)."""
+    follow the visibility rules (R-7). The reports over current state (S-12..S-16, S-19, Q-4,
+    Q-11) take `as_of`: their rows as they stood at that moment, seen with today's visibility.
+    `format=csv|xlsx` exports every row with Chinese column titles (managers, admins, auditors:
+    R-5)."""
     if format != "json":
         request.state.op_export = True
         if not user.roles & EXPORTERS:
@@ -92,7 +97,8 @@ def get_report(
         tree = current_settings(conn)["dictionaries"]["customer_types"]
         result = rm.run_report(conn, user, report_id, today=today, type_tree=tree, year=year, month=month,
                                filters=filters, sort=sort, page=page,
-                               page_size=page_size if format == "json" else rm.EXPORT_LIMIT, since=from_, until=to)
+                               page_size=page_size if format == "json" else rm.EXPORT_LIMIT, since=from_, until=to,
+                               as_of=as_of)
     if format == "json":
         return result
     return _export(result, format)
@@ -105,6 +111,8 @@ def _export(result: dict[str, Any], format: str) -> Response:
                            if period else "")
     if period and period["year"] is None:  # a range of days alone: named by its first and last
         stem = f"{result['id']}_{period['start']}_{period['end']}"
+    if result.get("as_of") is not None:  # as it stood at a moment: named by the moment too
+        stem += "_" + result["as_of"].strftime("%Y%m%dT%H%M%S%z")
     columns = titled((c.key, c.title, c.kind) for c in spec.columns)
     return table_download(columns, result["rows"], stem, f"{stem}_{result['title']}", format, result["total"])
 

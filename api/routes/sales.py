@@ -3,14 +3,19 @@ deliveries, returns, exchanges and problem reports."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any
+from uuid import UUID
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Path, Query, status
 from fastapi.responses import JSONResponse
 
 from aggregates.base import NotFound
+from aggregates.money import money
+from aggregates.product import ProductStock
 from api.deps import ConnDep, CurrentUser, Id, ServiceDep, require
 from api.params import After, PageNo, PageSize, next_cursor, read_cursor
+from api.records import AsOf, AtVersion, history_of, past_record, wants_past
 from api.schemas import (
     ContractCreate,
     ContractSummary,
@@ -40,8 +45,11 @@ from api.schemas import (
     StockIn,
     StockListRow,
 )
+from api.schemas.customers import History
+from api.schemas.sales import ContractAt, ProductAt, StockAt
 from commands import messages as m
 from commands.actor import Actor
+from commands.bootstrap import Service
 from commands.handlers import handle
 from readmodels import sales as rm
 
@@ -76,14 +84,47 @@ def contracts(service: ServiceDep, user: CurrentUser, conn: ConnDep, customer_id
             "next": next_cursor(service, "contracts", "-signed_on", last)}
 
 
-@router.get("/contracts/{contract_id}", response_model=ContractView)
-def contract(user: CurrentUser, conn: ConnDep, contract_id: Id) -> Any:
+@router.get("/contracts/{contract_id}", response_model=ContractView | ContractAt)
+def contract(service: ServiceDep, user: CurrentUser, conn: ConnDep, contract_id: Id, as_of: AsOf = None,
+             version: AtVersion = None) -> Any:
     """The contract with its lines and execution: invoices, payments, deliveries, returns,
-    exchanges, and what remains (D-4)."""
+    exchanges, and what remains (D-4); or, for managers, admins and auditors, the contract as
+    its events left it at a past moment or version (H-3)."""
     view = rm.contract_view(conn, user, str(contract_id))
     if view is None:
         raise NotFound("not_found", "no such contract")
+    if wants_past(as_of, version):
+        past = past_record(service, user, "contract", contract_id, as_of, version)
+        return ContractAt(**{**past, "state": _with_figures(past["state"])})
     return view
+
+
+def _with_figures(state: dict[str, Any]) -> dict[str, Any]:
+    """The contract's state with its totals in cents and the derived figures, as the detail
+    works them out."""
+    zero = Decimal("0.00")
+    totals = {k: money(state[k]) for k in ("amount", "invoiced", "collected", "returned_amount",
+                                            "exchange_difference")}
+    net = totals["amount"] - totals["returned_amount"] + totals["exchange_difference"]
+    return {**state, **totals, "net_amount": net, "remaining_to_invoice": max(zero, net - totals["invoiced"]),
+            "outstanding": max(zero, net - totals["collected"]), "credit": max(zero, totals["collected"] - net)}
+
+
+@router.get("/contracts/{contract_id}/history", response_model=History)
+def contract_history(service: ServiceDep, user: CurrentUser, conn: ConnDep, contract_id: Id) -> Any:
+    """Every event of the contract (signing, invoices, credit notes, payments, deliveries,
+    returns, exchanges) with actor, time, command id and field-level old→new values (H-2);
+    for whoever may see the contract."""
+    if rm.contract_view(conn, user, str(contract_id)) is None:
+        raise NotFound("not_found", "no such contract")
+    return _history(service, conn, "contract", contract_id)
+
+
+def _history(service: Service, conn: Any, kind: str, record_id: UUID) -> Any:
+    found = history_of(service, conn, kind, record_id)
+    if found is None:
+        raise NotFound("not_found", "no such record")
+    return found
 
 
 @router.post("/contracts/{contract_id}/invoices", response_model=Created, status_code=status.HTTP_201_CREATED)
@@ -167,13 +208,26 @@ def products(service: ServiceDep, _: CurrentUser, conn: ConnDep,
             "next": next_cursor(service, "products", "code", last)}
 
 
-@router.get("/products/{product_id}", response_model=ProductView)
-def product(_: CurrentUser, conn: ConnDep, product_id: Id) -> Any:
-    """A product with its stock per warehouse, its price and price history."""
+@router.get("/products/{product_id}", response_model=ProductView | ProductAt)
+def product(service: ServiceDep, user: CurrentUser, conn: ConnDep, product_id: Id, as_of: AsOf = None,
+            version: AtVersion = None) -> Any:
+    """A product with its stock per warehouse, its price and price history; or, for managers,
+    admins and auditors, the product and its price at a past moment or version (H-3)."""
     view = rm.product_view(conn, str(product_id))
     if view is None:
         raise NotFound("not_found", "no such product")
+    if wants_past(as_of, version):
+        return ProductAt(**past_record(service, user, "product", product_id, as_of, version))
     return view
+
+
+@router.get("/products/{product_id}/history", response_model=History)
+def product_history(service: ServiceDep, _: CurrentUser, conn: ConnDep, product_id: Id) -> Any:
+    """Every event of the product (its changes and price changes) with actor, time, command id
+    and field-level old→new values (H-2). Its stock has a history per warehouse."""
+    if rm.product_view(conn, str(product_id)) is None:
+        raise NotFound("not_found", "no such product")
+    return _history(service, conn, "product", product_id)
 
 
 @router.post("/products/{product_id}/stock-ins", response_model=Created, status_code=status.HTTP_201_CREATED)
@@ -203,6 +257,38 @@ def stock(_: CurrentUser, conn: ConnDep, product_id: str | None = None,
           warehouse: Annotated[str | None, Query(max_length=100)] = None) -> Any:
     """Stock per product and warehouse: quantity, average unit cost, inventory value."""
     return rm.list_stock(conn, product_id, warehouse)
+
+
+Warehouse = Annotated[str, Path(min_length=1, max_length=100, description="the warehouse's name, URL-encoded")]
+
+
+def _stock_row(conn: Any, product_id: UUID, warehouse: str) -> dict[str, Any]:
+    row = rm.stock_row(conn, str(product_id), warehouse)
+    if row is None:
+        raise NotFound("not_found", "no stock of that product in {warehouse}", warehouse=warehouse)
+    return row
+
+
+@router.get("/stock/{product_id}/{warehouse}", response_model=StockListRow | StockAt)
+def stock_detail(service: ServiceDep, user: CurrentUser, conn: ConnDep, product_id: Id, warehouse: Warehouse,
+                 as_of: AsOf = None, version: AtVersion = None) -> Any:
+    """One product's stock in one warehouse, as /stock lists it; or, for managers, admins and
+    auditors, as its events left it at a past moment or version (H-3): quantity, average unit
+    cost, inventory value."""
+    row = _stock_row(conn, product_id, warehouse)
+    if wants_past(as_of, version):
+        stock_id = ProductStock.id_for(str(product_id), warehouse)
+        return StockAt(**past_record(service, user, "stock", stock_id, as_of, version))
+    return row
+
+
+@router.get("/stock/{product_id}/{warehouse}/history", response_model=History)
+def stock_history(service: ServiceDep, _: CurrentUser, conn: ConnDep, product_id: Id,
+                  warehouse: Warehouse) -> Any:
+    """Every goods movement of one product in one warehouse (stock-ins, deliveries, returns,
+    exchanges) with actor, time, command id and old→new quantity, cost and value (H-2)."""
+    _stock_row(conn, product_id, warehouse)
+    return _history(service, conn, "stock", ProductStock.id_for(str(product_id), warehouse))
 
 
 @router.post("/problems", response_model=Created, status_code=status.HTTP_201_CREATED)

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from aggregates.base import NotFound
 from api.deps import ConnDep, CurrentUser, Id, ServiceDep, require
 from api.params import After, PageNo, PageSize, next_cursor, read_cursor
+from api.records import AsOf, AtVersion, history_of, past_record, wants_past
 from api.schemas import (
     Created,
     DepartmentAttainment,
@@ -28,6 +29,8 @@ from api.schemas import (
     WorkReportSubmitted,
     WorkReportView,
 )
+from api.schemas.customers import History
+from api.schemas.targets import TargetAt
 from commands import messages as m
 from commands.actor import Actor
 from commands.base import business_day, load_settings
@@ -86,10 +89,29 @@ def _visible_target(conn: Connection, user: Actor, target_id: str) -> dict[str, 
     return found
 
 
-@router.get("/targets/{target_id}", response_model=TargetOut)
-def get_target(user: CurrentUser, conn: ConnDep, target_id: Id) -> Any:
-    """One target with its actual figures and attainment."""
-    return _visible_target(conn, user, str(target_id))
+@router.get("/targets/{target_id}", response_model=TargetOut | TargetAt)
+def get_target(service: ServiceDep, user: CurrentUser, conn: ConnDep, target_id: Id, as_of: AsOf = None,
+               version: AtVersion = None) -> Any:
+    """One target with its actual figures and attainment; or, with `as_of` or `version`, the
+    target as it was then: period, figures, cancelled (managers, admins, auditors) (H-3)."""
+    found = _visible_target(conn, user, str(target_id))
+    if wants_past(as_of, version):
+        past = past_record(service, user, "target", target_id, as_of, version)
+        state = dict(past["state"])
+        state.update(state.pop("figures", None) or {})
+        return TargetAt(**{**past, "state": state})
+    return TargetOut(**found)
+
+
+@router.get("/targets/{target_id}/history", response_model=History)
+def target_history(service: ServiceDep, user: CurrentUser, conn: ConnDep, target_id: Id) -> Any:
+    """Every event of the target: set, revised, cancelled, with actor, time, command id and
+    old → new (H-2); for whoever may see the target."""
+    _visible_target(conn, user, str(target_id))
+    found = history_of(service, conn, "target", target_id)
+    if found is None:
+        raise NotFound("not_found", "no such target")
+    return found
 
 
 @router.get("/targets/{target_id}/records", response_model=TargetRecords)

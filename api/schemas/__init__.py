@@ -44,6 +44,7 @@ from api.schemas.customers import (
     CustomerCreated,
     CustomerDetail,
     CustomerItem,
+    CustomerState,
     FieldChange,
     History,
     HistoryItem,
@@ -152,8 +153,9 @@ __all__ = [
     "SettingsUpdate", "Token", "TypeNode",
     # customers
     "Assign", "AssignResult", "AssignResults", "ContactIn", "ContactOut", "ContactUpdate", "CustomerAt",
-    "CustomerChange", "CustomerChanges", "CustomerCreate", "CustomerCreated", "CustomerDetail", "CustomerItem",
-    "FieldChange", "History", "HistoryItem", "LogoForm", "RestoreIn", "ShareChange", "Sharee", "Transfer",
+    "CustomerState", "CustomerChange", "CustomerChanges", "CustomerCreate", "CustomerCreated", "CustomerDetail",
+    "CustomerItem", "FieldChange", "History", "HistoryItem", "LogoForm", "RestoreIn", "ShareChange", "Sharee",
+    "Transfer",
     "VisitCreated", "VisitForm", "VisitIn", "VisitOut",
     # imports
     "ImportForm", "ImportOut", "ImportSummary", "RowError",

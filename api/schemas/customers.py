@@ -292,13 +292,56 @@ class CustomerDetail(CustomerItem):
     visits: list[VisitOut] | None = None
 
 
+class CustomerContactState(BaseModel):
+    id: str
+    name: str
+    phone: str | None = None
+    title: str | None = None
+    primary: bool = False
+
+
+class CustomerState(BaseModel):
+    """The customer's fields as its events left them (`Customer.view()`): the people and
+    departments by id, the money figures as the deals, invoices and payments set them."""
+
+    number: str
+    name: str
+    type: str | None = None
+    source: str | None = None
+    region: str | None = None
+    address: str | None = None
+    building: str | None = None
+    lat: float | None = None
+    lng: float | None = None
+    contacts: list[CustomerContactState] = []
+    owner_id: str | None = None
+    owner_since: datetime | None = None
+    in_pool: bool
+    pool_entered_at: datetime | None = None
+    pool_reason: str | None = None
+    shared_with: list[str] = []
+    shared_departments: list[str] = []
+    status: str
+    stage: str | None = None
+    visit_count: int = 0
+    last_visit_at: datetime | None = None
+    registered_by: str | None = None
+    created_at: datetime
+    deleted: bool = False
+    deal_total: Decimal
+    invoiced_total: Decimal
+    collected_total: Decimal
+    receivable: Decimal = Field(description="max(0, deal_total − collected_total)")
+    logo: str | None = Field(default=None, description="sha256 of the logo photo, if any")
+
+
 class CustomerAt(BaseModel):
     """A customer rebuilt from its events at a version or a moment (H-3)."""
 
     id: str
     version: int
     at: datetime
-    state: dict[str, Any]
+    state: CustomerState
 
 
 class FieldChange(BaseModel):

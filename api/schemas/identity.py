@@ -3,6 +3,7 @@ settings (rules and dictionaries)."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
@@ -42,6 +43,23 @@ class DepartmentNode(BaseModel):
     parent_id: str | None
     manager_ids: list[str]
     children: list[DepartmentNode] = []
+
+
+class DepartmentState(BaseModel):
+    """A department as its events left it (the tree's node without its children)."""
+
+    name: str
+    parent_id: str | None
+    manager_ids: list[str]
+
+
+class DepartmentAt(BaseModel):
+    """A department rebuilt from its events at a version or a moment (H-3)."""
+
+    id: str
+    version: int
+    at: datetime
+    state: DepartmentState
 
 
 # ---- people ---------------------------------------------------------------------------------
@@ -105,6 +123,33 @@ class PersonOut(BaseModel):
     max_customers: int | None
     max_follow_days: int | None
     held_customers: int
+
+
+class PersonState(BaseModel):
+    """A person as their events and their salesperson profile's left them: the directory's
+    fields but the customers held (no credential is ever in an event)."""
+
+    name: str
+    username: str
+    department_id: str | None
+    roles: list[str]
+    position: str | None
+    mobile: str | None
+    gender: str | None
+    active: bool
+    is_salesperson: bool = Field(description="whether the salesperson profile existed by then")
+    max_customers: int | None
+    max_follow_days: int | None
+
+
+class PersonAt(BaseModel):
+    """A person rebuilt from their events at a version or a moment (H-3); the versions count
+    the person's events and their profile's limit changes together."""
+
+    id: str
+    version: int
+    at: datetime
+    state: PersonState
 
 
 class Me(PersonOut):
@@ -183,6 +228,19 @@ class DictionariesUpdate(DictionariesBase, Strict):
 class SettingsOut(BaseModel):
     rules: Rules
     dictionaries: Dictionaries
+
+
+class SettingsState(SettingsOut):
+    """The rules and dictionaries as the settings' events left them."""
+
+
+class SettingsAt(BaseModel):
+    """The settings rebuilt from their events at a version or a moment (H-3)."""
+
+    id: str
+    version: int
+    at: datetime
+    state: SettingsState
 
 
 class SettingsUpdate(Strict):

@@ -40,6 +40,30 @@ class ApprovalOut(BaseModel):
                                   "customer's fields; a target: the person's targets in the period)")
 
 
+class ApprovalState(BaseModel):
+    """The request as its events left it (H-3): pending, or decided by whom with what comment."""
+
+    kind: str
+    target_id: str
+    payload: dict[str, Any]
+    summary: str
+    requester_id: str
+    approver_ids: list[str]
+    status: str
+    decided_by: str | None
+    comment: str | None
+    base: dict[str, Any] | None = Field(default=None, description="the values the request was made against")
+
+
+class ApprovalAt(BaseModel):
+    """An approval request rebuilt from its events at a version or a moment (H-3)."""
+
+    id: str
+    version: int
+    at: datetime
+    state: ApprovalState
+
+
 class NotificationOut(BaseModel):
     id: str
     kind: str

@@ -218,6 +218,61 @@ class ContractView(ContractSummary):
     exchanges: list[ExchangeOut]
 
 
+class ContractStateLine(BaseModel):
+    product_id: str
+    quantity: Decimal
+    unit_price: Decimal
+    amount: Decimal
+
+
+class ContractStateMove(BaseModel):
+    """A line of goods out: a delivery's, or the replacement of an exchange."""
+
+    product_id: str
+    warehouse: str
+    quantity: Decimal
+    unit_cost: Decimal
+
+
+class ContractState(BaseModel):
+    """The contract as its events left it (H-3): the deal, its lines as signed, the totals
+    of its invoices (less credit notes) and payments, the goods out per delivery or exchange,
+    what came back per delivery line, and the derived figures the detail shows too."""
+
+    customer_id: str
+    number: str
+    name: str
+    signed_on: date
+    amount: Decimal
+    salesperson_id: str | None
+    lines: list[ContractStateLine]
+    invoiced: Decimal = Field(description="invoiced less the credit notes")
+    collected: Decimal
+    deliveries: dict[str, list[ContractStateMove]] = Field(
+        description="by delivery id (an exchange's replacement: by exchange id), the goods out")
+    returned: dict[str, Decimal] = Field(
+        description="by delivery line `delivery_id:product_id:warehouse`, the quantity back (returns, exchanges)")
+    returned_amount: Decimal
+    exchange_difference: Decimal = Field(description="the exchanges' price differences, signed")
+    order_changes: dict[str, Decimal] = Field(
+        description="by product, what returns and exchanges took off the order (−) or put on it (+)")
+    exchange_prices: dict[str, Decimal] = Field(
+        description="by product, the unit price of a replacement not on the contract")
+    net_amount: Decimal = Field(description="amount − returned_amount + exchange_difference")
+    remaining_to_invoice: Decimal = Field(description="max(0, net_amount − invoiced)")
+    outstanding: Decimal = Field(description="max(0, net_amount − collected)")
+    credit: Decimal = Field(description="max(0, collected − net_amount)")
+
+
+class ContractAt(BaseModel):
+    """A contract rebuilt from its events at a version or a moment (H-3)."""
+
+    id: str
+    version: int
+    at: datetime
+    state: ContractState
+
+
 # ---- products, stock and prices -------------------------------------------------------------
 
 
@@ -292,6 +347,47 @@ class ProductOut(BaseModel):
 class ProductView(ProductOut):
     stock: list[StockRow]
     price_history: list[PriceHistoryRow]
+
+
+class ProductState(BaseModel):
+    """The product as its events left it (H-3), with the price then in force."""
+
+    code: str
+    name: str
+    spec: str | None
+    unit: str | None
+    enabled: bool
+    price: Decimal | None
+    priced_on: date | None
+
+
+class ProductAt(BaseModel):
+    """A product rebuilt from its events at a version or a moment (H-3)."""
+
+    id: str
+    version: int
+    at: datetime
+    state: ProductState
+
+
+class StockState(BaseModel):
+    """One product's stock in one warehouse as its events left it (H-3)."""
+
+    product_id: str
+    warehouse: str
+    quantity: Decimal
+    unit_cost: Decimal = Field(description="the moving-average unit cost")
+    value: Decimal
+
+
+class StockAt(BaseModel):
+    """Stock of a product in a warehouse rebuilt from its events at a version or a moment (H-3);
+    `id` is the stock record's own, derived from the product and the warehouse."""
+
+    id: str
+    version: int
+    at: datetime
+    state: StockState
 
 
 # ---- after-sales problems -------------------------------------------------------------------

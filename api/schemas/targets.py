@@ -82,6 +82,26 @@ class TargetOut(TargetFigures):
     version: int
 
 
+class TargetState(TargetFigures):
+    """A target as its events left it: the person, period and figures, and whether it was
+    cancelled (the actual figures and attainment are today's reads, not kept here)."""
+
+    person_id: str
+    period: str
+    start: date
+    end: date
+    cancelled: bool
+
+
+class TargetAt(BaseModel):
+    """A target rebuilt from its events at a version or a moment (H-3)."""
+
+    id: str
+    version: int
+    at: datetime
+    state: TargetState
+
+
 class TargetRecord(BaseModel):
     id: str
     customer_id: str

@@ -12,6 +12,8 @@ customer lists: the owners one may see, plus the pool, whose counted fields are 
 - `query_reports`: Q-1..Q-12
 - `stat_reports`: S-1..S-19, with their charts
 - `runner`: `run_report` for one viewer, `choose_period`, `catalogue`
+- `past`: the rows the reports over current state read, as they were at `as_of` (the version
+  tables the projections keep beside the live rows)
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from sqlalchemy.sql import ColumnElement
 from readmodels.customers import shared_ids
 from readmodels.i18n import N_, gettext
 from readmodels.org import managed_people
+from readmodels.reports.past import customers_at
 from readmodels.reports.registry import Query, report
 from readmodels.tables import (
     customers,
@@ -114,18 +115,19 @@ def q3(q: Query) -> Select[Any]:
                       far_from_customer=f.c.far_from_customer, distance_check=f.c.distance_check, q=c.c.name)
 
 
-def _registered_in(q: Query) -> ColumnElement[bool]:
+def _registered_in(q: Query, c: Any) -> ColumnElement[bool]:
     """The current customers registered in the request's range of days, when it gives one: by
     their registration's business day (Q-1's new-customer fact), so a customer registered at
     17:00 UTC on the last of February counts on the first of March in Shanghai."""
     if q.period is None or not q.period.ranged:
         return true()
     f = fact_new_customers
-    return customers.c.id.in_(select(f.c.customer_id).where(q.in_period(f)))
+    return c.c.id.in_(select(f.c.customer_id).where(q.in_period(f)))
 
 
-def _visible_customers(q: Query) -> ColumnElement[bool]:
-    """Current customers one may read in full (R-2..R-4): owned, shared, a manager's team."""
+def _visible_customers(q: Query, customers: Any) -> ColumnElement[bool]:
+    """Current customers one may read in full (R-2..R-4): owned, shared, a manager's team. Over
+    the customers as they were (`as_of`), the viewer's team and shares are today's."""
     viewer = q.viewer
     if viewer.sees_everything:
         return customers.c.deleted == false()
@@ -141,13 +143,14 @@ def _visible_customers(q: Query) -> ColumnElement[bool]:
 @report("Q-4", "客户位置信息", "query", (*CUSTOMER, ("address", "地址"), ("building", "楼栋门牌"),
                                         ("primary_contact", "主要联系人"), ("phone", "联系电话"),
                                         ("region", "所属区域"), ("lat", "纬度"), ("lng", "经度")),
-        period=None, sort="customer_number", filters=("region", "type", "person_id", "q"), audience="customers")
+        period=None, sort="customer_number", filters=("region", "type", "person_id", "q"), audience="customers",
+        past=True)
 def q4(q: Query) -> Select[Any]:
-    c = customers
+    c = customers_at(q)
     statement = select(c.c.id.label("customer_id"), c.c.number.label("customer_number"),
                        c.c.name.label("customer_name"), c.c.address, c.c.building,
                        c.c.primary_contact_name.label("primary_contact"), c.c.primary_contact_phone.label("phone"),
-                       c.c.region, c.c.lat, c.c.lng).where(_visible_customers(q), _registered_in(q))
+                       c.c.region, c.c.lat, c.c.lng).where(_visible_customers(q, c), _registered_in(q, c))
     return q.filtered(statement, region=c.c.region, type=c.c.type, person_id=c.c.owner_id, q=c.c.name)
 
 
@@ -303,15 +306,15 @@ def q10(q: Query) -> Select[Any]:
                                          ("region", "所属区域"), ("owner_id", "业务员ID", "id"),
                                          ("owner_name", "销售经理"), ("visit_count", "拜访次数", "int")),
         period=None, sort="customer_number", filters=("region", "type", "source", "status", "stage", "person_id",
-                                                      "q"), audience="customers")
+                                                      "q"), audience="customers", past=True)
 def q11(q: Query) -> Select[Any]:
-    c = customers
+    c = customers_at(q)
     p, name = _names("p")
     statement = (select(c.c.id.label("customer_id"), c.c.number.label("customer_number"),
                         c.c.name.label("customer_name"), c.c.type, c.c.status, c.c.region, c.c.owner_id,
                         name.label("owner_name"), c.c.visit_count)
-                 .select_from(c.outerjoin(p, p.c.id == c.c.owner_id)).where(_visible_customers(q),
-                                                                             _registered_in(q)))
+                 .select_from(c.outerjoin(p, p.c.id == c.c.owner_id)).where(_visible_customers(q, c),
+                                                                             _registered_in(q, c)))
     return q.filtered(statement, region=c.c.region, type=c.c.type, source=c.c.source, status=c.c.status,
                       stage=c.c.stage, person_id=c.c.owner_id, q=c.c.name)
 

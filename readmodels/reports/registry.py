@@ -7,7 +7,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, func, true
@@ -79,6 +79,8 @@ class Query:
     params: dict[str, Any]
     people: set[str] | None  # whose facts may be shown; None: everybody's
     type_tree: list[dict[str, Any]]
+    # The moment (UTC) whose rows a report over current state shows; None: now.
+    as_of: datetime | None = None
 
     def in_people(self, column: Any) -> ColumnElement[bool]:
         return true() if self.people is None else column.in_(self.people)
@@ -127,6 +129,7 @@ class Report:
     mine: bool = False
     chart: str | None = None
     share_of: str | None = None  # the column a `share` column divides by its total
+    past: bool = False  # takes `as_of`: its rows as they were at a past moment
     make_chart: Callable[[list[dict[str, Any]]], dict[str, Any]] | None = field(default=None, compare=False)
 
     def catalogue_entry(self) -> dict[str, Any]:

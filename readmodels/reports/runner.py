@@ -4,7 +4,7 @@ total, and the chart over all rows; and the catalogue of every report."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -113,15 +113,31 @@ def _shape(spec: Report, row: dict[str, Any], zone: tzinfo) -> dict[str, Any]:
     return shaped
 
 
+def _moment(spec: Report, as_of: datetime | None) -> datetime | None:
+    """The request's `as_of` in UTC, for the reports that take it."""
+    if as_of is None:
+        return None
+    if not spec.past:
+        raise Invalid("unsupported_filter", "{report_id} does not take as_of", field="as_of",
+                      details={"filters": list(spec.filters)}, report_id=spec.id)
+    if as_of.tzinfo is None or as_of.utcoffset() is None:
+        raise Invalid("validation_error", "as_of needs a UTC offset", field="as_of")
+    return as_of.astimezone(UTC)
+
+
 def run_report(conn: Connection, viewer: Actor, report_id: str, *, today: date, type_tree: list[dict[str, Any]],
                year: int | None = None, month: int | None = None, filters: dict[str, Any] | None = None,
                sort: str | None = None, page: int = 1, page_size: int | None = 50,
-               since: date | None = None, until: date | None = None) -> dict[str, Any]:
+               since: date | None = None, until: date | None = None,
+               as_of: datetime | None = None) -> dict[str, Any]:
     """One report for one viewer: its rows (a page of them, or all when page_size is None),
-    the total row count and, for charted reports, the chart over all rows."""
+    the total row count and, for charted reports, the chart over all rows. With `as_of`, a
+    report over current state shows its rows as the service had recorded them by that moment,
+    with the viewer's visibility of today."""
     spec = REPORTS.get(report_id)
     if spec is None:
         raise NotFound("not_found", "no report {report_id}", field="id", report_id=report_id)
+    moment = _moment(spec, as_of)
     given = {k: v for k, v in (filters or {}).items() if v not in (None, "")}
     unsupported = sorted(set(given) - set(spec.filters))
     if unsupported:
@@ -131,7 +147,7 @@ def run_report(conn: Connection, viewer: Actor, report_id: str, *, today: date, 
         raise Forbidden("forbidden", "a 'my' report needs a person")
     query = Query(conn=conn, viewer=viewer, period=choose_period(spec, year, month, today, since, until),
                   params=given,
-                  people=_people_for(conn, viewer, spec), type_tree=type_tree)
+                  people=_people_for(conn, viewer, spec), type_tree=type_tree, as_of=moment)
     period = query.period
     base = spec.build(query).subquery()
     keys = [c.key for c in spec.columns if c.key != "share"]
@@ -166,11 +182,12 @@ def run_report(conn: Connection, viewer: Actor, report_id: str, *, today: date, 
     if spec.make_chart is not None:
         every = shaped if page_size is None or total <= len(shaped) else run_report(
             conn, viewer, report_id, today=today, type_tree=type_tree, year=year, month=month, filters=filters,
-            sort=sort, page_size=None, since=since, until=until)["rows"]
+            sort=sort, page_size=None, since=since, until=until, as_of=as_of)["rows"]
         chart = spec.make_chart(every)
     return {
         "id": spec.id, "title": gettext(spec.title), "kind": spec.kind,
         "period": period.as_dict() if period else None,
+        "as_of": business_time(moment, zone) if moment is not None else None,
         "columns": [{"key": c.key, "title": gettext(c.title)} for c in spec.columns],
         "rows": shaped, "total": total, "page": page, "page_size": page_size or max(total, 1), "chart": chart,
     }

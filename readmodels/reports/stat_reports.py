@@ -18,9 +18,9 @@ from sqlalchemy import Select, case, func, or_, select, true
 from sqlalchemy.sql import ColumnElement
 
 from readmodels.i18n import N_, gettext
+from readmodels.reports.past import customers_now_at, products_at, stock_at
 from readmodels.reports.registry import Query, report
 from readmodels.tables import (
-    agg_customers_now,
     agg_deals_region,
     agg_new_customers,
     agg_person_month,
@@ -32,7 +32,6 @@ from readmodels.tables import (
     people,
     products,
     stat_customers,
-    stock,
 )
 
 MONTHS = tuple(f"m{m:02d}" for m in range(1, 13))
@@ -216,8 +215,9 @@ def s11(q: Query) -> Select[Any]:
 
 
 def _current(q: Query, column: str, mine: bool = False) -> Select[Any]:
-    """Current customers (pool included, deleted excluded) counted by one field."""
-    a = agg_customers_now
+    """Current customers (pool included, deleted excluded) counted by one field; with `as_of`,
+    the customers as they were then."""
+    a = customers_now_at(q)
     if mine:
         visible: ColumnElement[bool] = a.c.owner_id == q.viewer.person_id
     elif q.people is None:
@@ -230,33 +230,33 @@ def _current(q: Query, column: str, mine: bool = False) -> Select[Any]:
 
 
 @report("S-12", "我的客户状态统计", "stat", (("status", "客户状态"), ("customers", "客户数", "int")),
-        period=None, sort="status", mine=True, audience="customers")
+        period=None, sort="status", mine=True, audience="customers", past=True)
 def s12(q: Query) -> Select[Any]:
     return _current(q, "status", mine=True)
 
 
 @report("S-13", "客户跟进阶段统计", "stat", (("stage", "跟进阶段"), ("customers", "客户数", "int")),
-        period=None, sort="stage", filters=("person_id",), audience="customers")
+        period=None, sort="stage", filters=("person_id",), audience="customers", past=True)
 def s13(q: Query) -> Select[Any]:
     return _current(q, "stage")
 
 
 @report("S-14", "客户类型统计", "stat", (("type", "客户类型"), ("customers", "客户数", "int"),
                                        ("share", "占比", "share")),
-        period=None, sort="-customers", filters=("person_id",), audience="customers", chart="pie",
+        period=None, sort="-customers", filters=("person_id",), audience="customers", chart="pie", past=True,
         share_of="customers", make_chart=_pie("type", "customers", "客户数"))
 def s14(q: Query) -> Select[Any]:
     return _current(q, "type")
 
 
 @report("S-15", "客户状态统计", "stat", (("status", "客户状态"), ("customers", "客户数", "int")),
-        period=None, sort="status", filters=("person_id",), audience="customers")
+        period=None, sort="status", filters=("person_id",), audience="customers", past=True)
 def s15(q: Query) -> Select[Any]:
     return _current(q, "status")
 
 
 @report("S-16", "客户来源统计", "stat", (("source", "客户来源"), ("customers", "客户数", "int")),
-        period=None, sort="source", filters=("person_id",), audience="customers")
+        period=None, sort="source", filters=("person_id",), audience="customers", past=True)
 def s16(q: Query) -> Select[Any]:
     return _current(q, "source")
 
@@ -290,9 +290,12 @@ def s18(q: Query) -> Select[Any]:
 @report("S-19", "产品库存统计", "stat", (("product_id", "产品ID", "id"), ("product_name", "产品名称"),
                                        ("warehouse", "仓库"), ("quantity", "库存数量", "quantity"),
                                        ("value", "库存金额", "money")),
-        period=None, sort="product_name", filters=("product_id", "warehouse"), audience="everyone")
+        period=None, sort="product_name", filters=("product_id", "warehouse"), audience="everyone", past=True)
 def s19(q: Query) -> Select[Any]:
-    statement = (select(stock.c.product_id, products.c.name.label("product_name"), stock.c.warehouse,
-                        stock.c.quantity, stock.c.value)
-                 .select_from(stock.join(products, products.c.id == stock.c.product_id)))
-    return q.filtered(statement, product_id=stock.c.product_id, warehouse=stock.c.warehouse)
+    """The stock per product and warehouse, and its value; with `as_of`, as it was then (the
+    products named as they were then too)."""
+    held, named = stock_at(q), products_at(q)
+    statement = (select(held.c.product_id, named.c.name.label("product_name"), held.c.warehouse,
+                        held.c.quantity, held.c.value)
+                 .select_from(held.join(named, named.c.id == held.c.product_id)))
+    return q.filtered(statement, product_id=held.c.product_id, warehouse=held.c.warehouse)

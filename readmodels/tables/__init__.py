@@ -30,10 +30,12 @@ from __future__ import annotations
 
 from readmodels.tables.base import metadata
 from readmodels.tables.catalogue import price_history, products, stock
+from readmodels.tables.chain import chain_heads, chain_seals, event_links, oplog_links
 from readmodels.tables.customer import (
     customer_contacts,
     customer_department_shares,
     customer_shares,
+    customer_versions,
     customers,
     visits,
 )
@@ -62,6 +64,8 @@ from readmodels.tables.sales import (
     invoices,
     payments,
     problems,
+    product_versions,
+    stock_versions,
 )
 from readmodels.tables.staff import staff_departments, staff_holdings, staff_people
 from readmodels.tables.state import projection_builds, projection_parked, projection_state, state_metadata
@@ -86,6 +90,7 @@ from readmodels.tables.stats import (
     fact_transfers,
     fact_visits,
     stat_contracts,
+    stat_customer_versions,
     stat_customers,
     stat_person_day,
     stat_settings,
@@ -105,6 +110,7 @@ __all__ = [
     "customer_shares",
     "customer_department_shares",
     "visits",
+    "customer_versions",
     # organisation
     "people",
     "departments",
@@ -121,6 +127,8 @@ __all__ = [
     "products",
     "price_history",
     "stock",
+    "stock_versions",
+    "product_versions",
     # stats
     "stat_customers",
     "stat_contracts",
@@ -145,6 +153,7 @@ __all__ = [
     "agg_customers_now",
     "agg_product_month",
     "agg_returns_region",
+    "stat_customer_versions",
     # targets
     "targets",
     "work_reports",
@@ -168,4 +177,9 @@ __all__ = [
     "staff_holdings",
     # the answers kept for Idempotency-Key
     "idempotency_keys",
+    # the tamper-evident log: the hash chains and their seals
+    "chain_heads",
+    "event_links",
+    "oplog_links",
+    "chain_seals",
 ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import Boolean, Column, DateTime, Float, Index, Integer, String, Table, Text
 
 from aggregates import bounds
-from readmodels.tables.base import metadata
+from readmodels.tables.base import metadata, version_table
 from readmodels.types import Money
 
 customers = Table(
@@ -105,4 +105,29 @@ visits = Table(
     Column("far_from_customer", Boolean, nullable=False, default=False),
     Column("distance_m", Integer),
     Column("distance_check", String(32), nullable=False, default="unchecked"),
+)
+
+# The customers as they were (reports as of a past moment: ): one row per state of a
+# customer's reported columns (see `version_table`).
+customer_versions = version_table(
+    "rm_customer_versions",
+    "id",
+    Column("number", String(32), nullable=False),
+    Column("name", String(bounds.CUSTOMER_NAME), nullable=False),
+    Column("type", String(bounds.SHORT_TEXT)),
+    Column("source", String(bounds.SHORT_TEXT)),
+    Column("region", String(bounds.SHORT_TEXT)),
+    Column("address", String(bounds.ADDRESS)),
+    Column("building", String(bounds.BUILDING)),
+    Column("lat", Float),
+    Column("lng", Float),
+    Column("status", String(20), nullable=False),
+    Column("stage", String(bounds.SHORT_TEXT)),
+    Column("owner_id", String(36)),
+    Column("visit_count", Integer, nullable=False, default=0),
+    Column("primary_contact_name", String(bounds.SHORT_TEXT)),
+    Column("primary_contact_phone", String(bounds.PHONE)),
+    Column("deleted", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("rm_customer_versions_owner_idx", "owner_id", "valid_from"),
 )

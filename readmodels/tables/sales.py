@@ -7,7 +7,7 @@ from __future__ import annotations
 from sqlalchemy import Column, Date, DateTime, Integer, String, Table, Text
 
 from aggregates import bounds
-from readmodels.tables.base import metadata
+from readmodels.tables.base import metadata, version_table
 from readmodels.types import Money, Quantity
 
 contracts = Table(
@@ -116,4 +116,24 @@ problems = Table(
     Column("status", String(20), nullable=False),
     Column("resolution", Text),
     Column("resolved_at", DateTime(timezone=True)),
+)
+
+# Tables of the products projection (`Projection("products")`, beside `rm_stock` and
+# `rm_products` in `catalogue`): stock and products as they were, for S-19 as of a past moment.
+# One row per state (see `version_table`).
+stock_versions = version_table(
+    "rm_stock_versions",
+    "stock_id",
+    Column("product_id", String(36), nullable=False),
+    Column("warehouse", String(bounds.SHORT_TEXT), nullable=False),
+    Column("quantity", Quantity(), nullable=False),
+    Column("unit_cost", Quantity(), nullable=False),
+    Column("value", Money(), nullable=False),
+)
+
+product_versions = version_table(
+    "rm_product_versions",
+    "id",
+    Column("code", String(16), nullable=False),
+    Column("name", String(bounds.PRODUCT_NAME), nullable=False),
 )

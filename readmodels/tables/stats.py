@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Boolean, Column, Date, DateTime, Float, Index, Integer, String, Table, Text
 
 from aggregates import bounds
-from readmodels.tables.base import metadata
+from readmodels.tables.base import metadata, version_table
 from readmodels.types import Money, Quantity
 
 # Each fact carries the person it is credited to, its business day (with year and month for
@@ -257,4 +257,17 @@ agg_returns_region = Table(
     Column("month", Integer, primary_key=True),
     Column("quantity", Quantity(), nullable=False),
     Column("amount", Money(), nullable=False),
+)
+
+# The current-customer counts as they were (S-12..S-16 as of a past moment): one row per
+# state of a customer's counted keys (those of `rm_agg_customers_now`, "" for not set) while
+# it was not deleted (see `version_table`).
+stat_customer_versions = version_table(
+    "rm_stat_customer_versions",
+    "customer_id",
+    Column("owner_id", String(36), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("stage", String(bounds.SHORT_TEXT), nullable=False),
+    Column("type", String(bounds.SHORT_TEXT), nullable=False),
+    Column("source", String(bounds.SHORT_TEXT), nullable=False),
 )

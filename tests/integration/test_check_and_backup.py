@@ -44,6 +44,8 @@ def store(tmp_path: Path, clock: ManualClock, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("CRM_DATABASE_URL", service.config.database_url)
     monkeypatch.setenv("CRM_BLOB_DIR", service.config.blob_dir)
     monkeypatch.setenv("CRM_LANG", "en")  # the checks below read the command line's English
+    # The command line seals and verifies with the service's own key, as in a deployment.
+    monkeypatch.setenv("CRM_SECRET_KEY", service.config.secret_key)
     return service
 
 
