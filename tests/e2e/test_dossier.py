@@ -219,7 +219,8 @@ def test_the_command_line_writes_the_same_dossier(service: Service, http: Http, 
     monkeypatch.setenv("CRM_DATABASE_URL", service.config.database_url)
     runner = CliRunner()
     target = tmp_path / "档案.xlsx"
-    written = runner.invoke(cli, ["audit", "customer", made["number"], "--dossier", str(target)])
+    written = runner.invoke(cli, ["audit", "customer", made["number"], "--dossier", str(target)],
+                            env={"COLUMNS": "400"})  # one line, however deep the temporary folder
     assert written.exit_code == 0, written.output
     assert str(target) in written.output
     answer = http.get(f"/customers/{made['customer']}/dossier", "eve")
