@@ -53,7 +53,7 @@ clean:
 
 # Benchmarks B1–B6 (benchmarks/run.py): `make bench` at the small scale (a few minutes),
 # `make bench SCALE=full` (or ARGS="--scale full") at 100,000 customers / 1,000,000 events.
-# Each run appends its tables to benchmarks/RESULTS.md.
+# Each run writes its tables to benchmarks/history/; a full-scale run updates benchmarks/RESULTS.md.
 SCALE ?= small
 ARGS ?=
 .PHONY: bench

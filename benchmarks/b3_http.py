@@ -538,12 +538,18 @@ def accounts_for(env: Env, url: str, clients: int) -> tuple[list[tuple[str, bool
     return chosen, note
 
 
+# The operations whose p95 under the load has a target of its own.
+SEARCHED = ("search customers", "list pool")
+
+
 def run(env: Env) -> list[Row]:
-    targets3 = {"errors": "0 responses ≥ 500", "p99": "p99 < 250 ms", "writes": "≥ 200 writes/s"}
+    # The targets of docs/spec.md (B-): ahead of a plain state-based service on the same load.
+    targets3 = {"requests": "≥ 450 requests/s", "errors": "0 responses ≥ 500", "p99": "p99 < 250 ms",
+                "writes": "≥ 90 writes/s", "search": "search and pool p95 < 50 ms"}
     problem = env.unavailable("postgresql") or env.redis_problem
     if problem:
         return [skipped(B3, "HTTP load", problem, "; ".join(targets3.values())),
-                skipped(B5, "projection lag", problem, "p99 < 1 s")]
+                skipped(B5, "projection lag", problem, "p99 < 250 ms")]
     scale = env.scale
     store = env.caught_up("postgresql")
     accounts, who = accounts_for(env, store.url, scale.b3_clients)
@@ -655,9 +661,10 @@ def figures(load: Load, started: float, ended: float, settle: float, monitor: La
             f"{WORKERS} `crm worker`, Redis db {db}; {who}; store of {summary['events']:,} generated events; "
             f"clients: asyncio tasks in the benchmark process, one keep-alive connection each"),
         Row(B3, "requests", f"{len(samples):,} in {seconds:.1f} s: {num(rate(len(samples), seconds))} requests/s "
-            f"({num(rate(len(reads), seconds))} reads/s, {num(rate(len(writes), seconds))} writes/s sent)"),
+            f"({num(rate(len(reads), seconds))} reads/s, {num(rate(len(writes), seconds))} writes/s sent)",
+            targets["requests"], rate(len(samples), seconds) >= 450),
         Row(B3, "accepted writes", f"{num(write_rate, 1)} writes/s ({len(accepted_writes):,} of {len(writes):,})",
-            targets["writes"], write_rate >= 200),
+            targets["writes"], write_rate >= 90),
         Row(B3, "latency, all requests", spread(every), targets["p99"], p99 < 0.25),
         Row(B3, "latency, reads", spread([s.seconds for s in reads])),
         Row(B3, "latency, writes", spread([s.seconds for s in writes])),
@@ -666,6 +673,9 @@ def figures(load: Load, started: float, ended: float, settle: float, monitor: La
             if server_errors else ""), targets["errors"], not server_errors),
         Row(B3, "4xx responses by status and code",
             ", ".join(f"{k} {v}" for k, v in sorted(refused.items(), key=lambda i: -i[1])) or "none"),
+        Row(B3, "search and pool under the load (p95)", " · ".join(
+            f"{op} {ms(percentile(per_op.get(op, []), 95))}" for op in SEARCHED), targets["search"],
+            all(percentile(per_op.get(op, []), 95) < 0.05 for op in SEARCHED)),
         Row(B3, "per operation (count, p50 / p95)", " · ".join(
             f"{op} {len(v):,} {ms(percentile(v, 50))} / {ms(percentile(v, 95))}"
             for op, v in sorted(per_op.items(), key=lambda i: -len(i[1])))),
@@ -691,8 +701,8 @@ def figures(load: Load, started: float, ended: float, settle: float, monitor: La
     rows += [
         Row(B5, "lag: visible in every read model − response of the write",
             f"p50 {ms(percentile(found, 50))} · p95 {ms(percentile(found, 95))} · p99 {ms(lag99)} · "
-            f"max {ms(max(found, default=float('nan')))} ({len(found):,} writes)", "p99 < 1 s",
-            bool(found) and lag99 < 1.0 and not missing),
+            f"max {ms(max(found, default=float('nan')))} ({len(found):,} writes)", "p99 < 250 ms",
+            bool(found) and lag99 < 0.25 and not missing),
         Row(B5, "how", f"{len(monitor.samples):,} samples of min(projection_state.position) every "
             f"{MONITOR_SECONDS * 1000:.0f} ms (failed samples {monitor.failures}); "
             f"commit time ≈ response arrival; caught up {settle:.1f} s after the load"),

@@ -29,8 +29,8 @@ from readmodels.tables import people
 
 BENCH = "B4"
 TODAY = date(2026, 11, 23)
-TARGET_SECONDS = 0.1
-TARGET = "p95 < 100 ms"
+TARGET_SECONDS = 0.05
+TARGET = "p95 < 50 ms"
 SLOW_SECONDS = 2.0
 
 

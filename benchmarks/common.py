@@ -8,6 +8,7 @@ Timings use `time.perf_counter`; nothing here asserts on them."""
 from __future__ import annotations
 
 import cProfile
+import hashlib
 import io
 import math
 import os
@@ -153,8 +154,37 @@ class PgServer:
         finally:
             conn.close()
         self.created.append(name)
+        return self.url_of(name)
+
+    def exists(self, name: str) -> bool:
+        conn = self.connect()
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+                return cur.fetchone() is not None
+        finally:
+            conn.close()
+
+    def url_of(self, name: str) -> str:
         auth = self.user if self.password is None else f"{self.user}:{self.password}"
         return f"postgresql+psycopg2://{auth}@{self.host}:{self.port}/{name}"
+
+    def copy(self, source: str, target: str, keep: bool = False) -> str:
+        """A copy of database `source` (no one may be connected to it) named `target`; dropped
+        at the end of the run unless `keep`."""
+        conn = self.connect()
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                            "WHERE datname = %s AND pid <> pg_backend_pid()", (source,))
+                if keep:
+                    cur.execute(f'DROP DATABASE IF EXISTS "{target}"')
+                cur.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
+        finally:
+            conn.close()
+        if not keep:
+            self.created.append(target)
+        return self.url_of(target)
 
     def drop_all(self) -> list[str]:
         """Drop every database this object created; the names it could not drop."""
@@ -212,8 +242,9 @@ class Env:
     removes its temporary folder (also after a failure)."""
 
     def __init__(self, scale: Scale, pg_url: str, redis_url: str, console: Console | None = None,
-                 profile: bool = False) -> None:
+                 profile: bool = False, keep_stores: Path | None = None) -> None:
         self.scale = scale
+        self.keep_stores = keep_stores
         self.console = console or Console()
         self.tmp = Path(tempfile.mkdtemp(prefix="crm-bench-"))
         self.pg_url = pg_url
@@ -246,12 +277,63 @@ class Env:
     def blob_dir(self) -> str:
         return str(self.tmp / "blobs")
 
+    # -- kept stores (--keep-stores): generating 1,000,000 events takes minutes, so a run may
+    # start from a copy of a store an earlier run generated (and caught up) with the same code.
+
+    def _kept(self, kind: str, stage: str) -> tuple[str, str] | None:
+        """(name, url) of the kept store for `stage` ("gen", or "up" once caught up), keyed by the
+        scale and a digest of the code that shapes it: the generator and the domain for "gen",
+        and the read side as well for "up"."""
+        if self.keep_stores is None:
+            return None
+        parts = ["aggregates", "commands", "benchmarks/generate.py"]
+        if stage == "up":
+            parts += ["projections", "readmodels"]
+        digest = hashlib.sha256()
+        for part in parts:
+            path = ROOT / part
+            for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+                digest.update(str(file.relative_to(ROOT)).encode() + b"\0" + file.read_bytes())
+        name = f"benchkeep_{self.scale.name}_{stage}_{digest.hexdigest()[:12]}"
+        if kind == "sqlite":
+            return name, f"sqlite:///{self.keep_stores / (name + '.db')}"
+        assert self.pg is not None
+        return name, self.pg.url_of(name)
+
+    def _kept_exists(self, kind: str, name: str, url: str) -> bool:
+        if kind == "sqlite":
+            return Path(make_url(url).database or "").exists()
+        assert self.pg is not None
+        return self.pg.exists(name)
+
+    def _copy_kept(self, kind: str, name: str, url: str, keep_as: str | None = None) -> str:
+        """A working copy of the kept store (or, with `keep_as`, a new kept store copied from it)."""
+        if kind == "sqlite":
+            file = (self.keep_stores / f"{keep_as}.db" if keep_as and self.keep_stores
+                    else self.tmp / f"{name}-{uuid.uuid4().hex[:8]}.db")
+            shutil.copyfile(make_url(url).database or "", file)
+            return f"sqlite:///{file}"
+        assert self.pg is not None
+        target = keep_as or f"bench_{name}_{uuid.uuid4().hex[:6]}".lower()
+        return self.pg.copy(name, target, keep=keep_as is not None)
+
     def generated(self, kind: str) -> GeneratedStore:
         """The generated store of that kind, made on first use (the scale's customers and events)."""
         if kind in self.stores:
             return self.stores[kind]
         from benchmarks.generate import generate
 
+        kept = self._kept(kind, "gen")
+        if kept is not None and self._kept_exists(kind, *kept):
+            summary_file = self.keep_stores / f"{kept[0]}.summary" if self.keep_stores else None
+            if summary_file is not None and summary_file.exists():
+                import json
+
+                self.console.print(f"  copying the kept generated store {kept[0]} ({kind}) …")
+                saved = json.loads(summary_file.read_text())
+                store = GeneratedStore(kind, self._copy_kept(kind, *kept), saved["summary"], saved["seconds"])
+                self.stores[kind] = store
+                return store
         url = self.database(kind, "gen")
         scale = self.scale
         self.console.print(f"  generating {scale.customers:,} customers / {scale.events:,} events on {kind} …")
@@ -262,10 +344,29 @@ class Env:
         self.console.print(f"  generated {summary['events']:,} events in {seconds:.1f} s")
         store = GeneratedStore(kind, url, summary, seconds)
         self.stores[kind] = store
+        if kept is not None and self.keep_stores is not None:
+            import json
+
+            self._copy_kept(kind, kind_name(kind, url), url, keep_as=kept[0])
+            (self.keep_stores / f"{kept[0]}.summary").write_text(
+                json.dumps({"summary": summary, "seconds": seconds}, default=str))
         return store
 
     def caught_up(self, kind: str) -> GeneratedStore:
         """The generated store with every read model at the head (caught up here when needed)."""
+        kept = self._kept(kind, "up")
+        if kind not in self.stores and kept is not None and self._kept_exists(kind, *kept):
+            gen = self._kept(kind, "gen")
+            summary_file = self.keep_stores / f"{gen[0]}.summary" if self.keep_stores and gen else None
+            if summary_file is not None and summary_file.exists():
+                import json
+
+                self.console.print(f"  copying the kept caught-up store {kept[0]} ({kind}) …")
+                saved = json.loads(summary_file.read_text())
+                store = GeneratedStore(kind, self._copy_kept(kind, *kept), saved["summary"], saved["seconds"],
+                                       caught_up=True)
+                self.stores[kind] = store
+                return store
         store = self.generated(kind)
         if not store.caught_up:
             from commands.bootstrap import bootstrap
@@ -280,6 +381,8 @@ class Env:
             finally:
                 service.close()
             store.caught_up = True
+            if kept is not None:
+                self._copy_kept(kind, kind_name(kind, store.url), store.url, keep_as=kept[0])
         return store
 
     # -- profiles
@@ -308,6 +411,12 @@ class Env:
             if failed:
                 self.console.print(f"[red]could not drop {', '.join(failed)}; drop them by hand[/red]")
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def kind_name(kind: str, url: str) -> str:
+    """The database name in a store's URL (a SQLite file's stem)."""
+    database = make_url(url).database or ""
+    return Path(database).stem if kind == "sqlite" else database
 
 
 def every_15_seconds(console: Console, line: str) -> Callable[[int, int], None]:

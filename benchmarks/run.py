@@ -1,5 +1,6 @@
-"""Run the benchmarks B1–B6, print one table per benchmark and append them,
-with the date, the machine and the commit, to benchmarks/RESULTS.md.
+"""Run the benchmarks B1–B6, print one table per benchmark and write them, with the date,
+the machine and the commit, to a file of their own in benchmarks/history/; a full-scale run
+also rewrites the summary at the top of benchmarks/RESULTS.md (its rows with a target).
 
     .venv/bin/python -m benchmarks.run [--scale small|full] [--only B1,B4]
         [--pg-url postgresql://postgres@127.0.0.1:5432/postgres] [--redis-url redis://127.0.0.1:6379]
@@ -31,6 +32,10 @@ from rich.table import Table
 from benchmarks.common import ROOT, SCALES, Env, Row, Scale
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+HISTORY = RESULTS.parent / "history"
+# RESULTS.md's summary of the latest full-scale run lies between these lines.
+SUMMARY_START = "<!-- latest full-scale run: written by benchmarks/run.py -->"
+SUMMARY_END = "<!-- end of the latest full-scale run -->"
 TITLES = {
     "B1": "command path through commands/, against a bare eventsourcing application",
     "B2": "full rebuild of every read model, against the raw read+decode rate",
@@ -140,10 +145,12 @@ def markdown(bench: str, rows: list[Row]) -> str:
 
 
 def append_results(env: Env, started_at: datetime, seconds: float, results: dict[str, list[Row]],
-                   argv: list[str], info: dict[str, str]) -> None:
+                   argv: list[str], info: dict[str, str]) -> Path:
+    """Write the run to benchmarks/history/<date>-<time>-<scale>.md, and for a full-scale run
+    the summary in RESULTS.md; the history file's path."""
     scale = env.scale
     parts = [
-        f"## {started_at:%Y-%m-%d %H:%M} UTC — scale `{scale.name}`",
+        f"# Benchmark run {started_at:%Y-%m-%d %H:%M} UTC — scale `{scale.name}`",
         "",
         f"- machine: {info['cpu']}, {info['cores']} cores, {info['memory']} memory; {info['os']}; "
         f"load average at the start {info['load']} (other work on the machine skews the figures)",
@@ -161,12 +168,33 @@ def append_results(env: Env, started_at: datetime, seconds: float, results: dict
         parts.append(markdown(bench, results[bench]))
     for label, text in env.profiles.items():
         parts += [f"<details><summary>profile: {label}</summary>", "", "```", text, "```", "", "</details>", ""]
-    if not RESULTS.exists():
-        RESULTS.write_text("# Benchmark results\n\nEach run of `make bench` (or `python -m benchmarks.run`) "
-                           "appends a section below: the date, the machine, the commit and one table per "
-                           "benchmark. Targets are judged at `--scale full`.\n\n")
-    with RESULTS.open("a") as out:
-        out.write("\n".join(parts) + "\n")
+    HISTORY.mkdir(exist_ok=True)
+    path = HISTORY / f"{started_at:%Y-%m-%d-%H%M}-{scale.name}.md"
+    path.write_text("\n".join(parts) + "\n")
+    if scale.name == "full":
+        write_summary(started_at, results, path)
+    return path
+
+
+def write_summary(started_at: datetime, results: dict[str, list[Row]], path: Path) -> None:
+    """Replace RESULTS.md's summary with this run's rows that have a target (the benchmarks
+    this run left out keep theirs from the run before)."""
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    text = RESULTS.read_text() if RESULTS.exists() else f"# Benchmark results\n\n{SUMMARY_START}\n{SUMMARY_END}\n"
+    if SUMMARY_START not in text or SUMMARY_END not in text:
+        text = text.rstrip() + f"\n\n{SUMMARY_START}\n{SUMMARY_END}\n"
+    before, rest = text.split(SUMMARY_START, 1)
+    block, after = rest.split(SUMMARY_END, 1)
+    kept = {line.split("|")[1].strip(): line for line in block.splitlines()
+            if line.startswith("| B") and line.split("|")[1].strip() not in results}
+    lines = ["", "| bench | what | figure | target | met | run |", "|---|---|---|---|---|---|"]
+    rows = [f"| {r.bench} | {cell(r.what)} | {cell(r.figure)} | {cell(r.target)} | {r.met_text} | "
+            f"[{started_at:%Y-%m-%d %H:%M}](history/{path.name}) |"
+            for bench in sorted(results) for r in results[bench] if r.target]
+    merged = sorted(rows + [line for line in kept.values()], key=lambda line: line.split("|")[1].strip())
+    RESULTS.write_text(before + SUMMARY_START + "\n".join(lines + merged) + "\n" + SUMMARY_END + after)
 
 
 def wanted(only: str | None) -> set[str]:
@@ -191,8 +219,14 @@ def main(argv: list[str] | None = None) -> int:
                         help="the Redis server for B3 (an empty database number on it is used, then flushed)")
     parser.add_argument("--profile", action="store_true",
                         help="profile the measured parts of B1, B2, B4 and B6 (cProfile; slows them) and "
-                             "append the top functions to RESULTS.md")
-    parser.add_argument("--no-append", action="store_true", help="do not append to benchmarks/RESULTS.md")
+                             "write the top functions with the run")
+    parser.add_argument("--keep-stores", metavar="DIR", type=Path,
+                        default=os.environ.get("CRM_BENCH_KEEP_STORES") or None,
+                        help="keep the generated (and caught-up) stores between runs: SQLite files in DIR and "
+                             "benchkeep_* PostgreSQL databases, keyed by a digest of the code that shapes "
+                             "them; a run copies them instead of generating again")
+    parser.add_argument("--no-append", action="store_true",
+                        help="write nothing to benchmarks/history/ or RESULTS.md")
     args = parser.parse_args(argv)
     chosen = wanted(args.only)
     scale = SCALES[args.scale]
@@ -213,7 +247,10 @@ def main(argv: list[str] | None = None) -> int:
     if scale.name != "full":
         console.print("[yellow]targets are judged at --scale full; "
                       "at this scale 'met' is only indicative[/yellow]")
-    env = Env(scale, args.pg_url, args.redis_url, console, profile=args.profile)
+    if args.keep_stores is not None:
+        args.keep_stores = Path(args.keep_stores)
+        args.keep_stores.mkdir(parents=True, exist_ok=True)
+    env = Env(scale, args.pg_url, args.redis_url, console, profile=args.profile, keep_stores=args.keep_stores)
     if env.pg_problem:
         console.print(f"[yellow]{env.pg_problem}: the PostgreSQL parts are skipped[/yellow]")
     if env.redis_problem:
@@ -249,8 +286,9 @@ def main(argv: list[str] | None = None) -> int:
     if interrupted:
         return 130
     if not args.no_append and results:
-        append_results(env, started_at, seconds, results, argv, info)
-        console.print(f"appended to {RESULTS.relative_to(ROOT)} ({seconds / 60:.1f} min)")
+        path = append_results(env, started_at, seconds, results, argv, info)
+        console.print(f"written to {path.relative_to(ROOT)} ({seconds / 60:.1f} min)"
+                      + (f"; summary in {RESULTS.relative_to(ROOT)}" if scale.name == "full" else ""))
     return 0
 
 

@@ -57,8 +57,9 @@ class Config(BaseSettings):
     projection_batch: int = 1000
     # PostgreSQL connections each process keeps open, and how many more it may open at busy
     # moments (closed after use). Keep at least the requests a process serves at once.
-    db_pool_size: int = 12
-    db_max_overflow: int = 4
+    # 12 + 4 churned backends under B3's 32 clients over 2 processes; 16 served 15% more.
+    db_pool_size: int = 16
+    db_max_overflow: int = 2
     # Seconds between catch-up polls of the in-process background projector.
     poll_seconds: float = 1.0
     # Minutes between scheduled pool sweeps (A-4); 0 turns the schedule off.

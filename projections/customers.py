@@ -11,6 +11,7 @@ from projections.definition import Projection
 from projections.versions import record_version
 from projections.writer import Writer
 from readmodels.customers import utc
+from readmodels.search import grams_of
 from readmodels.tables import (
     customer_contacts,
     customer_department_shares,
@@ -24,9 +25,10 @@ from readmodels.tables import (
 # Visits carry their region and distance check (seed 000 §2).
 # Department shares (seed 002 §2.2.5) have a table of their own; `share_count` counts them too.
 # Version 3: the customers as they were (`rm_customer_versions`, reports as of a past moment).
+# Version 4: the search grams (readmodels.search), and indexes for the pool page and the scopes.
 customers_projection = Projection("customers", [customers, customer_contacts, customer_shares,
                                                 customer_department_shares, visits, customer_versions],
-                                  version=3)
+                                  version=4)
 on = customers_projection.on
 CHANGES = (Customer.InfoChanged, Customer.Restored, Customer.ContactAdded, Customer.ContactEdited,
            Customer.ContactRemoved, Customer.SharesChanged, Customer.Claimed, Customer.Transferred,
@@ -79,10 +81,17 @@ def _contacts(w: Writer, customer_id: str) -> list[dict[str, Any]]:
     return sorted(w.select_by(w.customer_contacts, customer_id=customer_id), key=lambda c: c["seq"])
 
 
+def _contact_grams(contacts: list[dict[str, Any]]) -> list[str]:
+    return grams_of(text for c in contacts for text in (c["name"], c.get("phone")))
+
+
 def _refresh_primary(w: Writer, customer_id: str) -> dict[str, Any]:
-    primary = next((c for c in _contacts(w, customer_id) if c["is_primary"]), None)
+    """The primary contact's columns and the contacts' search grams, after a contact changed."""
+    contacts = _contacts(w, customer_id)
+    primary = next((c for c in contacts if c["is_primary"]), None)
     return {"primary_contact_name": primary["name"] if primary else None,
-            "primary_contact_phone": primary["phone"] if primary else None}
+            "primary_contact_phone": primary["phone"] if primary else None,
+            "contact_grams": _contact_grams(contacts)}
 
 
 def _only_primary(w: Writer, customer_id: str, contact_id: str) -> None:
@@ -116,6 +125,7 @@ def registered(w: Writer, e: Customer.Registered) -> None:
         primary_contact_phone=primary.get("phone") if primary else None,
         share_count=len(shares), deleted=False, deal_total=Decimal(0), invoiced_total=Decimal(0),
         collected_total=Decimal(0), logo=None, warned_for=None, version=e.originator_version,
+        grams=grams_of((e.name, e.number)), contact_grams=_contact_grams(list(e.contacts)),
     )
     _version(w, e, _row(w, cid))
 
@@ -125,6 +135,7 @@ def info_changed(w: Writer, e: Any) -> None:
     changes = {c["field"]: c["new"] for c in e.changes}
     if changes.get("name"):
         changes["name_key"] = skeleton_key(changes["name"])
+        changes["grams"] = grams_of((changes["name"], _row(w, str(e.originator_id))["number"]))
     _touch(w, e, **changes)
 
 

@@ -19,7 +19,9 @@ def physical_tables(logical: list[Table], version: int) -> dict[str, Table]:
     tables = {}
     for table in logical:
         copy = table.to_metadata(md, name=physical_name(table, version))
+        only_on = {index.name: index._ddl_if for index in table.indexes}  # to_metadata drops ddl_if
         for index in copy.indexes:
+            index._ddl_if = only_on.get(index.name)
             # Index names are per schema on PostgreSQL; unnamed ones derive from the table name.
             if isinstance(index.name, str) and not index.name.startswith("ix_"):
                 index.name = quoted_name(f"{index.name}_v{version}", None)

@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, exists, false, func, or_, select, true
+from sqlalchemy import Text, and_, cast, exists, false, func, or_, select, true
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.sql import ColumnElement
 
@@ -16,6 +18,7 @@ from aggregates.base import Forbidden, Invalid
 from commands.actor import Actor, is_sharee, sight
 from readmodels.org import departments_above, managed_people, people_names, subtree
 from readmodels.paging import Key, Keyset, page_of
+from readmodels.search import word_grams
 from readmodels.tables import (
     customer_contacts,
     customer_department_shares,
@@ -45,11 +48,16 @@ def utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def search_normal(text: str) -> str:
+    """What a search compares: the text's NFKC case fold (full-width characters match their
+    half-width forms, as names are stored)."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
 def like_pattern(text: str) -> str:
     """A LIKE pattern for "contains": wildcards in the text match themselves; full-width
     characters match their half-width forms (NFKC), as names are stored."""
-    normal = unicodedata.normalize("NFKC", text).casefold()
-    escaped = normal.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    escaped = search_normal(text).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
 
@@ -171,6 +179,10 @@ def list_customers(
                           else and_(held, customers.c.owner_id.not_in(inactive)))
     if q:
         pattern = like_pattern(q.strip())
+        own_match: ColumnElement[bool] = or_(
+            func.lower(customers.c.name).like(pattern, escape="\\"),
+            func.lower(customers.c.number).like(pattern, escape="\\"),
+        )
         contact_match: ColumnElement[bool] = exists().where(
             customer_contacts.c.customer_id == customers.c.id,
             or_(
@@ -178,17 +190,18 @@ def list_customers(
                 func.lower(customer_contacts.c.phone).like(pattern, escape="\\"),
             ),
         )
+        grams = word_grams(search_normal(q.strip()))
+        if grams and conn.dialect.name == "postgresql":
+            # The GIN indexes narrow the rows to those holding every gram of the word; the
+            # LIKE above still decides (readmodels.search).
+            wanted = cast(array(grams), postgresql.ARRAY(Text))
+            own_match = and_(customers.c.grams.op("@>")(wanted), own_match)
+            contact_match = and_(customers.c.contact_grams.op("@>")(wanted), contact_match)
         # A row matches only on what the viewer is shown of it: contacts and phones are not
         # among the public fields of a pool row (R-3), so they are searched on rows seen in full.
         if scope not in ("mine", "shared_by_me"):
             contact_match = and_(_seen_in_full(conn, viewer), contact_match)
-        conditions.append(
-            or_(
-                func.lower(customers.c.name).like(pattern, escape="\\"),
-                func.lower(customers.c.number).like(pattern, escape="\\"),
-                contact_match,
-            )
-        )
+        conditions.append(or_(own_match, contact_match))
     if types is not None:
         conditions.append(customers.c.type.in_(types))
     for column, value in (

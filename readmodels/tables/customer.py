@@ -4,9 +4,10 @@ themselves, their contacts, who they are shared with, and their visits.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, DateTime, Float, Index, Integer, String, Table, Text
+from sqlalchemy import Boolean, Column, DateTime, Float, Index, Integer, String, Table, Text, text
 
 from aggregates import bounds
+from readmodels.search import Grams
 from readmodels.tables.base import metadata, version_table
 from readmodels.types import Money
 
@@ -48,10 +49,23 @@ customers = Table(
     # The holding (owner_since) whose owner has been warned of the pool return (A-2).
     Column("warned_for", DateTime(timezone=True)),
     Column("version", Integer, nullable=False),
-    Index("rm_customers_owner_idx", "owner_id", "created_at"),
+    # What a search finds the customer by (readmodels.search): the grams of its name and number,
+    # and those of its contacts' names and phones (matched only where the viewer sees them).
+    Column("grams", Grams()),
+    Column("contact_grams", Grams()),
     Index("rm_customers_name_key_idx", "name_key"),
     Index("rm_customers_pool_idx", "in_pool", "created_at"),
     Index("rm_customers_created_idx", "created_at"),
+    # The pool page (newest first, by region or not) and its count read only this.
+    Index("rm_customers_pool_page_idx", "region", "created_at", "number",
+          postgresql_where=text("in_pool AND NOT deleted"), sqlite_where=text("in_pool AND NOT deleted")),
+    Index("rm_customers_pool_new_idx", "created_at", "number",
+          postgresql_where=text("in_pool AND NOT deleted"), sqlite_where=text("in_pool AND NOT deleted")),
+    # A manager's or salesperson's scope counted from the index alone (with the filter columns).
+    Index("rm_customers_owner_cover_idx", "owner_id", "deleted", "created_at", "number",
+          postgresql_include=["type", "status", "stage", "region", "source", "share_count"]),
+    Index("rm_customers_grams_idx", "grams", postgresql_using="gin").ddl_if(dialect="postgresql"),
+    Index("rm_customers_contact_grams_idx", "contact_grams", postgresql_using="gin").ddl_if(dialect="postgresql"),
 )
 
 customer_contacts = Table(

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, inspect, select, text
 
 from api.demo import seed_demo
 from commands import messages as m
@@ -92,5 +92,47 @@ def test_a_rebuild_leaves_planner_statistics_for_its_tables(pg_url: str, clock: 
                 {"pattern": f"rm_%_v{version}"}).all())
         assert analysed and all(analysed.values()), analysed
         assert f"rm_customers_v{version}" in analysed
+    finally:
+        service.close()
+
+
+def test_a_store_built_before_a_release_added_columns_and_indexes_starts_and_rebuilds(
+        database_url: str, clock: ManualClock, tmp_path: Path) -> None:
+    # The live build of the customers projection as an earlier release made it: without the
+    # search columns (and so without their indexes) and with another fingerprint. A start of
+    # this release must not create an index on a column that build lacks; it rebuilds instead.
+    from projections.fingerprints import record_fingerprint
+    from projections.physical import physical_name
+
+    service = make_service(database_url, clock, tmp_path / "blobs")
+    try:
+        seed_demo(service)
+        before = counts(service)
+        version = service.projector.versions()["customers"]
+        physical = physical_name(customers, version)
+        with service.store.engine.begin() as conn:
+            conn.execute(text("DROP VIEW rm_customers"))
+            for index in ("rm_customers_grams_idx", "rm_customers_contact_grams_idx", "rm_customers_pool_page_idx",
+                          "rm_customers_pool_new_idx", "rm_customers_owner_cover_idx"):
+                conn.execute(text(f'DROP INDEX IF EXISTS "{index}_v{version}"'))
+            for column in ("grams", "contact_grams"):
+                conn.execute(text(f'ALTER TABLE "{physical}" DROP COLUMN {column}'))
+            conn.execute(text(f'CREATE VIEW rm_customers AS SELECT * FROM "{physical}"'))
+            record_fingerprint(conn, "customers", version, "an earlier release")
+    finally:
+        service.close()
+
+    service = make_service(database_url, clock, tmp_path / "blobs")
+    try:
+        assert service.projector.versions()["customers"] > version
+        assert counts(service) == before
+        with service.store.engine.connect() as conn:
+            columns = {c["name"] for c in inspect(conn).get_columns(
+                physical_name(customers, service.projector.versions()["customers"]))}
+            with_grams = conn.execute(select(func.count()).select_from(customers)
+                                      .where(customers.c.grams.is_not(None))).scalar_one()
+        assert {"grams", "contact_grams"} <= columns
+        # Filled by the rebuild where they are used (PostgreSQL); left empty on SQLite.
+        assert with_grams == (before[0] if database_url.startswith("postgresql") else 0)
     finally:
         service.close()
