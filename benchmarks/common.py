@@ -10,6 +10,7 @@ from __future__ import annotations
 import cProfile
 import hashlib
 import io
+import json
 import math
 import os
 import pstats
@@ -317,23 +318,32 @@ class Env:
         target = keep_as or f"bench_{name}_{uuid.uuid4().hex[:6]}".lower()
         return self.pg.copy(name, target, keep=keep_as is not None)
 
+    def _from_kept(self, kind: str, stage: str) -> GeneratedStore | None:
+        """A working copy of the kept store of that stage, with the generation's summary, or
+        None when there is none."""
+        kept, gen = self._kept(kind, stage), self._kept(kind, "gen")
+        if kept is None or gen is None or self.keep_stores is None or not self._kept_exists(kind, *kept):
+            return None
+        summary_file = self.keep_stores / f"{gen[0]}.summary"
+        if not summary_file.exists():
+            return None
+        self.console.print(f"  copying the kept store {kept[0]} ({kind}) …")
+        saved = json.loads(summary_file.read_text())
+        store = GeneratedStore(kind, self._copy_kept(kind, *kept), saved["summary"], saved["seconds"],
+                               caught_up=stage == "up")
+        self.stores[kind] = store
+        return store
+
     def generated(self, kind: str) -> GeneratedStore:
         """The generated store of that kind, made on first use (the scale's customers and events)."""
         if kind in self.stores:
             return self.stores[kind]
         from benchmarks.generate import generate
 
+        found = self._from_kept(kind, "gen")
+        if found is not None:
+            return found
         kept = self._kept(kind, "gen")
-        if kept is not None and self._kept_exists(kind, *kept):
-            summary_file = self.keep_stores / f"{kept[0]}.summary" if self.keep_stores else None
-            if summary_file is not None and summary_file.exists():
-                import json
-
-                self.console.print(f"  copying the kept generated store {kept[0]} ({kind}) …")
-                saved = json.loads(summary_file.read_text())
-                store = GeneratedStore(kind, self._copy_kept(kind, *kept), saved["summary"], saved["seconds"])
-                self.stores[kind] = store
-                return store
         url = self.database(kind, "gen")
         scale = self.scale
         self.console.print(f"  generating {scale.customers:,} customers / {scale.events:,} events on {kind} …")
@@ -345,8 +355,6 @@ class Env:
         store = GeneratedStore(kind, url, summary, seconds)
         self.stores[kind] = store
         if kept is not None and self.keep_stores is not None:
-            import json
-
             self._copy_kept(kind, kind_name(kind, url), url, keep_as=kept[0])
             (self.keep_stores / f"{kept[0]}.summary").write_text(
                 json.dumps({"summary": summary, "seconds": seconds}, default=str))
@@ -354,19 +362,10 @@ class Env:
 
     def caught_up(self, kind: str) -> GeneratedStore:
         """The generated store with every read model at the head (caught up here when needed)."""
+        found = None if kind in self.stores else self._from_kept(kind, "up")
+        if found is not None:
+            return found
         kept = self._kept(kind, "up")
-        if kind not in self.stores and kept is not None and self._kept_exists(kind, *kept):
-            gen = self._kept(kind, "gen")
-            summary_file = self.keep_stores / f"{gen[0]}.summary" if self.keep_stores and gen else None
-            if summary_file is not None and summary_file.exists():
-                import json
-
-                self.console.print(f"  copying the kept caught-up store {kept[0]} ({kind}) …")
-                saved = json.loads(summary_file.read_text())
-                store = GeneratedStore(kind, self._copy_kept(kind, *kept), saved["summary"], saved["seconds"],
-                                       caught_up=True)
-                self.stores[kind] = store
-                return store
         store = self.generated(kind)
         if not store.caught_up:
             from commands.bootstrap import bootstrap
