@@ -187,13 +187,13 @@ def write_summary(started_at: datetime, results: dict[str, list[Row]], path: Pat
         text = text.rstrip() + f"\n\n{SUMMARY_START}\n{SUMMARY_END}\n"
     before, rest = text.split(SUMMARY_START, 1)
     block, after = rest.split(SUMMARY_END, 1)
-    kept = {line.split("|")[1].strip(): line for line in block.splitlines()
-            if line.startswith("| B") and line.split("|")[1].strip() not in results}
+    kept = [line for line in block.splitlines()
+            if line.startswith("| B") and line.split("|")[1].strip() not in results]
     lines = ["", "| bench | what | figure | target | met | run |", "|---|---|---|---|---|---|"]
     rows = [f"| {r.bench} | {cell(r.what)} | {cell(r.figure)} | {cell(r.target)} | {r.met_text} | "
             f"[{started_at:%Y-%m-%d %H:%M}](history/{path.name}) |"
             for bench in sorted(results) for r in results[bench] if r.target]
-    merged = sorted(rows + [line for line in kept.values()], key=lambda line: line.split("|")[1].strip())
+    merged = sorted(rows + kept, key=lambda line: line.split("|")[1].strip())
     RESULTS.write_text(before + SUMMARY_START + "\n".join(lines + merged) + "\n" + SUMMARY_END + after)
 
 
