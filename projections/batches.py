@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 
 from projections.definition import Projection
 from projections.faults import MovedOn, Undecodable
-from projections.source import EventSource
+from projections.source import EventSource, read_notifications
 from projections.writer import Writer
 from readmodels.tables import projection_state
 
@@ -86,7 +86,7 @@ class ProjectorCore:
     def _read(self, start: int, limit: int, targets: Targets,
               stop: int | None = None) -> tuple[list[Any], Decoded]:
         """The next events after `start`, and those some of the projections handle, decoded once."""
-        notifications = list(self.store.recorder.select_notifications(start=start + 1, limit=limit, stop=stop))
+        notifications = read_notifications(self.store, start + 1, limit, stop)
         wanted = [self.projections[name] for name in targets]
         events = [(n, self._decode(n)) for n in notifications if any(n.topic in p.handlers for p in wanted)]
         return notifications, events

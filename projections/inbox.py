@@ -6,8 +6,6 @@ from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, uuid5
 
-from sqlalchemy import select
-
 from aggregates.approval import Approval
 from aggregates.customer import Customer
 from aggregates.delivery_request import DeliveryRequest
@@ -279,7 +277,7 @@ def _tell_managers_of_leaver(w: Writer, e: Person.Changed, person: dict[str, Any
     if not held:
         return
     people = [p for p in w.select_by(w.staff_people, active=True) if p["id"] != person["id"]]
-    departments = list(w.conn.execute(select(w.staff_departments)).mappings())
+    departments = w.select_by(w.staff_departments)
     managers = sorted(p["id"] for p in people if "manager" in (p["roles"] or [])
                       and person["department_id"] in _managed_departments(departments, p))
     told = managers or sorted(p["id"] for p in people if "admin" in (p["roles"] or []))

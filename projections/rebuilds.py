@@ -5,20 +5,28 @@ and drops the old one; and a check, which compares a scratch build with the live
 from __future__ import annotations
 
 import hashlib
+import logging
+import time
 from collections.abc import Iterable
 
 from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.schema import CreateTable
 
-from projections.batches import Progress
+from projections.batches import Decoded, Progress
 from projections.catchup import CatchingUp
 from projections.definition import Projection
-from projections.faults import MovedOn, transient
+from projections.faults import MovedOn, Undecodable, transient
 from projections.fingerprints import forget_fingerprints, record_fingerprint
 from projections.lease import BuildLease
+from projections.memory import MemoryRows
 from projections.physical import analyze, point_views
+from projections.writer import NeedsConnection, Writer
 from readmodels.tables import projection_parked, projection_state
+
+log = logging.getLogger("crm.projections")
+# A build renews its lease this often (a lease lapses after LEASE_SECONDS without renewal).
+RENEW_SECONDS = 10.0
 
 
 class Rebuilding(CatchingUp, BuildLease):
@@ -86,6 +94,86 @@ class Rebuilding(CatchingUp, BuildLease):
             self._release_lease(self.names)
 
     def _build(self, versions: dict[str, int], until: int | None, progress: Progress) -> int:
+        """Fill the given new versions from position 0 to `until` (the head when None); the
+        position reached. Each version's rows are kept in memory to the end and written then
+        (projections/memory.py); a version whose rows the database refuses at the end, or
+        whose handlers need a connection, is built again the classic way, batch by batch."""
+        held: dict[str, MemoryRows] = {
+            name: MemoryRows(self.projections[name].tables_of(version)) for name, version in versions.items()}
+        classic: set[str] = set()
+        position = 0
+        renewed = time.monotonic()
+        while until is None or position < until:
+            targets = {name: (version, position) for name, version in versions.items() if name in held}
+            if not targets:
+                break
+            notifications, events = self._read(position, self.rebuild_batch, targets, stop=until)
+            if not notifications:
+                break
+            for name in list(held):
+                try:
+                    self._apply_held(self.projections[name], held[name], events)
+                except NeedsConnection:
+                    log.warning("projection %s is built batch by batch: a handler needs a connection", name)
+                    del held[name]
+                    classic.add(name)
+            position = int(notifications[-1].id)
+            if time.monotonic() - renewed > RENEW_SECONDS:
+                self._renew(list(versions))
+                renewed = time.monotonic()
+            progress(position, until or self.head())
+            if until is None and len(notifications) < self.rebuild_batch:
+                break
+        for name in list(held):
+            self._renew(list(versions))
+            try:
+                with self.store.engine.begin() as conn:
+                    self._write_held(conn, name, versions[name], held.pop(name), position)
+            except Exception as error:
+                if transient(error) or isinstance(error, MovedOn):
+                    raise
+                log.warning("projection %s is built again batch by batch: the database refused a row of "
+                            "its build in memory (%s: %s)", name, type(error).__name__, str(error)[:500])
+                classic.add(name)
+        if classic:
+            reached = self._build_in_batches({name: versions[name] for name in classic}, until, progress)
+            position = min(position, reached) if position else reached
+        return position
+
+    def _apply_held(self, projection: Projection, rows: MemoryRows, events: Decoded) -> None:
+        """Apply a batch to a build in memory; when an event in it fails, the batch is applied
+        again one event at a time and the events that fail are parked (written at the end)."""
+        mine = [(n, e) for n, e in events if n.topic in projection.handlers]
+        if not mine:
+            return
+        try:
+            _run_held(projection, rows, mine)
+            return
+        except NeedsConnection:
+            raise
+        except Exception:  # each event on its own below; the batch left no trace
+            pass
+        for notification, event in mine:
+            try:
+                _run_held(projection, rows, [(notification, event)])
+            except NeedsConnection:
+                raise
+            except Exception as error:
+                rows.parked.append((notification, error))
+
+    def _write_held(self, conn: Connection, name: str, version: int, rows: MemoryRows, position: int) -> None:
+        """Write a build held in memory, its parked events and its position, in one transaction."""
+        self._locked_position(conn, name, version)
+        rows.write(conn)
+        for notification, error in rows.parked:
+            self._park(conn, name, version, notification, error)
+        moved = conn.execute(update(projection_state)
+                             .where(projection_state.c.name == name, projection_state.c.version == version)
+                             .values(position=position))
+        if moved.rowcount != 1:
+            raise MovedOn(name)
+
+    def _build_in_batches(self, versions: dict[str, int], until: int | None, progress: Progress) -> int:
         """Fill the given new versions from position 0 to `until` (the head when None), one
         transaction per batch for all of them; the position reached."""
         position = 0
@@ -205,3 +293,13 @@ def _contents(conn: Connection, table: Table) -> tuple[int, int]:
         digest = (digest + int.from_bytes(hashlib.blake2b(repr(tuple(row)).encode(), digest_size=8).digest(),
                                           "big")) % (1 << 64)
     return count, digest
+
+
+def _run_held(projection: Projection, rows: MemoryRows, events: Decoded) -> None:
+    """Run the handlers of a batch against a build in memory; merged into it only if all succeed."""
+    writer = Writer(None, rows.tables, base=rows)
+    for notification, event in events:
+        if isinstance(event, Undecodable):
+            raise event.error
+        projection.handlers[notification.topic](writer, event)
+    writer.flush()
