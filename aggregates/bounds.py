@@ -38,6 +38,16 @@ STOCK_QUANTITY_MAX = Decimal("9999999999.9999")
 # and for over 9 million amounts at MONEY_MAX, before a signed 64-bit sum overflows.
 INT64_MAX = 2**63 - 1
 
+# ---- counts and spans of time in the rules ------------------------------------------------------
+
+# A count a person or a rule sets: a target's new customers or visits, a customer limit.
+COUNT_MAX = 1_000_000
+# A span in days a rule or a person's limit sets (follow days, warning, re-claim cooldown): ten
+# years. Larger ones are refused; one recorded before the bound is read as this (`days`).
+DAYS_MAX = 3650
+# The late-entry span in hours (ten years as well).
+HOURS_MAX = DAYS_MAX * 24
+
 # ---- dates ----------------------------------------------------------------------------------------
 
 # Business dates and moments (signing, invoicing, receipt, delivery, visits, periods).
@@ -101,6 +111,20 @@ def amount(value: Decimal, field: str, limit: Decimal = MONEY_MAX) -> Decimal:
     """A decimal within ±limit (the sign is checked elsewhere)."""
     if not value.is_finite() or abs(value) > limit:
         raise Invalid("out_of_range", "{field} exceeds {limit}", field=field, details={"limit": str(limit)},
+                      limit=limit)
+    return value
+
+
+def days(value: int, limit: int = DAYS_MAX) -> int:
+    """A span from the rules as the rules apply it: a value recorded before the bound existed
+    is read as the bound, so that no date arithmetic on it overflows."""
+    return max(0, min(int(value), limit))
+
+
+def at_most(value: int, field: str, limit: int) -> int:
+    """A whole number (already checked to be one) no greater than `limit`."""
+    if value > limit:
+        raise Invalid("out_of_range", "{field} exceeds {limit}", field=field, details={"limit": limit},
                       limit=limit)
     return value
 

@@ -525,7 +525,7 @@ class Customer(CrmAggregate):
         """A-1: when the current holding runs out; None for pool and dealt customers (A-3)."""
         if self.deleted or self.owner_id is None or self.owner_since is None or self.status == "dealt":
             return None
-        return self.owner_since + timedelta(days=follow_days)
+        return self.owner_since + timedelta(days=bounds.days(follow_days))
 
     def sweep(self, ctx: Context, now: datetime, follow_days: int, warning_days: int) -> str | None:
         """A-1, A-2: back to the pool when the holding has run out at `now`; a warning once per

@@ -328,3 +328,7 @@ def check_limits(max_customers: int | None, max_follow_days: int | None) -> None
         raise Invalid("validation_error", "must be 0 or more", field="max_customers")
     if max_follow_days is not None and max_follow_days < 1:
         raise Invalid("validation_error", "must be 1 or more", field="max_follow_days")
+    if max_customers is not None:
+        bounds.at_most(max_customers, "max_customers", bounds.COUNT_MAX)
+    if max_follow_days is not None:
+        bounds.at_most(max_follow_days, "max_follow_days", bounds.DAYS_MAX)

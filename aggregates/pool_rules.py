@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from aggregates import bounds
 from aggregates.base import Invalid
 
 # Clocks of phones and servers differ: a visit up to this far ahead of the server is "now".
@@ -17,7 +18,7 @@ def cooldown_until(last_owner_id: str | None, last_lost_at: datetime | None, per
     back; None when they may (another person, no cooldown, or the cooldown is over)."""
     if cooldown_days <= 0 or last_owner_id != person_id or last_lost_at is None:
         return None
-    until = last_lost_at + timedelta(days=cooldown_days)
+    until = last_lost_at + timedelta(days=bounds.days(cooldown_days))
     return until if at < until else None
 
 
@@ -26,7 +27,7 @@ def visit_is_late(visited_at: datetime, entered_at: datetime, late_entry_hours: 
     it happened is a late entry (exactly that late is still on time)."""
     if visited_at > entered_at + VISIT_CLOCK_GRACE:
         raise Invalid("visit_in_future", "the visit time lies in the future", field="visited_at")
-    return visited_at < entered_at - timedelta(hours=late_entry_hours)
+    return visited_at < entered_at - timedelta(hours=bounds.days(late_entry_hours, bounds.HOURS_MAX))
 
 
 def sweep_due(now: datetime, deadline: datetime, warning_days: int, warned: bool) -> str | None:
@@ -34,6 +35,6 @@ def sweep_due(now: datetime, deadline: datetime, warning_days: int, warned: bool
     when this holding has not been warned yet, else None."""
     if now >= deadline:
         return "returned"
-    if now >= deadline - timedelta(days=warning_days) and not warned:
+    if now >= deadline - timedelta(days=bounds.days(warning_days)) and not warned:
         return "warned"
     return None

@@ -26,6 +26,10 @@ DEFAULT_RULES: dict[str, Any] = {
     # The language of every message where a request names none of the supported ones.
     "locale": "zh_CN",
 }
+# The upper bounds of the rules that are counts or spans of time (aggregates/bounds.py).
+RULE_LIMITS = {"default_max_customers": bounds.COUNT_MAX, "default_max_follow_days": bounds.DAYS_MAX,
+               "pool_warning_days": bounds.DAYS_MAX, "reclaim_cooldown_days": bounds.DAYS_MAX,
+               "late_entry_hours": bounds.HOURS_MAX}
 # The locales the message catalogues hold (readmodels/locales); the business locale is one of them.
 LOCALES = ("zh_CN", "en")
 # The bounds of `visit_max_distance_m`: phones' GPS is good to some metres; 100 km is no check.
@@ -184,10 +188,13 @@ def check_rules(rules: dict[str, Any]) -> None:
     if unknown:
         raise Invalid("unknown_field", "unknown rule {rule}", field="rules", rule=sorted(unknown)[0])
     for key in ("default_max_customers", "pool_warning_days", "reclaim_cooldown_days", "late_entry_hours"):
-        if not isinstance(rules[key], int) or rules[key] < 0:
+        if isinstance(rules[key], bool) or not isinstance(rules[key], int) or rules[key] < 0:
             raise Invalid("validation_error", "{key} must be a whole number ≥ 0", field=f"rules.{key}", key=key)
-    if not isinstance(rules["default_max_follow_days"], int) or rules["default_max_follow_days"] < 1:
+    follow = rules["default_max_follow_days"]
+    if isinstance(follow, bool) or not isinstance(follow, int) or follow < 1:
         raise Invalid("validation_error", "must be ≥ 1", field="rules.default_max_follow_days")
+    for key, limit in RULE_LIMITS.items():
+        bounds.at_most(rules[key], f"rules.{key}", limit)
     try:
         ZoneInfo(str(rules["timezone"]))
     except (ZoneInfoNotFoundError, ValueError):
@@ -202,6 +209,8 @@ def check_rules(rules: dict[str, Any]) -> None:
     limit = rules["daily_claim_limit"]
     if limit is not None and (not isinstance(limit, int) or limit < 0):
         raise Invalid("validation_error", "must be empty or ≥ 0", field="rules.daily_claim_limit")
+    if limit is not None:
+        bounds.at_most(limit, "rules.daily_claim_limit", bounds.COUNT_MAX)
     check_visit_rules(rules)
 
 

@@ -34,12 +34,12 @@ def check_figures(figures: dict[str, Any]) -> dict[str, Any]:
         value = figures.get(name, 0)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise Invalid("validation_error", "a whole number ≥ 0", field=name)
-        checked[name] = value
+        checked[name] = bounds.at_most(value, name, bounds.COUNT_MAX)
     for name in MONEY_FIGURES:
         value = Decimal(str(figures.get(name, 0)))
         if not value.is_finite() or value < 0 or value != value.quantize(Decimal("0.01")):
             raise Invalid("validation_error", "an amount ≥ 0 with at most 2 decimal places", field=name)
-        checked[name] = value.quantize(Decimal("0.01"))
+        checked[name] = bounds.amount(value, name).quantize(Decimal("0.01"))
     return checked
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.sql import ColumnElement
 
+from aggregates import bounds
 from aggregates.base import Forbidden, Invalid
 from commands.actor import Actor, is_sharee, sight
 from readmodels.org import departments_above, managed_people, people_names, subtree
@@ -251,7 +252,8 @@ def sweep_candidates(conn: Connection, now: datetime, default_follow_days: int, 
     """A-1, A-2: held, undealt customers whose holding has run out at `now`, or whose owner
     is inside the warning window and not yet warned for this holding."""
     shortest = conn.execute(select(func.min(people.c.max_follow_days))).scalar()
-    shortest = min(default_follow_days, shortest or default_follow_days)
+    default_follow_days, warning_days = bounds.days(default_follow_days), bounds.days(warning_days)
+    shortest = min(default_follow_days, bounds.days(shortest or default_follow_days))
     horizon = now - timedelta(days=max(shortest - warning_days, 0))
     rows = conn.execute(
         select(customers.c.id, customers.c.owner_since, customers.c.warned_for, people.c.max_follow_days)
@@ -264,7 +266,7 @@ def sweep_candidates(conn: Connection, now: datetime, default_follow_days: int, 
     for row in rows:
         since = utc(row.owner_since)
         assert since is not None
-        deadline = since + timedelta(days=row.max_follow_days or default_follow_days)
+        deadline = since + timedelta(days=bounds.days(row.max_follow_days or default_follow_days))
         warned = row.warned_for is not None and utc(row.warned_for) == since
         if now >= deadline or (now >= deadline - timedelta(days=warning_days) and not warned):
             due.append(str(row.id))
@@ -277,7 +279,7 @@ def days_until_pool(row: RowMapping, now: datetime, default_follow_days: int) ->
     if row["owner_id"] is None or since is None or row["status"] == "dealt":
         return None
     limit = row.get("max_follow_days") or default_follow_days
-    left = since + timedelta(days=limit) - now
+    left = since + timedelta(days=bounds.days(limit)) - now
     return max(0, math.ceil(left.total_seconds() / 86400))
 
 
