@@ -21,7 +21,7 @@ from api.errors import ApiError
 from commands.actor import Actor
 from commands.bootstrap import Service
 from commands.config import trusted_networks
-from readmodels.org import get_person
+from readmodels.org import person_query
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
 
@@ -92,9 +92,8 @@ def current_session(service: ServiceDep, token: Annotated[str | None, Depends(oa
             or not isinstance(token_id, str) or not isinstance(version, int) or isinstance(version, bool)):
         raise ApiError(401, "invalid_token", "the token is not valid", headers=UNAUTHENTICATED)
     with service.store.engine.connect() as conn:
-        row = get_person(conn, person_id)
-        current_version, revoked = service.deps.credentials.session_state(conn, person_id, token_id)
-    person = dict(row) if row is not None else None
+        person, current_version, revoked = service.deps.credentials.row_and_session_state(
+            conn, person_query(person_id), person_id, token_id)
     if person is None:
         # A person created a moment ago may not be projected yet (distributed mode).
         person = person_from_events(service, person_id)

@@ -83,6 +83,13 @@ class Credentials(ABC):
     def session_state(self, conn: Any, person_id: str, token_id: str) -> tuple[int, bool]:
         """The person's session version, and whether that token was ended by itself."""
 
+    def row_and_session_state(self, conn: Any, query: Any, person_id: str,
+                              token_id: str) -> tuple[dict[str, Any] | None, int, bool]:
+        """A row of the caller's `query` (its first, or None) and the session state, which
+        every request asks together: an adapter may read them in one statement."""
+        row = conn.execute(query).mappings().first()
+        return (dict(row) if row is not None else None, *self.session_state(conn, person_id, token_id))
+
 
 @dataclass(frozen=True)
 class Attempt:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.engine import Connection, Engine, RowMapping
 
 from aggregates.settings import DEFAULT_DICTIONARIES, DEFAULT_RULES
@@ -13,8 +13,12 @@ from commands.adapters.organisation import below
 from readmodels.tables import departments, people, settings
 
 
+def person_query(person_id: str) -> Select[Any]:
+    return select(people).where(people.c.id == person_id)
+
+
 def get_person(conn: Connection, person_id: str) -> RowMapping | None:
-    return conn.execute(select(people).where(people.c.id == person_id)).mappings().first()
+    return conn.execute(person_query(person_id)).mappings().first()
 
 
 def people_names(conn: Connection, ids: set[str]) -> dict[str, str]:

@@ -26,6 +26,7 @@ from sqlalchemy import (
     inspect,
     select,
     text,
+    true,
     update,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -223,12 +224,21 @@ class Credentials(ports.Credentials):
 
     def session_state(self, conn: Connection, person_id: str, token_id: str) -> tuple[int, bool]:
         """The person's session version, and whether that token was ended by itself."""
-        version, revoked = conn.execute(select(
-            select(session_versions.c.version).where(session_versions.c.person_id == person_id)
-            .scalar_subquery(),
-            select(revoked_tokens.c.jti).where(revoked_tokens.c.jti == token_id).scalar_subquery(),
-        )).one()
+        version, revoked = conn.execute(select(*_session_columns(person_id, token_id))).one()
         return int(version or 0), revoked is not None
+
+    def row_and_session_state(self, conn: Connection, query: Any, person_id: str,
+                              token_id: str) -> tuple[dict[str, Any] | None, int, bool]:
+        """One statement, one round trip: the session state with the query's row joined to it
+        (outer, so that the state comes back when the query finds nothing)."""
+        state = select(*_session_columns(person_id, token_id)).subquery()
+        found = query.subquery()
+        row = conn.execute(select(state, found).select_from(state.outerjoin(found, true()))).mappings().first()
+        assert row is not None
+        names = list(found.c.keys())
+        first = names[0]
+        person = {name: row[found.c[name]] for name in names} if row[found.c[first]] is not None else None
+        return person, int(row[state.c.session_version] or 0), row[state.c.revoked_jti] is not None
 
     def end_sessions(self, person_id: str, at: datetime) -> None:
         """End every session of the person signed until now."""
@@ -397,3 +407,10 @@ class ImportRecords(ports.ImportLog):
             return None
         return {**dict(row), "dry_run": bool(row["dry_run"]), "errors": json.loads(row["errors"]),
                 "rejected": json.loads(row["rejected"])}
+
+
+def _session_columns(person_id: str, token_id: str) -> tuple[Any, Any]:
+    return (select(session_versions.c.version).where(session_versions.c.person_id == person_id)
+            .scalar_subquery().label("session_version"),
+            select(revoked_tokens.c.jti).where(revoked_tokens.c.jti == token_id).scalar_subquery()
+            .label("revoked_jti"))
