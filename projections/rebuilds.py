@@ -4,6 +4,7 @@ and drops the old one; and a check, which compares a scratch build with the live
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import time
@@ -103,27 +104,33 @@ class Rebuilding(CatchingUp, BuildLease):
         classic: set[str] = set()
         position = 0
         renewed = time.monotonic()
-        while until is None or position < until:
-            targets = {name: (version, position) for name, version in versions.items() if name in held}
-            if not targets:
-                break
-            notifications, events = self._read(position, self.rebuild_batch, targets, stop=until)
-            if not notifications:
-                break
-            for name in list(held):
-                try:
-                    self._apply_held(self.projections[name], held[name], events)
-                except NeedsConnection:
-                    log.warning("projection %s is built batch by batch: a handler needs a connection", name)
-                    del held[name]
-                    classic.add(name)
-            position = int(notifications[-1].id)
-            if time.monotonic() - renewed > RENEW_SECONDS:
-                self._renew(list(versions))
-                renewed = time.monotonic()
-            progress(position, until or self.head())
-            if until is None and len(notifications) < self.rebuild_batch:
-                break
+        try:
+            while until is None or position < until:
+                targets = {name: (version, position) for name, version in versions.items() if name in held}
+                if not targets:
+                    break
+                notifications, events = self._read(position, self.rebuild_batch, targets, stop=until)
+                if not notifications:
+                    break
+                for name in list(held):
+                    try:
+                        self._apply_held(self.projections[name], held[name], events)
+                    except NeedsConnection:
+                        log.warning("projection %s is built batch by batch: a handler needs a connection", name)
+                        del held[name]
+                        classic.add(name)
+                position = int(notifications[-1].id)
+                if time.monotonic() - renewed > RENEW_SECONDS:
+                    self._renew(list(versions))
+                    renewed = time.monotonic()
+                progress(position, until or self.head())
+                if until is None and len(notifications) < self.rebuild_batch:
+                    break
+                # The rows held so far live to the end of the build: the garbage collector is
+                # told to leave them be, instead of walking millions of them again and again.
+                gc.freeze()
+        finally:
+            gc.unfreeze()
         for name in list(held):
             self._renew(list(versions))
             try:
