@@ -204,5 +204,5 @@ def min_position(
                            details={"wanted": x_min_position, "positions": positions},
                            headers={"Retry-After": "1"})
         if service.embedded:
-            service.projector.catch_up()
+            service.projector.catch_up(chain_backlog=False)
         time.sleep(0.02)

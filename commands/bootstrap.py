@@ -129,7 +129,7 @@ def bootstrap(
     if service.embedded:
         def catch_up(_position: int) -> None:
             try:
-                projector.catch_up()
+                projector.catch_up(chain_backlog=False)  # a chain's backlog is the thread's work
             except Exception:  # the command stands; the background thread catches up
                 log.exception("catch-up after a command failed")
 

@@ -6,6 +6,7 @@ with a position of its own; after the events, the operation log is chained and s
 from __future__ import annotations
 
 import logging
+import time
 
 from projections.chain import ChainMoved, Chains
 from projections.faults import MovedOn
@@ -24,40 +25,34 @@ class CatchingUp(Parking):
     # The hash chains, when the service wired them (commands/bootstrap.py): with no key to
     # seal them, a projector runs the projections alone.
     chain: Chains | None = None
+    # How long one catch-up spends on a chain that lags behind every projection.
+    chain_slice_seconds = 0.25
 
-    def catch_up(self) -> int:
+    def catch_up(self, chain_backlog: bool = True) -> int:
         """Run every projection's live version to the head; the lowest position reached.
         One read of each batch serves every projection, each event decoded once. A
         projection whose handler fails is logged and left at its position; the others
-        go on."""
+        go on. A chain that lags behind every projection gets a slice of its backlog
+        afterwards, unless `chain_backlog` is false (a catch-up a request waits for)."""
         with self._lock:
             failed: set[str] = set()
             first: int | None = None
             chained = self.chain is not None
+            chain_behind = False
             while True:
                 live = {n: v for n, v in self._live().items() if n not in failed}
                 chain_at = self._chain_position() if chained else None
                 if chain_at is None:
                     chained = False
-                if not live and not chained:
-                    break
-                if chain_at is not None and chain_at < min((p for _, p in live.values()), default=chain_at + 1):
+                lowest = min((p for _, p in live.values()), default=None)
+                if chain_at is not None and (lowest is None or chain_at < lowest):
                     # The chain lags behind every projection (a store it never saw, or the chain
-                    # waited after a fault): it reads on alone, undecoded, in bigger batches.
-                    assert self.chain is not None
-                    ahead = min((p for _, p in live.values()), default=None)
-                    raw = list(self.store.recorder.select_notifications(
-                        start=chain_at + 1, limit=self.rebuild_batch, stop=ahead))
-                    if not raw:
-                        break
-                    try:
-                        self.chain.advance(raw, int(raw[-1].id))
-                    except ChainMoved:
-                        pass
-                    except Exception:
-                        log.exception("the event chain failed after position %d; it waits there", chain_at)
-                        chained = False
-                    continue
+                    # waited after a fault): the projections go on to the head without it, and
+                    # it reads on alone afterwards, a slice per catch-up, so that its backlog
+                    # never holds the read models back.
+                    chain_behind, chained, chain_at = True, False, None
+                if not live:
+                    break
                 start = min([position for _, position in live.values()] +
                             ([chain_at] if chain_at is not None else []))
                 first = start if first is None else first
@@ -91,6 +86,8 @@ class CatchingUp(Parking):
                         progressed = True
                 if len(notifications) < self.batch or not progressed:
                     break
+            if chain_behind and chain_backlog:
+                self._chain_alone()
             if self.chain is not None:
                 try:
                     self.chain.after_catch_up()
@@ -103,6 +100,29 @@ class CatchingUp(Parking):
                 for name, (version, _) in self._live().items():
                     analyze(self.store.engine, list(self.projections[name].tables_of(version).values()))
             return reached
+
+    def _chain_alone(self) -> None:
+        """Chain the events after the chain's head, undecoded, in bigger batches, for at most
+        `chain_slice_seconds` (at least one batch); the next catch-up (a kick or the worker's
+        poll) goes on from there, with the projections once the chain has reached them."""
+        assert self.chain is not None
+        until = time.monotonic() + self.chain_slice_seconds
+        while True:
+            chain_at = self._chain_position()
+            if chain_at is None:
+                return
+            raw = list(self.store.recorder.select_notifications(start=chain_at + 1, limit=self.rebuild_batch))
+            if not raw:
+                return
+            try:
+                self.chain.advance(raw, int(raw[-1].id))
+            except ChainMoved:  # another runner chained these: read on from where it got
+                pass
+            except Exception:
+                log.exception("the event chain failed after position %d; it waits there", chain_at)
+                return
+            if time.monotonic() >= until:
+                return
 
     def _chain_position(self) -> int | None:
         """The event chain's position; None when it cannot be read (the chain waits)."""

@@ -18,7 +18,7 @@ from commands.actor import Actor
 from commands.adapters.infra import operation_log
 from commands.bootstrap import Service
 from commands.handlers import handle
-from projections.chain import EVENTS, OPLOG, ChainReport, Chains, event_link
+from projections.chain import EVENTS, GENESIS, OPLOG, ChainReport, Chains, event_link
 from readmodels.tables import chain_heads, chain_seals, event_links, oplog_links
 from tests.conftest import SYSTEM, make_service
 
@@ -304,3 +304,39 @@ def test_the_chains_tables_hold_nothing_for_an_empty_log(service: Service) -> No
     with service.store.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(oplog_links)).scalar() == 0
     assert verified(service)[OPLOG].sound
+
+
+def test_a_chain_far_behind_does_not_hold_the_read_models_back(service: Service) -> None:
+    """A store the chain never saw (or a chain that waited after a fault): the projections
+    reach the head in one catch-up, and the chain follows a slice per catch-up, none of them
+    in a catch-up a request waits for."""
+    populate(service, 3)
+    sealed(service)
+    with service.store.engine.begin() as conn:  # as if the chain had never run on this store
+        conn.execute(event_links.delete())
+        conn.execute(chain_seals.delete().where(chain_seals.c.chain == EVENTS))
+        conn.execute(update(chain_heads).where(chain_heads.c.chain == EVENTS).values(position=0, link=GENESIS))
+    service.deps.after_commit = lambda _position: None
+    populate(service, 12)
+    head = service.store.head()
+    service.projector.rebuild_batch = 5
+    chains(service).seal_seconds = 0
+    service.projector.chain_slice_seconds = 0  # one batch of the backlog per catch-up
+
+    assert service.projector.catch_up(chain_backlog=False) == head
+    assert chains(service).position() == 0
+    assert min(service.projector.positions().values()) == head
+    service.projector.catch_up()
+    assert chains(service).position() == 5
+    rounds = 1
+    while chains(service).position() < head:
+        service.projector.catch_up()
+        rounds += 1
+        assert rounds <= head, "the chain stopped short of the head"
+    assert rounds == -(-head // 5)
+    populate(service, 2)  # and from there it goes on with the projections
+    service.projector.catch_up()
+    chains(service).seal(force=True)
+    report = verified(service)[EVENTS]
+    assert report.sound, report.breaks
+    assert report.head == service.store.head() == report.links
