@@ -16,7 +16,7 @@ from typing import Any
 
 import jwt
 from fastapi.routing import APIRoute, iter_route_contexts
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -155,12 +155,20 @@ class OperationLogMiddleware:
 
     def _write(self, entry: dict[str, Any]) -> None:
         with self.service.store.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                # Entries commit in the order of their ids, one at a time (SQLite has one writer
-                # anyway): the log's hash chain (projections/chain.py) then never passes an id
-                # that a slower request is still to commit. Reads are not blocked.
-                conn.execute(text(f"LOCK TABLE {operation_log.name} IN SHARE ROW EXCLUSIVE MODE"))
-            conn.execute(operation_log.insert().values(**entry))
+            if conn.dialect.name != "postgresql":
+                conn.execute(operation_log.insert().values(**entry))
+                return
+            # Entries commit in the order of their ids, one at a time (SQLite has one writer
+            # anyway): the log's hash chain (projections/chain.py) then never passes an id that
+            # a slower request is still to commit. Reads are not blocked. The lock and the
+            # insert go as one statement string, so the lock is not held while this thread
+            # waits for the interpreter between them.
+            columns = sorted(entry)
+            conn.execute(text(
+                f"LOCK TABLE {operation_log.name} IN SHARE ROW EXCLUSIVE MODE; "
+                f"INSERT INTO {operation_log.name} ({', '.join(columns)}) "
+                f"VALUES ({', '.join(':' + c for c in columns)})"
+            ).bindparams(*(bindparam(c, type_=operation_log.c[c].type) for c in columns)), entry)
 
 
 def _target(path_params: dict[str, Any], answer: Any) -> str | None:
