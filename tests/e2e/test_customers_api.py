@@ -196,7 +196,7 @@ def test_read_your_writes_with_min_position(http: Http, org: dict[str, str], ser
     assert_error(ahead, 422, "position_ahead")
     # A write the read models have not caught up with: the read waits, then answers 503.
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(service.projector, "catch_up", lambda: 0)
+        patch.setattr(service.projector, "catch_up", lambda **_: 0)
         patch.setattr(service.deps, "after_commit", lambda position: None)
         behind = register(http, "alice", name="滞后客户")
         lag = http.get("/customers", "alice", headers={"X-Min-Position": str(behind["position"]),
