@@ -1,3 +1,11 @@
+# The console (console/) is built by Node, and only its output goes into the service's image.
+FROM node:20-slim AS console
+WORKDIR /build/console
+COPY console/package.json console/package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY console/ ./
+RUN npm run build
+
 FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md requirements.lock ./
@@ -8,6 +16,7 @@ COPY commands commands
 COPY projections projections
 COPY readmodels readmodels
 COPY api api
+COPY --from=console /build/api/console_dist api/console_dist
 COPY workers workers
 RUN pip install --no-cache-dir --no-deps .
 # An unprivileged user owns the data folder. The default command is the embedded mode on

@@ -24,7 +24,18 @@ lock: $(STAMP)
 	$(LOCK) --extra dev --upgrade -o requirements-dev.lock
 	$(LOCK) --constraint requirements-dev.lock -o requirements.lock
 
-run: $(STAMP)
+# The console (console/, docs/console.md) is built into api/console_dist, which the service
+# serves at "/"; npm installs from console/package-lock.json. Rebuilt when its sources change.
+CONSOLE := api/console_dist/index.html
+CONSOLE_SOURCES := console/package.json console/package-lock.json console/vite.config.js console/index.html \
+	$(shell find console/src -type f 2>/dev/null)
+.PHONY: console
+console: $(CONSOLE)
+$(CONSOLE): $(CONSOLE_SOURCES)
+	cd console && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error && npm run build --silent
+	touch $(CONSOLE)
+
+run: $(STAMP) $(CONSOLE)
 	$(BIN)/crm api --demo
 
 # API + two projection workers + scheduler against the local PostgreSQL and Redis.
@@ -36,7 +47,7 @@ run-distributed: $(STAMP)
 # `make test TEST_WORKERS=0` runs it in one process. The fuzzing module runs on its own, in one
 # process: under the workers its generated cases do not become separate tests (docs/testing.md).
 TEST_WORKERS ?= 2
-test: $(STAMP)
+test: $(STAMP) $(CONSOLE)
 	$(BIN)/ruff check .
 	$(BIN)/mypy --strict aggregates commands
 	$(BIN)/mypy projections readmodels api workers
@@ -49,7 +60,7 @@ lint: $(STAMP)
 	$(BIN)/mypy projections readmodels api workers
 
 clean:
-	rm -rf $(VENV) data
+	rm -rf $(VENV) data api/console_dist console/node_modules
 
 # Benchmarks B1–B6 (benchmarks/run.py): `make bench` at the small scale (a few minutes),
 # `make bench SCALE=full` (or ARGS="--scale full") at 100,000 customers / 1,000,000 events.

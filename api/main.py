@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import Depends, FastAPI
 from fastapi.responses import PlainTextResponse
 
-from api import cors, errors, openapi
+from api import console, cors, errors, openapi
 from api.deps import min_position
 from api.idempotency import IdempotencyMiddleware
 from api.idempotency import document as document_idempotency
@@ -84,4 +84,6 @@ def create_app(service: Service | None = None, *, background: bool = True) -> Fa
         """Prometheus scrape endpoint (no sign-in, as scrapers expect; figures only)."""
         return admin.prometheus_text(service)
 
+    # The web console at "/", a client of the routes above (api/console.py).
+    console.install(app)
     return app

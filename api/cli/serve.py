@@ -36,6 +36,7 @@ def api(
         for username, name, roles, _ in DEMO_PEOPLE:
             table.add_row(username, name, ", ".join(roles))
         console.print(table)
+    console.print(t(N_("Console: {url}"), url=f"http://{host}:{port}/"))
     console.print(t(N_("API docs: {url}  (mode: {mode})"), url=f"http://{host}:{port}/docs", mode=config.mode))
     uvicorn.run(create_app(service), host=host, port=port, log_level="info")
 

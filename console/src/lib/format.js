@@ -1,0 +1,21 @@
+// How the console shows the contract's values: money as the API's decimal strings with
+// thousands separators, moments in the browser's locale, names never as HTML (the templates
+// only ever interpolate text).
+export function money(value) {
+  if (value === null || value === undefined || value === "") return "—";
+  const [whole, fraction = ""] = String(value).split(".");
+  const sign = whole.startsWith("-") ? "-" : "";
+  const digits = whole.replace("-", "").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return `${sign}¥${digits}.${(fraction + "00").slice(0, 2)}`;
+}
+
+export function moment(value) {
+  if (!value) return "—";
+  const at = new Date(value);
+  return Number.isNaN(at.getTime()) ? String(value) : at.toLocaleString("zh-CN", { hour12: false });
+}
+
+export function percent(value) {
+  if (value === null || value === undefined) return "—";
+  return `${(Number(value) * 100).toFixed(1)}%`;
+}

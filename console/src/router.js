@@ -1,0 +1,33 @@
+// Hash routes: the service serves one page at "/", and every screen is a fragment of it, so
+// no route of the console can shadow a route of the API.
+import { createRouter, createWebHashHistory } from "vue-router";
+import { loadMe, session } from "./lib/api.js";
+import Customer from "./views/Customer.vue";
+import Customers from "./views/Customers.vue";
+import Dashboard from "./views/Dashboard.vue";
+import Login from "./views/Login.vue";
+
+export const router = createRouter({
+  history: createWebHashHistory(),
+  routes: [
+    { path: "/", redirect: "/dashboard" },
+    { path: "/login", component: Login, meta: { public: true, title: "登录" } },
+    { path: "/dashboard", component: Dashboard, meta: { title: "业务门户" } },
+    { path: "/customers", component: Customers, meta: { title: "客户" } },
+    { path: "/customers/:id", component: Customer, props: true, meta: { title: "客户详情" } },
+    { path: "/:rest(.*)", redirect: "/dashboard" },
+  ],
+});
+
+router.beforeEach(async to => {
+  if (to.meta.public) return true;
+  if (!session.token) return { path: "/login", query: { next: to.fullPath } };
+  if (!session.me) {
+    try { await loadMe(); } catch { return { path: "/login", query: { next: to.fullPath } }; }
+  }
+  return true;
+});
+
+router.afterEach(to => {
+  document.title = `${to.meta.title || ""} · 销售管理系统`;
+});
