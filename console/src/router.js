@@ -6,6 +6,10 @@ import Customer from "./views/Customer.vue";
 import Customers from "./views/Customers.vue";
 import Dashboard from "./views/Dashboard.vue";
 import Login from "./views/Login.vue";
+import Approvals from "./views/Approvals.vue";
+import Reports from "./views/Reports.vue";
+import Admin from "./views/Admin.vue";
+import Warehouse from "./views/Warehouse.vue";
 
 export const router = createRouter({
   history: createWebHashHistory(),
@@ -15,6 +19,11 @@ export const router = createRouter({
     { path: "/dashboard", component: Dashboard, meta: { title: "业务门户" } },
     { path: "/customers", component: Customers, meta: { title: "客户" } },
     { path: "/customers/:id", component: Customer, props: true, meta: { title: "客户详情" } },
+    { path: "/approvals", component: Approvals, meta: { title: "审批" } },
+    { path: "/reports", component: Reports, meta: { title: "报表" } },
+    { path: "/reports/:id", component: Reports, props: true, meta: { title: "报表" } },
+    { path: "/warehouse", component: Warehouse, meta: { title: "仓库" } },
+    { path: "/admin", component: Admin, meta: { title: "系统设置" } },
     { path: "/:rest(.*)", redirect: "/dashboard" },
   ],
 });

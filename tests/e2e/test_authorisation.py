@@ -327,8 +327,10 @@ MATRIX: dict[str, tuple[Request, str]] = {
     "GET /operation-log": (lambda w, r: ("GET", "/operation-log", {}), "d o d o o"),
     "GET /metrics": (lambda w, r: ("GET", "/metrics", {}), "o o o o o"),
 }
-# Served beside the API, without the /api/v1 prefix: documentation, liveness, the scrape.
-OUTSIDE = {"GET /openapi.json", "GET /docs", "GET /docs/oauth2-redirect", "GET /redoc", "GET /healthz", "GET /metrics"}
+# Served beside the API, without the /api/v1 prefix: documentation, liveness, the scrape, the
+# console's page (its data all comes through the matrix's routes).
+OUTSIDE = {"GET /openapi.json", "GET /docs", "GET /docs/oauth2-redirect", "GET /redoc", "GET /healthz", "GET /metrics",
+           "GET /"}
 
 
 def app_operations(app: Any) -> set[str]:

@@ -19,3 +19,11 @@ export const FIELD = {
 };
 
 export const named = (names, code) => names[code] || code;
+
+export const APPROVAL_KIND = {
+  customer_info_change: "客户资料修改", price_change: "调价", target: "指标", transfer: "客户转移", claim: "领取客户",
+  return: "退货", exchange: "换货", contact_add: "添加联系人", contact_change: "修改联系人",
+  contact_remove: "删除联系人", share_change: "修改共享",
+};
+
+export const APPROVAL_STATUS = { pending: "待审批", approved: "已通过", rejected: "已驳回", withdrawn: "已撤回" };
