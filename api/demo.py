@@ -309,9 +309,11 @@ def seed_deals(timeline: _Timeline, deps: Deps, keeper: Actor, customers: dict[i
     window = (max(month_start, now - timedelta(days=20)),
               max(now - timedelta(hours=4), month_start + (now - month_start) / 2))
     recent = [o for o in owned if o[2] < window[0] - timedelta(days=1)][-3:]
-    step = max(1, len(early) // 9)
+    # Three early deals for each salesperson, spread over the early months.
+    picks = [o for owner in {o[1].person_id: o[1] for o in early}.values()
+             for mine in [[o for o in early if o[1] is owner]] for o in mine[::max(1, len(mine) // 3)][:3]]
     chosen = [(o, _working_moment(rng, o[2] + timedelta(days=10), o[2] + timedelta(days=60)))
-              for o in early[::step][:9]]
+              for o in sorted(picks, key=lambda o: o[2])]
     chosen += [(o, window[0] + (window[1] - window[0]) * (k + 1) / 4) for k, o in enumerate(recent)]
     for k, ((n, seller, _), signed) in enumerate(chosen):
         product_id, cost = products[k % len(products)]

@@ -323,6 +323,12 @@ def test_a_deal_and_a_payment_on_a_phone_move_the_dashboard_open_elsewhere(tabs:
     assert round(money_text(deal.inner_text()) - deal_before, 2) == 8800.50
     assert round(money_text(collected.inner_text()) - collected_before, 2) == 3000.00
     desk.shot("dashboard-after-deal")
+    # The figure opens the records behind it: they add up to it, the new deal among them.
+    desk.page.locator('[data-figure="deal_amount"]').click()
+    records = desk.page.locator('[data-table="figure-records"] .el-table__body-wrapper tbody tr')
+    records.first.wait_for()
+    amounts = [money_text(r.locator("td").nth(2).inner_text()) for r in records.all()]
+    assert round(sum(amounts), 2) == money_text(deal.inner_text()) and 8800.50 in amounts
 
 
 def test_a_manager_approves_an_info_change_seeing_the_asked_beside_the_present(tabs: Any, site: tuple[str, Service]) -> None:
@@ -433,3 +439,27 @@ def test_an_admin_changes_a_setting_and_rebuilds_a_projection(tabs: Any, site: t
     statuses = {p["name"]: p for p in admin.get("/admin/projections").json()}
     assert statuses["customers"]["lag"] == 0
     tab.shot("admin")
+
+
+def test_the_dashboards_charts_open_the_deals_behind_a_slice(tabs: Any) -> None:
+    tab = tabs()
+    tab.sign_in("manager")
+    page = tab.page
+    for report_id, kind in (("S-8", "line"), ("S-10", "bar"), ("S-11", "pie")):
+        # Drawn by the chart library the service serves, in a chunk of its own.
+        page.locator(f'[data-report="{report_id}"] [data-chart="{kind}"][data-rendered="true"]').wait_for()
+    tab.shot("dashboard-charts")
+    pie = page.locator('[data-report="S-11"] [data-chart="pie"]')
+    box = pie.bounding_box()
+    # Half-way out the ring (30% to 65% of the smaller side's half, centred at 50% / 45%),
+    # right of the centre: inside a slice.
+    middle_x, middle_y = box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.45
+    page.mouse.click(middle_x + min(box["width"], box["height"]) / 2 * 0.475, middle_y)
+    page.wait_for_url(re.compile(r"#/reports/Q-6\?.*region="))
+    region = re.search(r"region=([^&]+)", page.url)
+    assert region is not None
+    cells = page.locator('[data-table="report"] [data-key="region"]')
+    cells.first.wait_for()
+    from urllib.parse import unquote
+
+    assert set(cells.all_inner_texts()) == {unquote(region.group(1))}
