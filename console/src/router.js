@@ -10,6 +10,8 @@ import Approvals from "./views/Approvals.vue";
 import Reports from "./views/Reports.vue";
 import Admin from "./views/Admin.vue";
 import Warehouse from "./views/Warehouse.vue";
+import Inbox from "./views/Inbox.vue";
+import Profile from "./views/Profile.vue";
 
 export const router = createRouter({
   history: createWebHashHistory(),
@@ -24,6 +26,8 @@ export const router = createRouter({
     { path: "/reports/:id", component: Reports, props: true, meta: { title: "报表" } },
     { path: "/warehouse", component: Warehouse, meta: { title: "仓库" } },
     { path: "/admin", component: Admin, meta: { title: "系统设置" } },
+    { path: "/notifications", component: Inbox, meta: { title: "通知" } },
+    { path: "/profile", component: Profile, meta: { title: "个人设置" } },
     { path: "/:rest(.*)", redirect: "/dashboard" },
   ],
 });

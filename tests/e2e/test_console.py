@@ -93,10 +93,10 @@ class Tab:
         self.dialogs.append(dialog.message)
         dialog.dismiss()
 
-    def sign_in(self, username: str) -> None:
+    def sign_in(self, username: str, password: str = DEMO_PASSWORD) -> None:
         self.page.goto(f"{self.base}/#/login")
         self.page.locator('input[name="username"]').fill(username)
-        self.page.locator('input[name="password"]').fill(DEMO_PASSWORD)
+        self.page.locator('input[name="password"]').fill(password)
         self.page.get_by_role("button", name="登录").click()
         self.page.wait_for_url(re.compile(r"#/dashboard$"))
 
@@ -107,6 +107,15 @@ class Tab:
         SHOTS.mkdir(parents=True, exist_ok=True)
         width = self.page.viewport_size["width"]
         self.page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+
+    def refusals_expected(self, *statuses: int) -> None:
+        """The service refused these, as the test meant: the browser logs each refused request
+        as a console error ("Failed to load resource"), which is then no fault of the console."""
+        assert [int(r.split()[0]) for r in self.refused] == list(statuses), self.refused
+        for status in statuses:
+            logged = next(e for e in self.errors if e.startswith("Failed to load resource") and f" {status} " in e)
+            self.errors.remove(logged)
+        self.refused.clear()
 
     def close(self) -> None:
         self.context.close()
@@ -130,10 +139,10 @@ def tabs(browser: Any, site: tuple[str, Service]) -> Iterator[Any]:
         tab.close()
 
 
-def api(base: str, username: str) -> httpx.Client:
+def api(base: str, username: str, password: str = DEMO_PASSWORD) -> httpx.Client:
     """The public API as another of the person's devices would use it."""
     client = httpx.Client(base_url=f"{base}/api/v1", timeout=30)
-    token = client.post("/auth/token", data={"username": username, "password": DEMO_PASSWORD})
+    token = client.post("/auth/token", data={"username": username, "password": password})
     assert token.status_code == 200, token.text
     client.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
     return client
@@ -403,7 +412,7 @@ def test_a_warehouse_keeper_carries_out_a_delivery_request(tabs: Any, site: tupl
     tab = tabs()
     tab.sign_in("keeper")
     # The navigation is the role's: a keeper has no customers, reports or settings.
-    assert tab.page.locator(".menu-item").all_inner_texts() == ["业务门户", "审批", "仓库"]
+    assert tab.page.locator(".menu-item").all_inner_texts() == ["业务门户", "审批", "通知", "仓库"]
     tab.go("/warehouse")
     row = tab.page.locator('[data-table="warehouse-requests"] tbody tr', has_text=request["number"]).first
     row.wait_for()
@@ -463,3 +472,82 @@ def test_the_dashboards_charts_open_the_deals_behind_a_slice(tabs: Any) -> None:
     from urllib.parse import unquote
 
     assert set(cells.all_inner_texts()) == {unquote(region.group(1))}
+
+
+def test_a_name_taken_already_is_answered_on_the_field(tabs: Any, site: tuple[str, Service]) -> None:
+    base, _ = site
+    taken = api(base, "sales1").get("/customers", params={"scope": "mine", "page_size": 1}).json()["items"][0]
+    tab = tabs(PHONE)
+    tab.sign_in("sales1")
+    tab.go("/customers")
+    page = tab.page
+    page.locator('[data-action="register"]').click()
+    dialog = page.get_by_role("dialog", name="新建客户")
+    dialog.locator('input[name="customer_name"]').fill(taken["name"])
+    dialog.get_by_role("button", name="登记").click()
+    dialog.get_by_text(f"客户名称已存在（{taken['number']}）").wait_for()
+    tab.shot("duplicate-name")
+    fresh = f"新登记客户{uuid4().hex[:6]}"
+    dialog.locator('input[name="customer_name"]').fill(fresh)
+    dialog.locator('input[name="contact_name"]').fill("周先生")
+    dialog.get_by_role("button", name="登记").click()
+    page.get_by_text(re.compile(r"^已登记 KH\d+")).wait_for()
+    expect(page.locator('[data-table="customers"] .customer-name', has_text=fresh)).to_have_count(1)
+    # The refused attempt was the contract's 409, not a fault of the console.
+    assert tab.refused[0].endswith("/api/v1/customers")
+    tab.refusals_expected(409)
+
+
+def test_notifications_are_listed_and_read(tabs: Any, site: tuple[str, Service]) -> None:
+    base, _ = site
+    pool = api(base, "manager").get("/customers", params={"scope": "pool", "page_size": 1}).json()["items"][0]
+    sales1 = next(p for p in api(base, "admin").get("/people", params={"role": "sales"}).json() if p["username"] == "sales1")
+    assigned = api(base, "manager").post("/customers/assign", json={"customer_ids": [pool["id"]], "to_person_id": sales1["id"]})
+    assert assigned.status_code == 200 and assigned.json()["results"][0]["ok"], assigned.text
+    tab = tabs()
+    tab.sign_in("sales1")
+    tab.go("/notifications")
+    card = tab.page.locator('[data-notification="assignment_received"].unread', has_text=pool["name"]).first
+    card.wait_for()
+    card.get_by_role("button", name="标为已读").click()
+    card.wait_for(state="detached")
+    unread = [n for n in api(base, "sales1").get("/notifications", params={"unread": True}).json()
+              if n["kind"] == "assignment_received" and n["ref_id"] == pool["id"]]
+    assert unread == []
+
+
+def test_a_person_changes_their_password(tabs: Any, site: tuple[str, Service]) -> None:
+    base, _ = site
+    admin = api(base, "admin")
+    department = admin.get("/departments").json()[0]["id"]
+    username = f"u{uuid4().hex[:8]}"
+    created = admin.post("/people", json={"name": "新同事", "username": username, "password": "first-pass-1",
+                                          "department_id": department, "roles": ["sales"]})
+    assert created.status_code == 201, created.text
+    tab = tabs(PHONE)
+    tab.sign_in(username, "first-pass-1")
+    tab.page.locator(".who-name").click()
+    page = tab.page
+    page.locator('input[name="old_password"]').fill("not-my-password")
+    page.locator('input[name="new_password"]').fill("second-pass-2")
+    page.locator('input[name="repeat_password"]').fill("second-pass-2")
+    page.get_by_role("button", name="修改密码").click()
+    page.locator(".el-form-item__error").first.wait_for()
+    assert page.locator(".el-form-item__error").first.inner_text()
+    page.locator('input[name="old_password"]').fill("first-pass-1")
+    page.locator('input[name="new_password"]').fill("short")
+    page.locator('input[name="repeat_password"]').fill("short")
+    page.get_by_role("button", name="修改密码").click()
+    expect(page.locator(".el-form-item__error")).to_have_count(1)
+    page.locator('input[name="new_password"]').fill("second-pass-2")
+    page.locator('input[name="repeat_password"]').fill("second-pass-2")
+    page.get_by_role("button", name="修改密码").click()
+    page.get_by_text("密码已修改，其他登录已退出").wait_for()
+    # This tab carries on with its new token; the old password no longer signs in.
+    tab.go("/customers")
+    page.locator('[data-table="customers"]').wait_for()
+    assert httpx.post(f"{base}/api/v1/auth/token", data={"username": username, "password": "first-pass-1"}).status_code == 401
+    api(base, username, "second-pass-2")
+    tab.shot("profile")
+    # The refusals were the contract's 403 (wrong password) and 422 (too short).
+    tab.refusals_expected(403, 422)
