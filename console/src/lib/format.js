@@ -19,3 +19,9 @@ export function percent(value) {
   if (value === null || value === undefined) return "—";
   return `${(Number(value) * 100).toFixed(1)}%`;
 }
+
+// Today's date in the browser's time zone, as the contract writes dates (YYYY-MM-DD).
+export function today() {
+  const now = new Date();
+  return `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}-${String(now.getDate()).padStart(2, "0")}`;
+}
