@@ -1,7 +1,7 @@
 """The console in a real browser: Playwright driving the machine's Chromium, headless, against
 a running service with the demo data. Every request the page makes to anything but the service
 is cut off and counted, every browser console error is collected, and each flow keeps a
-screenshot at 1280 and 375 px under build/console-screenshots/."""
+screenshot of where it ends at 1280 and at 375 px under build/console-screenshots/."""
 
 from __future__ import annotations
 
@@ -104,9 +104,15 @@ class Tab:
         self.page.goto(f"{self.base}/#{fragment}")
 
     def shot(self, name: str) -> None:
+        """The page as the flow left it, at both widths (then back to the flow's own)."""
         SHOTS.mkdir(parents=True, exist_ok=True)
-        width = self.page.viewport_size["width"]
-        self.page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+        own = dict(self.page.viewport_size)
+        for size in (WIDE, PHONE):
+            self.page.set_viewport_size(size)
+            # A frame for the layout (and the charts' resize) to follow the new width.
+            self.page.wait_for_timeout(150)
+            self.page.screenshot(path=str(SHOTS / f"{name}-{size['width']}.png"), full_page=True)
+        self.page.set_viewport_size(own)
 
     def refusals_expected(self, *statuses: int) -> None:
         """The service refused these, as the test meant: the browser logs each refused request
