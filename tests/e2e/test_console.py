@@ -387,6 +387,12 @@ def test_a_manager_drills_from_a_persons_s9_figure_to_the_q6_rows(tabs: Any) -> 
     assert nets and round(sum(money_text(n) for n in nets), 2) == figure
     assert set(page.locator('[data-table="report"] [data-key="owner_name"]').all_inner_texts()) <= {person}
     tab.shot("q6-drilled")
+    # The drilled rows as a file: the same filters, Chinese column titles, one line per row.
+    with page.expect_download() as download:
+        page.locator('[data-export="csv"]').click()
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert download.value.suggested_filename.endswith(".csv") and "净成交金额" in text.splitlines()[0]
+    assert len(text.strip().splitlines()) == len(nets) + 1
 
 
 def test_a_manager_assigns_three_pool_customers_in_one_batch(tabs: Any, site: tuple[str, Service]) -> None:
@@ -557,3 +563,33 @@ def test_a_person_changes_their_password(tabs: Any, site: tuple[str, Service]) -
     tab.shot("profile")
     # The refusals were the contract's 403 (wrong password) and 422 (too short).
     tab.refusals_expected(403, 422)
+
+
+def test_an_admin_restores_a_customer_to_an_earlier_version(tabs: Any, site: tuple[str, Service]) -> None:
+    base, _ = site
+    created = api(base, "sales1").post("/customers", json={"name": f"恢复客户{uuid4().hex[:6]}", "address": "原地址"})
+    assert created.status_code == 201, created.text
+    customer_id = created.json()["id"]
+    changed = api(base, "admin").post(f"/customers/{customer_id}/changes",
+                                      json={"changes": {"address": "误改的地址"}, "reason": "录入"})
+    assert changed.status_code == 200, changed.text
+    tab = tabs()
+    tab.sign_in("admin")
+    tab.go(f"/customers/{customer_id}")
+    page = tab.page
+    address = page.locator('[data-field="address"]')
+    expect(address).to_have_text("误改的地址")
+    runway = page.locator('[data-role="time-slider"] .el-slider__runway')
+    box = runway.bounding_box()
+    page.mouse.click(box["x"] + 2, box["y"] + box["height"] / 2)
+    expect(address).to_have_text("原地址")
+    page.locator('[data-action="restore"]').click()
+    page.get_by_role("dialog").locator("input").fill("改错了")
+    page.get_by_role("dialog").get_by_role("button", name="恢复").click()
+    page.get_by_text(re.compile("已恢复到版本 1")).wait_for()
+    # The latest version is the restore: the fields are back, the history keeps the mistake.
+    expect(page.locator('[data-role="past-banner"]')).to_have_count(0)
+    expect(address).to_have_text("原地址")
+    assert api(base, "admin").get(f"/customers/{customer_id}").json()["address"] == "原地址"
+    expect(page.locator('[data-role="history"]').get_by_text("地址：原地址 → 误改的地址")).to_have_count(1)
+    tab.shot("restored")
