@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Text, and_, cast, exists, false, func, or_, select, true
+from sqlalchemy import Float, Text, and_, case, cast, exists, false, func, or_, select, true
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.engine import Connection, RowMapping
@@ -146,28 +146,36 @@ def _scope_condition(conn: Connection, viewer: Actor, scope: str) -> ColumnEleme
     raise Forbidden("forbidden", "the 'all' scope is for managers, admins and auditors", field="scope")
 
 
-def list_customers(
+def pool_due(conn: Connection, default_follow_days: int) -> ColumnElement[float]:
+    """A-2: when a held, undealt customer's follow time runs out, in seconds since the epoch
+    (UTC); NULL for the others. Reads the owner's `max_follow_days`, so the query joins people."""
+    if conn.dialect.name == "postgresql":
+        since: ColumnElement[Any] = func.extract("epoch", customers.c.owner_since)
+    else:  # SQLite keeps the UTC moment as text; julianday reads it
+        since = (func.julianday(customers.c.owner_since) - 2440587.5) * 86400.0
+    follow = func.coalesce(people.c.max_follow_days, bounds.days(default_follow_days))
+    held = and_(customers.c.owner_id.is_not(None), customers.c.owner_since.is_not(None),
+                customers.c.status != "dealt")
+    return cast(case((held, since + follow * 86400), else_=None), Float)
+
+
+def _list_conditions(
     conn: Connection,
     viewer: Actor,
     *,
     scope: str,
     now: datetime,
     default_follow_days: int,
-    q: str | None = None,
-    types: list[str] | None = None,
-    status: str | None = None,
-    stage: str | None = None,
-    region: str | None = None,
-    source: str | None = None,
-    owner_id: str | None = None,
-    sort: str = "-created_at",
-    page: int = 1,
-    page_size: int = 50,
-    owner_inactive: bool | None = None,
-    after: list[Any] | None = None,
-) -> tuple[list[dict[str, Any]], int, list[Any] | None]:
-    """A page of the list (`page`, or the rows `after` a cursor's key values), the exact total,
-    and the key values of the page's last row when more rows follow (the next cursor's)."""
+    q: str | None,
+    types: list[str] | None,
+    status: str | None,
+    stage: str | None,
+    region: str | None,
+    source: str | None,
+    owner_id: str | None,
+    owner_inactive: bool | None,
+    pool_within_days: int | None,
+) -> list[ColumnElement[bool]]:
     if scope not in SCOPES:
         raise Invalid("validation_error", "scope must be one of {scopes}", field="scope", scopes=', '.join(SCOPES))
     conditions = [customers.c.deleted == false(), _scope_condition(conn, viewer, scope)]
@@ -178,6 +186,10 @@ def list_customers(
         held = customers.c.owner_id.is_not(None)
         conditions.append(and_(held, customers.c.owner_id.in_(inactive)) if owner_inactive
                           else and_(held, customers.c.owner_id.not_in(inactive)))
+    if pool_within_days is not None:
+        # `days_until_pool` ≤ N: the follow time runs out within N days of now (or has).
+        horizon = now.timestamp() + bounds.days(pool_within_days) * 86400
+        conditions.append(pool_due(conn, default_follow_days) <= horizon)
     if q:
         pattern = like_pattern(q.strip())
         own_match: ColumnElement[bool] = or_(
@@ -211,17 +223,52 @@ def list_customers(
     ):
         if value:
             conditions.append(column == value)
+    return conditions
 
+
+def list_customers(
+    conn: Connection,
+    viewer: Actor,
+    *,
+    scope: str,
+    now: datetime,
+    default_follow_days: int,
+    q: str | None = None,
+    types: list[str] | None = None,
+    status: str | None = None,
+    stage: str | None = None,
+    region: str | None = None,
+    source: str | None = None,
+    owner_id: str | None = None,
+    sort: str = "-created_at",
+    page: int = 1,
+    page_size: int = 50,
+    owner_inactive: bool | None = None,
+    pool_within_days: int | None = None,
+    after: list[Any] | None = None,
+) -> tuple[list[dict[str, Any]], int, list[Any] | None]:
+    """A page of the list (`page`, or the rows `after` a cursor's key values), the exact total,
+    and the key values of the page's last row when more rows follow (the next cursor's)."""
+    conditions = _list_conditions(
+        conn, viewer, scope=scope, now=now, default_follow_days=default_follow_days, q=q, types=types,
+        status=status, stage=stage, region=region, source=source, owner_id=owner_id,
+        owner_inactive=owner_inactive, pool_within_days=pool_within_days)
     descending = sort.startswith("-")
     key = sort.lstrip("-+")
-    if key not in SORTABLE:
+    if key not in SORTABLE and key != "days_until_pool":
         raise Invalid("validation_error", "cannot sort by {key}", field="sort", key=key)
-    keyset = Keyset.of(Key(key, customers.c[key], descending), Key("number", customers.c.number))
+    # Sorting by the days left sorts by the moment the follow time runs out, which stays put
+    # while the days count down; the rows without one (pool, dealt) come last.
+    column = pool_due(conn, default_follow_days).label(key) if key == "days_until_pool" else customers.c[key]
+    keyset = Keyset.of(Key(key, column, descending), Key("number", customers.c.number))
+    joined = customers.outerjoin(people, people.c.id == customers.c.owner_id)
 
-    total = conn.execute(select(func.count()).select_from(customers).where(*conditions)).scalar_one()
+    counted = joined if pool_within_days is not None else customers
+    total = conn.execute(select(func.count()).select_from(counted).where(*conditions)).scalar_one()
+    extra = [column] if key == "days_until_pool" else []
     query = (
-        select(customers, people.c.name.label("owner_name"), people.c.max_follow_days)
-        .select_from(customers.outerjoin(people, people.c.id == customers.c.owner_id))
+        select(customers, people.c.name.label("owner_name"), people.c.max_follow_days, *extra)
+        .select_from(joined)
         .where(*conditions)
         .order_by(*keyset.order())
         .limit(page_size + 1)
@@ -236,6 +283,50 @@ def list_customers(
         item = customer_item(row, now, default_follow_days)
         items.append(public_only(item) if level != "full" else item)
     return items, int(total), last
+
+
+def type_counts(
+    conn: Connection,
+    viewer: Actor,
+    *,
+    tree: list[dict[str, Any]],
+    scope: str,
+    now: datetime,
+    default_follow_days: int,
+    q: str | None = None,
+    status: str | None = None,
+    stage: str | None = None,
+    region: str | None = None,
+    source: str | None = None,
+    owner_id: str | None = None,
+    owner_inactive: bool | None = None,
+    pool_within_days: int | None = None,
+) -> dict[str, Any]:
+    """C-14: the customer-type tree of the dictionary with, per node, the customers of the
+    scope (and filters) of that very type (`count`) and of it with its subtypes (`total`), the
+    numbers the list shows when filtered by that type. Customers of a type the dictionary no
+    longer holds are counted in `unlisted`."""
+    conditions = _list_conditions(
+        conn, viewer, scope=scope, now=now, default_follow_days=default_follow_days, q=q, types=None,
+        status=status, stage=stage, region=region, source=source, owner_id=owner_id,
+        owner_inactive=owner_inactive, pool_within_days=pool_within_days)
+    counted = (customers.outerjoin(people, people.c.id == customers.c.owner_id)
+               if pool_within_days is not None else customers)
+    by_type = {row.type: int(row.n) for row in conn.execute(
+        select(customers.c.type, func.count().label("n")).select_from(counted)
+        .where(*conditions).group_by(customers.c.type))}
+    listed: set[str] = set()
+
+    def node(entry: dict[str, Any]) -> dict[str, Any]:
+        listed.add(entry["name"])
+        children = [node(child) for child in entry.get("children") or []]
+        own = by_type.get(entry["name"], 0)
+        return {"name": entry["name"], "count": own, "total": own + sum(c["total"] for c in children),
+                "children": children}
+
+    items = [node(entry) for entry in tree]
+    return {"scope": scope, "items": items, "total": sum(by_type.values()),
+            "unlisted": sum(n for name, n in by_type.items() if name not in listed)}
 
 
 def customer_id_by_number(conn: Connection, number: str) -> str | None:

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 
+from aggregates import bounds
 from aggregates.base import DomainError, Forbidden, NotFound
 from aggregates.settings import type_with_subtypes
 from api.deps import ConnDep, CurrentUser, Id, ServiceDep, require
@@ -47,7 +48,15 @@ from api.schemas import (
     VisitCreated,
     VisitIn,
 )
-from api.schemas.customers import BatchResult, BatchResults, ClaimBatch, ReleaseBatch, ShareBatch, TransferBatch
+from api.schemas.customers import (
+    BatchResult,
+    BatchResults,
+    ClaimBatch,
+    ReleaseBatch,
+    ShareBatch,
+    TransferBatch,
+    TypeCounts,
+)
 from api.uploads import read_form
 from commands import customers as cmd
 from commands import messages as m
@@ -62,6 +71,7 @@ from readmodels.customers import (
     get_customer_row,
     list_customers,
     public_only,
+    type_counts,
     visit_photo,
 )
 from readmodels.history import history_items
@@ -69,6 +79,12 @@ from readmodels.i18n import N_, gettext
 from readmodels.org import current_settings, people_names
 
 router = APIRouter(prefix="/customers", tags=["customers"])
+
+PoolWithin = Annotated[int | None, Query(ge=0, le=bounds.DAYS_MAX, description=(
+    "held, undealt customers whose follow time runs out within this many days (`days_until_pool` ≤ N; "
+    "0: overdue or due today)"))]
+SORT_HELP = ("a sortable field, `-` first for descending; `days_until_pool` sorts by the moment the "
+             "follow time runs out, the customers without one last")
 
 Scope = Literal["mine", "shared_by_me", "shared_with_me", "pool", "all"]
 OVERSIGHT = {"manager", "admin", "auditor"}
@@ -89,7 +105,8 @@ def list_(
     owner_id: Annotated[str | None, Query(max_length=36)] = None,
     owner_inactive: Annotated[bool | None, Query(
         description="true: customers still held by a deactivated person; false: by an active one")] = None,
-    sort: Annotated[str, Query(max_length=40)] = "-created_at",
+    pool_within_days: PoolWithin = None,
+    sort: Annotated[str, Query(max_length=40, description=SORT_HELP)] = "-created_at",
     page: PageNo = 1,
     page_size: PageSize = 50,
     after: After = None,
@@ -105,10 +122,36 @@ def list_(
         default_follow_days=settings["rules"]["default_max_follow_days"],
         q=q, types=types, status=status_, stage=stage, region=region, source=source,
         owner_id=owner_id, sort=sort, page=page, page_size=page_size, owner_inactive=owner_inactive,
-        after=read_cursor(service, "customers", sort, after, page),
+        pool_within_days=pool_within_days, after=read_cursor(service, "customers", sort, after, page),
     )
     return {"items": items, "total": total, "page": page, "page_size": page_size,
             "next": next_cursor(service, "customers", sort, last)}
+
+
+@router.get("/types", response_model=TypeCounts)
+def types_(
+    service: ServiceDep,
+    user: CurrentUser,
+    conn: ConnDep,
+    scope: Scope | None = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    status_: Annotated[str | None, Query(alias="status", max_length=20)] = None,
+    stage: Annotated[str | None, Query(max_length=100)] = None,
+    region: Annotated[str | None, Query(max_length=100)] = None,
+    source: Annotated[str | None, Query(max_length=100)] = None,
+    owner_id: Annotated[str | None, Query(max_length=36)] = None,
+    owner_inactive: bool | None = None,
+    pool_within_days: PoolWithin = None,
+) -> Any:
+    """The customer-type tree with the counts of the list's scope and filters beside each type
+    (C-14), for browsing the list by type; the same parameters as the list, less `type`."""
+    chosen = scope or ("all" if user.roles & OVERSIGHT else "mine")
+    settings = current_settings(conn)
+    return type_counts(
+        conn, user, tree=settings["dictionaries"]["customer_types"], scope=chosen,
+        now=service.deps.clock.now(), default_follow_days=settings["rules"]["default_max_follow_days"],
+        q=q, status=status_, stage=stage, region=region, source=source, owner_id=owner_id,
+        owner_inactive=owner_inactive, pool_within_days=pool_within_days)
 
 
 @router.post("", response_model=CustomerCreated, status_code=status.HTTP_201_CREATED)

@@ -285,6 +285,24 @@ class CustomerItem(BaseModel):
     version: int | None = None
 
 
+class TypeCount(BaseModel):
+    """A customer type of the dictionary's tree with the customers of the list's scope and
+    filters: of this very type (`count`) and with its subtypes (`total`, what filtering the list
+    by the type finds)."""
+
+    name: str
+    count: int
+    total: int
+    children: list[TypeCount]
+
+
+class TypeCounts(BaseModel):
+    scope: str
+    items: list[TypeCount]
+    total: int = Field(description="customers of the scope and filters, of any type")
+    unlisted: int = Field(description="of them, those whose type is not in the dictionary (none or a removed one)")
+
+
 class CustomerDetail(CustomerItem):
     contacts: list[ContactOut] | None = None
     shared_with: list[Sharee] | None = None

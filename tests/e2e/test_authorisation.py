@@ -162,6 +162,7 @@ MATRIX: dict[str, tuple[Request, str]] = {
     "PUT /settings": (lambda w, r: ("PUT", "/settings", body(rules={"pool_warning_days": 4})), "d d d o d"),
     "GET /settings/history": (lambda w, r: ("GET", "/settings/history", {}), "d o d o o"),
     "GET /customers": (lambda w, r: ("GET", "/customers", {}), "f f f f f"),
+    "GET /customers/types": (lambda w, r: ("GET", "/customers/types", {}), "f f f f f"),
     "POST /customers": (lambda w, r: ("POST", "/customers", body(name=f"新客户{r}")), "o o d o d"),
     "POST /customers/assign": (lambda w, r: ("POST", "/customers/assign",
                                              body(customer_ids=[w.ids["pool"][r]], to_person_id=w.ids["sales"])),
@@ -388,6 +389,9 @@ def test_filtered_lists_hold_only_what_each_role_may_see(world: World) -> None:
     everything = world.ok("admin", "GET", "/customers", params={"scope": "all"})["total"]
     assert world.ok("sales", "GET", "/customers")["total"] < everything
     assert world.ok("warehouse", "GET", "/customers")["total"] == 0
+    assert world.ok("warehouse", "GET", "/customers/types")["total"] == 0
+    assert world.ok("sales", "GET", "/customers/types")["total"] == world.ok("sales", "GET", "/customers")["total"]
+    assert world.ok("admin", "GET", "/customers/types", params={"scope": "all"})["total"] == everything
     assert world.ok("manager", "GET", "/customers", params={"scope": "all"})["total"] == everything
     assert len(world.ok("warehouse", "GET", "/contracts")["items"]) == 1
     assert world.ok("auditor", "GET", "/approvals") and world.ok("warehouse", "GET", "/approvals") == []

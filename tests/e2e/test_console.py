@@ -411,14 +411,98 @@ def test_a_manager_assigns_three_pool_customers_in_one_batch(tabs: Any, site: tu
     names = [rows.nth(i).locator(".customer-name").inner_text() for i in range(3)]
     for i in range(3):
         rows.nth(i).locator(".el-checkbox").click()
-    expect(page.locator('[data-action="assign-selected"]')).to_have_text("分配所选（3）")
-    page.locator('[data-field="assignee"]').click()
+    expect(page.locator('[data-panel="batch"] .selected-count')).to_have_text("已选 3 个")
+    page.locator('[data-action="batch-assign"]').click()
+    page.locator('[data-form="batch"] [data-field="person"]').click()
     page.get_by_role("option", name=re.compile("^刘洋")).click()
-    page.locator('[data-action="assign-selected"]').click()
+    page.locator('[data-action="batch-confirm"]').click()
     page.get_by_text("已将 3 个客户分配给 刘洋").wait_for()
     tab.shot("assigned")
     held = {c["name"] for c in api(base, "sales3").get("/customers", params={"scope": "mine", "page_size": 500}).json()["items"]}
     assert set(names) <= held
+
+
+def pager_total(page: Any) -> int:
+    """The list's total as its pager shows it (共 N 条)."""
+    text = page.locator(".el-pagination__total").inner_text()
+    return int(re.sub(r"\D", "", text))
+
+
+@pytest.mark.parametrize("viewport", [WIDE, PHONE], ids=["1280", "375"])
+def test_a_salesperson_browses_by_type_and_finds_who_returns_to_the_pool_next(
+        tabs: Any, site: tuple[str, Service], viewport: dict[str, int]) -> None:
+    base, _ = site
+    seller = api(base, "sales1")
+    counts = seller.get("/customers/types", params={"scope": "mine"}).json()
+    kind = next(node for node in counts["items"] if node["total"] and node["children"])
+    tab = tabs(viewport)
+    tab.sign_in("sales1")
+    page = tab.page
+    # the dashboard's to-do counts the customers due back within the warning window, and opens them
+    warning = seller.get("/settings").json()["rules"]["pool_warning_days"]
+    due = seller.get("/customers", params={"scope": "mine", "pool_within_days": warning}).json()["total"]
+    expect(page.locator('[data-todo="due"] .figure-value')).to_have_text(str(due))
+    page.locator('[data-todo="due"]').click()
+    page.wait_for_url(re.compile(r"#/customers\?scope=mine&due=1$"))
+    expect(page.locator('[data-field="due"]')).to_have_class(re.compile("is-checked"))
+    days = page.locator('[data-table="customers"] [data-role="days"]')
+    if due:
+        days.first.wait_for()
+        shown = [int(d) for d in days.all_inner_texts()]
+        assert shown == sorted(shown) and all(d <= warning for d in shown)
+    else:
+        expect(page.locator('[data-table="customers"] .el-table__empty-text')).to_have_text("没有客户")
+
+    # the type tree beside the list counts the scope; a type shows its customers and its subtypes'
+    tab.go("/customers?scope=mine")
+    if viewport is PHONE:
+        page.get_by_text("按类型浏览").click()
+    root = page.locator('.type-node[data-type=""] em')
+    expect(root).to_have_text(str(counts["total"]))
+    page.locator(f'.type-node[data-type="{kind["name"]}"]').click()
+    page.wait_for_url(re.compile(r"type="))
+    expect(page.locator(f'.type-node[data-type="{kind["name"]}"] em')).to_have_text(str(kind["total"]))
+    page.wait_for_function(f"""() => (document.querySelector('.el-pagination__total') || {{}}).textContent
+        && document.querySelector('.el-pagination__total').textContent.includes('{kind["total"]}')""")
+    assert pager_total(page) == kind["total"]
+    allowed = {kind["name"], *(child["name"] for child in kind["children"])}
+    shown_types = page.locator('[data-table="customers"] .el-table__body-wrapper [data-role="type"]')
+    shown_types.first.wait_for()
+    assert set(shown_types.all_inner_texts()) <= allowed
+    tab.shot(f"customer-types-from-{viewport['width']}")
+
+
+def test_a_salesperson_transfers_and_releases_customers_in_batches(tabs: Any, site: tuple[str, Service]) -> None:
+    base, _ = site
+    seller = api(base, "sales1")
+    tag = f"批量{uuid4().hex[:6]}"
+    ids = [seller.post("/customers", json={"name": f"{tag}客户{i}"}).json()["id"] for i in range(3)]
+    tab = tabs(PHONE)
+    tab.sign_in("sales1")
+    page = tab.page
+    tab.go(f"/customers?scope=mine&q={tag}&sort=name")
+    rows = page.locator('[data-table="customers"] .el-table__body-wrapper tbody tr')
+    expect(rows).to_have_count(3)
+    for i in range(2):
+        rows.nth(i).locator(".el-checkbox").click()
+    expect(page.locator('[data-panel="batch"] .selected-count')).to_have_text("已选 2 个")
+    page.locator('[data-action="batch-transfer"]').click()
+    page.locator('[data-form="batch"] [data-field="person"]').click()
+    page.get_by_role("option", name=re.compile("^李娜")).click()
+    page.locator('[data-form="batch"] input[name="reason"]').fill("区域调整")
+    page.locator('[data-action="batch-confirm"]').click()
+    page.get_by_text("已将 2 个客户转移给 李娜").wait_for()
+    expect(rows).to_have_count(1)
+    rows.first.locator(".el-checkbox").click()
+    page.locator('[data-action="batch-release"]').click()
+    page.locator('[data-action="batch-confirm"]').click()
+    page.get_by_text("已释放 1 个客户到公海").wait_for()
+    expect(page.locator('[data-table="customers"] .el-table__empty-text')).to_have_text("没有客户")
+    tab.shot("batch-transfer")
+    held = {c["id"] for c in api(base, "sales2").get("/customers", params={"scope": "mine", "q": tag}).json()["items"]}
+    assert held == set(ids[:2])
+    pooled = seller.get("/customers", params={"scope": "pool", "q": tag}).json()["items"]
+    assert [c["id"] for c in pooled] == [ids[2]]
 
 
 def test_a_warehouse_keeper_carries_out_a_delivery_request(tabs: Any, site: tuple[str, Service]) -> None:
