@@ -2,6 +2,8 @@
 // no route of the console can shadow a route of the API.
 import { createRouter, createWebHashHistory } from "vue-router";
 import { loadMe, session } from "./lib/api.js";
+import Contract from "./views/Contract.vue";
+import Contracts from "./views/Contracts.vue";
 import Customer from "./views/Customer.vue";
 import Customers from "./views/Customers.vue";
 import Dashboard from "./views/Dashboard.vue";
@@ -21,6 +23,8 @@ export const router = createRouter({
     { path: "/dashboard", component: Dashboard, meta: { title: "业务门户" } },
     { path: "/customers", component: Customers, meta: { title: "客户" } },
     { path: "/customers/:id", component: Customer, props: true, meta: { title: "客户详情" } },
+    { path: "/contracts", component: Contracts, meta: { title: "合同" } },
+    { path: "/contracts/:id", component: Contract, props: true, meta: { title: "合同详情" } },
     { path: "/approvals", component: Approvals, meta: { title: "审批" } },
     { path: "/reports", component: Reports, meta: { title: "报表" } },
     { path: "/reports/:id", component: Reports, props: true, meta: { title: "报表" } },

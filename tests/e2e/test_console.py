@@ -505,6 +505,66 @@ def test_a_salesperson_transfers_and_releases_customers_in_batches(tabs: Any, si
     assert [c["id"] for c in pooled] == [ids[2]]
 
 
+def test_a_contracts_page_shows_its_execution_as_it_happens(tabs: Any, site: tuple[str, Service]) -> None:
+    base, _ = site
+    seller = api(base, "sales1")
+    switch = next(p for p in seller.get("/products").json()["items"] if p["name"] == "交换机")
+    customer = seller.post("/customers", json={"name": f"合同页客户{uuid4().hex[:6]}"}).json()["id"]
+    number = f"HT-C{uuid4().hex[:6]}"
+    signed = seller.post("/contracts", json={
+        "customer_id": customer, "number": number, "name": "交换机采购", "amount": "11200.00",
+        "lines": [{"product_id": switch["id"], "quantity": "2", "unit_price": "5600.00"}]})
+    assert signed.status_code == 201, signed.text
+    contract = signed.json()["id"]
+    tab = tabs(PHONE)
+    tab.sign_in("sales1")
+    page = tab.page
+    # from the customer's page to the contract's
+    tab.go(f"/customers/{customer}")
+    page.locator('[data-table="contracts"] .contract-number', has_text=number).click()
+    page.wait_for_url(re.compile(f"#/contracts/{contract}$"))
+    expect(page.locator('[data-role="contract-title"]')).to_have_text(f"{number} · 交换机采购")
+    figure = lambda key: page.locator(f'[data-figure="{key}"]')  # noqa: E731
+    expect(figure("remaining_to_invoice")).to_have_text("¥11,200.00")
+
+    # invoice what remains (the form suggests it), then collect part of it
+    page.locator('[data-action="invoice"]').click()
+    expect(page.locator('[data-form="money"] input[name="amount"]')).to_have_value("11200.00")
+    page.locator('[data-action="money-confirm"]').click()
+    page.get_by_text("已开票 ¥11,200.00").wait_for()
+    expect(figure("remaining_to_invoice")).to_have_text("¥0.00")
+    page.locator('[data-action="payment"]').click()
+    page.locator('[data-form="money"] input[name="amount"]').fill("5000")
+    page.locator('[data-action="money-confirm"]').click()
+    expect(figure("outstanding")).to_have_text("¥6,200.00")
+
+    # ask the warehouse for the delivery; the keeper's delivery shows here without a reload
+    page.locator('[data-action="delivery-request"]').click()
+    expect(page.locator('[data-form="request"] input[name="quantity-0"]')).to_have_value("2")
+    page.locator('[data-action="request-confirm"]').click()
+    status = page.locator('[data-table="contract-requests"] [data-role="request-status"]')
+    expect(status).to_have_text(["待处理"])
+    keeper = api(base, "keeper")
+    request = keeper.get(f"/contracts/{contract}/warehouse-requests").json()["items"][0]
+    done = keeper.post(f"/contracts/{contract}/deliveries", json={
+        "request_id": request["id"], "lines": [{"product_id": switch["id"], "warehouse": "总仓", "quantity": "2"}]})
+    assert done.status_code == 201, done.text
+    expect(status).to_have_text(["已完成"])
+
+    # a return of one of them, asked from the delivery it came with
+    page.locator('[data-action="return-request"]').click()
+    page.locator('[data-form="request"] input[name="quantity-0"]').fill("1")
+    page.locator('[data-action="request-confirm"]').click()
+    expect(status).to_have_count(2)
+    page.get_by_role("tab", name="明细").click()
+    expect(page.locator('[data-table="contract-lines"] [data-role="remaining"]')).to_have_text(["0"])
+    tab.shot("contract")
+    asked = seller.get(f"/contracts/{contract}/warehouse-requests").json()["items"]
+    assert sorted(r["kind"] for r in asked) == ["delivery", "return"]
+    final = seller.get(f"/contracts/{contract}").json()
+    assert (final["invoiced"], final["collected"], final["outstanding"]) == ("11200.00", "5000.00", "6200.00")
+
+
 def test_a_warehouse_keeper_carries_out_a_delivery_request(tabs: Any, site: tuple[str, Service]) -> None:
     base, _ = site
     keeper = api(base, "keeper")
