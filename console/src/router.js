@@ -13,6 +13,7 @@ import Reports from "./views/Reports.vue";
 import Admin from "./views/Admin.vue";
 import Warehouse from "./views/Warehouse.vue";
 import Inbox from "./views/Inbox.vue";
+import Products from "./views/Products.vue";
 import Profile from "./views/Profile.vue";
 
 export const router = createRouter({
@@ -28,6 +29,7 @@ export const router = createRouter({
     { path: "/approvals", component: Approvals, meta: { title: "审批" } },
     { path: "/reports", component: Reports, meta: { title: "报表" } },
     { path: "/reports/:id", component: Reports, props: true, meta: { title: "报表" } },
+    { path: "/products", component: Products, meta: { title: "产品与库存" } },
     { path: "/warehouse", component: Warehouse, meta: { title: "仓库" } },
     { path: "/admin", component: Admin, meta: { title: "系统设置" } },
     { path: "/notifications", component: Inbox, meta: { title: "通知" } },

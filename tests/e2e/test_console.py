@@ -573,7 +573,7 @@ def test_a_warehouse_keeper_carries_out_a_delivery_request(tabs: Any, site: tupl
     tab = tabs()
     tab.sign_in("keeper")
     # The navigation is the role's: a keeper has no customers, reports or settings.
-    assert tab.page.locator(".menu-item").all_inner_texts() == ["业务门户", "审批", "通知", "仓库"]
+    assert tab.page.locator(".menu-item").all_inner_texts() == ["业务门户", "审批", "通知", "产品", "仓库"]
     tab.go("/warehouse")
     row = tab.page.locator('[data-table="warehouse-requests"] tbody tr', has_text=request["number"]).first
     row.wait_for()
@@ -584,6 +584,67 @@ def test_a_warehouse_keeper_carries_out_a_delivery_request(tabs: Any, site: tupl
     done = keeper.get(f"/warehouse-requests/{request['id']}").json()
     assert done["status"] == "done" and all(float(line["remaining"]) == 0 for line in done["lines"])
     tab.shot("warehouse")
+
+
+def test_a_keeper_takes_a_return_back_and_receives_stock_and_a_salesperson_asks_a_new_price(
+        tabs: Any, site: tuple[str, Service]) -> None:
+    base, _ = site
+    seller, keeper = api(base, "sales1"), api(base, "keeper")
+    switch = next(p for p in seller.get("/products").json()["items"] if p["name"] == "交换机")
+
+    def in_main() -> tuple[float, float]:
+        row = next(s for s in keeper.get("/stock", params={"product_id": switch["id"]}).json() if s["warehouse"] == "总仓")
+        return float(row["quantity"]), float(row["value"])
+
+    customer = seller.post("/customers", json={"name": f"退货客户{uuid4().hex[:6]}"}).json()["id"]
+    contract = seller.post("/contracts", json={
+        "customer_id": customer, "number": f"HT-R{uuid4().hex[:6]}", "name": "退货合同", "amount": "5600.00",
+        "lines": [{"product_id": switch["id"], "quantity": "1", "unit_price": "5600.00"}]}).json()["id"]
+    before = in_main()
+    delivered = keeper.post(f"/contracts/{contract}/deliveries", json={
+        "lines": [{"product_id": switch["id"], "warehouse": "总仓", "quantity": "1"}]})
+    assert delivered.status_code == 201, delivered.text
+    asked = seller.post(f"/contracts/{contract}/return-requests", json={
+        "delivery_id": delivered.json()["delivery_id"], "lines": [{"product_id": switch["id"], "quantity": "1"}]})
+    assert asked.status_code == 201, asked.text
+    number = asked.json()["number"]
+
+    tab = tabs()
+    tab.sign_in("keeper")
+    page = tab.page
+    tab.go("/warehouse")
+    row = page.locator('[data-table="warehouse-requests"] tbody tr', has_text=number).first
+    row.get_by_role("button", name="收货").click()
+    page.get_by_role("button", name="确认收货").click()
+    page.get_by_text(f"{number} 已退货入库").wait_for()
+    row.wait_for(state="detached")
+    assert in_main()[0] == before[0]
+
+    # stock in: the quantity shown grows, the value at the new average cost
+    tab.go("/products")
+    held = page.locator(f'[data-table="products"] tr:has([data-action="stock-in-{switch["code"]}"]) [data-stock="总仓"] [data-role="quantity"]')
+    expect(held).to_have_text(f"{before[0]:g}")
+    page.locator(f'[data-action="stock-in-{switch["code"]}"]').click()
+    page.locator('[data-form="product"] input[name="quantity"]').fill("5")
+    page.locator('[data-form="product"] input[name="unit_cost"]').fill("4300")
+    page.locator('[data-action="product-confirm"]').click()
+    page.get_by_text("交换机 已入库 5（总仓）").wait_for()
+    expect(held).to_have_text(f"{before[0] + 5:g}")
+    assert in_main() == (before[0] + 5, round(before[1] + 5 * 4300, 2))
+    tab.shot("products")
+
+    # a salesperson on a phone asks for a new price: it waits for approval
+    phone = tabs(PHONE)
+    phone.sign_in("sales2")
+    phone.go("/products")
+    phone.page.locator(f'[data-action="price-{switch["code"]}"]').click()
+    phone.page.locator('[data-form="product"] input[name="price"]').fill("5800.00")
+    phone.page.locator('[data-form="product"] input[name="reason"]').fill("原材料涨价")
+    phone.page.locator('[data-action="product-confirm"]').click()
+    phone.page.get_by_text("交换机 的调价申请已提交，等待审批").wait_for()
+    waiting = [a for a in api(base, "sales2").get("/approvals", params={"status": "pending"}).json()
+               if a["kind"] == "price_change" and a["target_id"] == switch["id"]]
+    assert len(waiting) == 1
 
 
 def test_an_admin_changes_a_setting_and_rebuilds_a_projection(tabs: Any, site: tuple[str, Service]) -> None:

@@ -25,3 +25,13 @@ export function today() {
   const now = new Date();
   return `${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}-${String(now.getDate()).padStart(2, "0")}`;
 }
+
+// A unit cost as the stock keeps it (four decimals), shown with the trailing zeros of the
+// fraction dropped past the cents: ¥4,210.8696, ¥18,000.00.
+export function cost(value) {
+  if (value === null || value === undefined || value === "") return "—";
+  const [whole, fraction = ""] = String(value).split(".");
+  const cents = (fraction + "00").slice(0, 2);
+  const rest = fraction.slice(2).replace(/0+$/, "");
+  return money(`${whole}.${cents}`) + rest;
+}
