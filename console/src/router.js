@@ -15,6 +15,8 @@ import Warehouse from "./views/Warehouse.vue";
 import Inbox from "./views/Inbox.vue";
 import Products from "./views/Products.vue";
 import Profile from "./views/Profile.vue";
+import Targets from "./views/Targets.vue";
+import WorkReports from "./views/WorkReports.vue";
 
 export const router = createRouter({
   history: createWebHashHistory(),
@@ -26,6 +28,8 @@ export const router = createRouter({
     { path: "/customers/:id", component: Customer, props: true, meta: { title: "客户详情" } },
     { path: "/contracts", component: Contracts, meta: { title: "合同" } },
     { path: "/contracts/:id", component: Contract, props: true, meta: { title: "合同详情" } },
+    { path: "/targets", component: Targets, meta: { title: "指标" } },
+    { path: "/work-reports", component: WorkReports, meta: { title: "工作报告" } },
     { path: "/approvals", component: Approvals, meta: { title: "审批" } },
     { path: "/reports", component: Reports, meta: { title: "报表" } },
     { path: "/reports/:id", component: Reports, props: true, meta: { title: "报表" } },

@@ -647,6 +647,68 @@ def test_a_keeper_takes_a_return_back_and_receives_stock_and_a_salesperson_asks_
     assert len(waiting) == 1
 
 
+def test_a_manager_reads_the_organisations_targets_and_sets_one(tabs: Any, site: tuple[str, Service]) -> None:
+    base, _ = site
+    boss = api(base, "manager")
+    group = next(d for d in boss.get("/targets/departments").json() if d["department_name"] == "华东销售组")
+    cards = boss.get("/targets", params={"department_id": group["department_id"], "on": date.today().isoformat()}).json()["items"]
+    card = next(c for c in cards if c["person_name"] == "李娜")
+    records = boss.get(f"/targets/{card['id']}/records", params={"figure": "visits"}).json()["items"]
+    assert len(records) == card["actual"]["visits"]
+    tab = tabs()
+    tab.sign_in("manager")
+    page = tab.page
+    tab.go("/targets")
+    page.locator('.org-node[data-department="华东销售组"]').click()
+    expect(page.locator("[data-card]")).to_have_count(len(cards))
+    shown = page.locator('[data-card="李娜"] [data-figure="visits"] [data-role="actual"]')
+    expect(shown).to_have_text(str(card["actual"]["visits"]))
+    page.locator('[data-card="李娜"] [data-figure="visits"]').click()
+    expect(page.locator('[data-table="target-records"] .el-table__body-wrapper tbody tr')).to_have_count(len(records))
+    page.keyboard.press("Escape")
+
+    # a target for next year's first month, for the person of the card
+    year = date.today().year + 1
+    page.locator('[data-action="set-target"]').click()
+    page.locator('[data-form="target"] [data-field="person"]').click()
+    page.get_by_role("option", name="李娜").click()
+    page.locator('[data-form="target"] input[name="period"]').fill(f"{year}年1月")
+    start, end = page.locator('[data-form="target"] .el-date-editor input').all()
+    for field, value in ((start, f"{year}-01-01"), (end, f"{year}-01-31")):
+        field.fill(value)
+        field.press("Enter")
+    for name, value in (("new_customers", "5"), ("visits", "30"), ("deal_amount", "80000"), ("collected_amount", "60000")):
+        page.locator(f'[data-form="target"] input[name="{name}"]').fill(value)
+    page.locator('[data-action="target-confirm"]').click()
+    page.get_by_text(f"已为 李娜 设置 {year}年1月 的指标").wait_for()
+    expect(page.locator('[data-form="target"]')).to_be_hidden()
+    tab.shot("targets")
+    later = boss.get("/targets", params={"person_id": card["person_id"], "on": f"{year}-01-15"}).json()["items"]
+    assert [(t["period"], t["visits"], t["deal_amount"]) for t in later] == [(f"{year}年1月", 30, "80000.00")]
+
+
+def test_a_salesperson_writes_a_daily_report_on_a_phone(tabs: Any, site: tuple[str, Service]) -> None:
+    base, _ = site
+    tab = tabs(PHONE)
+    tab.sign_in("sales3")
+    page = tab.page
+    tab.go("/work-reports")
+    page.locator('[data-action="write-report"]').click()
+    page.locator('[data-form="work-report"] textarea[name="summary"]').fill("拜访两家医院，<b>报价</b>一份")
+    page.locator('[data-form="work-report"] textarea[name="plan"]').fill("明天跟进回款")
+    page.locator('[data-action="report-confirm"]').click()
+    page.get_by_text(re.compile("^日报已提交：新增客户")).wait_for()
+    row = page.locator('[data-table="work-reports"] tbody tr', has_text="拜访两家医院").first
+    row.wait_for()
+    mine = api(base, "sales3").get("/work-reports", params={"kind": "daily"}).json()["items"]
+    report = next(r for r in mine if r["summary"].startswith("拜访两家医院"))
+    assert report["plan"] == "明天跟进回款"
+    expect(row.locator('[data-role="figures"]')).to_contain_text(f"拜访 {report['figures']['visits']}")
+    expect(row).to_contain_text("<b>报价</b>")
+    expect(page.locator('[data-form="work-report"]')).to_be_hidden()
+    tab.shot("work-report")
+
+
 def test_an_admin_changes_a_setting_and_rebuilds_a_projection(tabs: Any, site: tuple[str, Service]) -> None:
     base, _ = site
     admin = api(base, "admin")
