@@ -756,6 +756,22 @@ def test_the_dashboards_charts_open_the_deals_behind_a_slice(tabs: Any) -> None:
     from urllib.parse import unquote
 
     assert set(cells.all_inner_texts()) == {unquote(region.group(1))}
+    # a query report has no chart
+    assert page.locator("[data-report-chart]").count() == 0
+
+    # the report's own page draws its chart too, and a slice there drills the same way
+    tab.go("/reports/S-11")
+    pie = page.locator('[data-report-chart="S-11"] [data-chart="pie"][data-rendered="true"]')
+    pie.wait_for()
+    box = pie.bounding_box()
+    middle_x, middle_y = box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.45
+    page.mouse.click(middle_x + min(box["width"], box["height"]) / 2 * 0.475, middle_y)
+    page.wait_for_url(re.compile(r"#/reports/Q-6\?.*region="))
+    again = re.search(r"region=([^&]+)", page.url)
+    assert again is not None
+    expect(page.locator('[data-role="filter"]')).to_have_text([f"区域：{unquote(again.group(1))}"])
+    cells.first.wait_for()
+    assert set(cells.all_inner_texts()) == {unquote(again.group(1))}
 
 
 def test_a_name_taken_already_is_answered_on_the_field(tabs: Any, site: tuple[str, Service]) -> None:
