@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterable
 
 from sqlalchemy import Table, delete, func, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.schema import CreateTable
 
 from projections.batches import Decoded, Progress
@@ -23,7 +23,7 @@ from projections.lease import BuildLease
 from projections.memory import MemoryRows
 from projections.physical import analyze, point_views
 from projections.writer import NeedsConnection, Writer
-from readmodels.tables import projection_parked, projection_state
+from readmodels.tables import projection_parked, projection_rebuilds, projection_state
 
 log = logging.getLogger("crm.projections")
 # A build renews its lease this often (a lease lapses after LEASE_SECONDS without renewal).
@@ -43,11 +43,19 @@ class Rebuilding(CatchingUp, BuildLease):
         new version in one transaction and drop the old version. Returns the new versions.
         ProjectionBusy when a build of one of them runs elsewhere."""
         chosen = list(names or self.names)
-        report = progress or (lambda position, head: None)
+        told = progress or (lambda position, head: None)
         self._take_lease(chosen)
+        record = RebuildRecord(self.store.engine, chosen)
         try:
             versions = {name: self._start_version(self.projections[name]) for name in chosen}
+            record.start(versions, self.head())
+
+            def report(position: int, head: int) -> None:
+                record.reached(position, head)
+                told(position, head)
+
             position = self._build(versions, None, report)
+            record.phase("switching", position)
             for name in chosen:
                 projection = self.projections[name]
                 self._create_indexes(projection, versions[name])
@@ -56,10 +64,21 @@ class Rebuilding(CatchingUp, BuildLease):
                 if old is not None:
                     with self.store.engine.begin() as conn:
                         self._drop_version(conn, projection, old)
+            record.finish("done")
+        except BaseException as error:
+            record.finish("failed", f"{type(error).__name__}: {error}"[:1000])
+            raise
         finally:
             self._release_lease(chosen)
         report(min(self.positions().values(), default=0), self.head())
         return versions
+
+    def rebuilds(self) -> dict[str, dict[str, object]]:
+        """The latest rebuild of each projection that has had one, as it was last recorded
+        (`RebuildRecord`): version, phase, position, head, started_at, updated_at,
+        finished_at, outcome, error; times in seconds since the epoch."""
+        with self.store.engine.connect() as conn:
+            return {row["name"]: dict(row) for row in conn.execute(select(projection_rebuilds)).mappings()}
 
     def verify(self, progress: Progress | None = None) -> dict[str, list[str]]:
         """Build every projection afresh into scratch tables and compare them, table by
@@ -289,6 +308,54 @@ class Rebuilding(CatchingUp, BuildLease):
                          .values(live=projection_state.c.version == version))
             point_views(conn, projection.tables, version, replace=True)
         return int(live) if live is not None else None
+
+
+class RebuildRecord:
+    """The row per projection in `projection_rebuilds` a rebuild keeps up to date as it goes:
+    `reading` with the position read to (written at most every `EVERY` seconds, so the
+    build's pace is not the database's), `switching` while it indexes and switches, then
+    `done` or `failed`. A record that cannot be written never stops the build."""
+
+    EVERY = 0.5
+
+    def __init__(self, engine: Engine, names: list[str]) -> None:
+        self.engine = engine
+        self.names = names
+        self.written = 0.0
+        self.started = False
+
+    def _write(self, **values: object) -> None:
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(update(projection_rebuilds).where(projection_rebuilds.c.name.in_(self.names))
+                             .values(updated_at=time.time(), **values))
+        except Exception:  # the record is for people; the build goes on without it
+            log.warning("could not record the progress of rebuilding %s", ", ".join(self.names), exc_info=True)
+
+    def start(self, versions: dict[str, int], head: int) -> None:
+        now = time.time()
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(delete(projection_rebuilds).where(projection_rebuilds.c.name.in_(self.names)))
+                conn.execute(projection_rebuilds.insert(), [
+                    {"name": name, "version": version, "phase": "reading", "position": 0, "head": head,
+                     "started_at": now, "updated_at": now} for name, version in versions.items()])
+            self.started = True
+        except Exception:
+            log.warning("could not record the start of rebuilding %s", ", ".join(self.names), exc_info=True)
+
+    def reached(self, position: int, head: int) -> None:
+        if self.started and time.monotonic() - self.written >= self.EVERY:
+            self.written = time.monotonic()
+            self._write(position=position, head=head)
+
+    def phase(self, phase: str, position: int) -> None:
+        if self.started:
+            self._write(phase=phase, position=position)
+
+    def finish(self, outcome: str, error: str | None = None) -> None:
+        if self.started:
+            self._write(phase=outcome, outcome=outcome, error=error, finished_at=time.time())
 
 
 def _contents(conn: Connection, table: Table) -> tuple[int, int]:

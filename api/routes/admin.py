@@ -42,6 +42,23 @@ class ParkedEvent(BaseModel):
     parked_at: datetime
 
 
+class RebuildProgress(BaseModel):
+    """The latest rebuild of the read model, as the build last recorded it (whichever process
+    runs it; a build records its position at most twice a second)."""
+
+    version: int = Field(description="the version being built (live once done)")
+    phase: Literal["reading", "switching", "done", "failed"] = Field(
+        description="reading the events; indexing and switching the readers to it; or how it ended")
+    position: int = Field(description="the position read to")
+    head: int = Field(description="the event store head when the position was recorded")
+    percent: float = Field(description="position / head × 100, 100 once done")
+    started_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None = None
+    running: bool = Field(description="a build holds the lease now (false for one that stopped without ending)")
+    error: str | None = Field(None, description="why a failed build failed")
+
+
 class ProjectionStatus(BaseModel):
     name: str
     version: int
@@ -51,6 +68,7 @@ class ProjectionStatus(BaseModel):
     parked: int = Field(0, description="events this version parked; `crm projections retry` applies them "
                                        "once the cause is fixed")
     parked_events: list[ParkedEvent] = Field([], description="the first 100 parked events, oldest first")
+    rebuild: RebuildProgress | None = Field(None, description="added: the latest rebuild, none before the first")
 
 
 class RebuildStarted(BaseModel):
@@ -58,15 +76,34 @@ class RebuildStarted(BaseModel):
     status: str
 
 
+def _epoch(seconds: Any) -> datetime:
+    return datetime.fromtimestamp(float(seconds), UTC)
+
+
+def rebuild_progress(service: Service, name: str, row: dict[str, Any] | None) -> RebuildProgress | None:
+    if row is None:
+        return None
+    done = row["phase"] == "done"
+    head = int(row["head"])
+    percent = 100.0 if done or head <= 0 else min(100.0, round(int(row["position"]) * 100 / head, 1))
+    return RebuildProgress(
+        version=row["version"], phase=row["phase"], position=row["position"], head=head, percent=percent,
+        started_at=_epoch(row["started_at"]), updated_at=_epoch(row["updated_at"]),
+        finished_at=None if row["finished_at"] is None else _epoch(row["finished_at"]), error=row["error"],
+        running=row["finished_at"] is None and service.projector.building(name))
+
+
 def projection_status(service: Service) -> list[ProjectionStatus]:
     head = service.store.head()
     versions = service.projector.versions()
     parked = service.projector.parked()
+    rebuilds = service.projector.rebuilds()
     return [
         ProjectionStatus(name=name, version=versions[name], position=position, head=head,
                          lag=max(0, head - position), parked=len(parked[name]),
                          parked_events=[ParkedEvent(**{**row, "parked_at": datetime.fromtimestamp(
-                             row["parked_at"], UTC)}) for row in parked[name][:100]])
+                             row["parked_at"], UTC)}) for row in parked[name][:100]],
+                         rebuild=rebuild_progress(service, name, rebuilds.get(name)))
         for name, position in service.projector.positions().items()
     ]
 
@@ -85,6 +122,20 @@ def projections(service: ServiceDep,
                 _: Annotated[Actor, require("admin", "auditor")]) -> list[ProjectionStatus]:
     """Each read model's live version, position, the event store head and the lag (O-3)."""
     return projection_status(service)
+
+
+@router.get("/admin/projections/{name}/rebuild", response_model=RebuildProgress)
+def rebuild_status(service: ServiceDep, name: str,
+                   _: Annotated[Actor, require("admin", "auditor")]) -> RebuildProgress:
+    """How the latest rebuild of a read model goes or went: its phase, the position read to
+    against the head, when it started and ended; 404 `not_found` for a read model that has
+    never been rebuilt (or no such read model)."""
+    if name not in service.projector.names:
+        raise NotFound("not_found", "no projection {name}", field="name", name=name)
+    found = rebuild_progress(service, name, service.projector.rebuilds().get(name))
+    if found is None:
+        raise NotFound("not_found", "{name} has not been rebuilt", field="name", name=name)
+    return found
 
 
 @router.post("/admin/projections/{name}/rebuild", response_model=RebuildStarted,

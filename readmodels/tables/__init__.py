@@ -68,7 +68,13 @@ from readmodels.tables.sales import (
     stock_versions,
 )
 from readmodels.tables.staff import staff_departments, staff_holdings, staff_people
-from readmodels.tables.state import projection_builds, projection_parked, projection_state, state_metadata
+from readmodels.tables.state import (
+    projection_builds,
+    projection_parked,
+    projection_rebuilds,
+    projection_state,
+    state_metadata,
+)
 from readmodels.tables.stats import (
     agg_customers_now,
     agg_deals_region,
@@ -104,6 +110,7 @@ __all__ = [
     "projection_state",
     "projection_builds",
     "projection_parked",
+    "projection_rebuilds",
     # customers
     "customers",
     "customer_contacts",

@@ -29,6 +29,24 @@ projection_builds = Table(
     Column("heartbeat", Float, nullable=False),
 )
 
+# How the latest rebuild of each projection went, written by the build as it goes (whichever
+# process runs it), so an operator anywhere can follow it: the phase, the position it has
+# read to against the head when it last wrote, when it started and ended, and how.
+projection_rebuilds = Table(
+    "projection_rebuilds",
+    state_metadata,
+    Column("name", String(64), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("phase", String(20), nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Column("head", BigInteger, nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("finished_at", Float),
+    Column("outcome", String(20)),
+    Column("error", Text),
+)
+
 # Events a projection could not apply for a reason retrying does not cure: recorded per
 # version with the error, skipped, and applied again by a rebuild once the cause is fixed.
 projection_parked = Table(

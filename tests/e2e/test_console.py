@@ -731,6 +731,10 @@ def test_an_admin_changes_a_setting_and_rebuilds_a_projection(tabs: Any, site: t
         .some(tr => tr.cells[0].textContent.trim() === 'customers' && tr.cells[4].textContent.trim() === '0')""")
     statuses = {p["name"]: p for p in admin.get("/admin/projections").json()}
     assert statuses["customers"]["lag"] == 0
+    # the page tells how the rebuild went, as the service recorded it
+    version = admin.get("/admin/projections/customers/rebuild").json()["version"]
+    expect(page.locator('[data-rebuild-state="customers"] [data-role="rebuild-outcome"]')).to_contain_text(
+        f"已完成（v{version}，", timeout=15000)
     tab.shot("admin")
 
 
