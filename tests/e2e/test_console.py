@@ -709,6 +709,38 @@ def test_a_salesperson_writes_a_daily_report_on_a_phone(tabs: Any, site: tuple[s
     tab.shot("work-report")
 
 
+def test_an_auditor_reads_and_exports_the_operation_log(tabs: Any, site: tuple[str, Service]) -> None:
+    base, _ = site
+    auditor, seller = api(base, "auditor"), api(base, "sales2")
+    # a claim accepted and the same claim refused, through the API, so the log holds both
+    pooled = seller.get("/customers", params={"scope": "pool", "page_size": 1}).json()["items"][0]
+    assert seller.post(f"/customers/{pooled['id']}/claim").status_code == 200
+    assert seller.post(f"/customers/{pooled['id']}/claim").status_code >= 400
+    claims = auditor.get("/operation-log", params={"operation": "customer.claim", "page_size": 200}).json()
+    assert claims["total"] >= 2 and {"accepted", "refused"} <= {entry["outcome"] for entry in claims["items"]}
+    tab = tabs()
+    tab.sign_in("auditor")
+    page = tab.page
+    tab.go("/operation-log")
+    page.locator('[data-table="operation-log"] [data-role="operation"]').first.wait_for()
+    page.locator('input[name="operation"]').fill("customer.claim")
+    page.locator('input[name="operation"]').press("Enter")
+    operations = page.locator('[data-table="operation-log"] [data-role="operation"]')
+    expect(operations).to_have_count(min(50, claims["total"]))
+    assert set(operations.all_inner_texts()) == {"客户·领取"}
+    assert pager_total(page) == claims["total"]
+    outcomes = {entry["outcome"] for entry in claims["items"]}
+    shown = {"accepted": "成功", "refused": "拒绝", "failed": "出错"}
+    assert set(page.locator('[data-table="operation-log"] [data-role="outcome"]').all_inner_texts()) <= {
+        shown[o] for o in outcomes}
+    with page.expect_download() as download:
+        page.locator('[data-export="csv"]').click()
+    text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+    assert download.value.suggested_filename.endswith(".csv")
+    assert len(text.strip().splitlines()) == claims["total"] + 1
+    tab.shot("operation-log")
+
+
 def test_an_admin_changes_a_setting_and_rebuilds_a_projection(tabs: Any, site: tuple[str, Service]) -> None:
     base, _ = site
     admin = api(base, "admin")

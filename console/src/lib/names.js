@@ -27,3 +27,28 @@ export const APPROVAL_KIND = {
 };
 
 export const APPROVAL_STATUS = { pending: "待审批", approved: "已通过", rejected: "已驳回", withdrawn: "已撤回" };
+
+// The operation log's names (`resource.verb`, docs/api.md "Operation log names") in Chinese:
+// the resource and the verb each by their own name, a name without one shown as itself.
+const RESOURCE = {
+  approval: "审批", contact: "联系人", contract: "合同", credit_note: "红字发票", customer: "客户", customers: "批量客户",
+  delivery: "发货", delivery_request: "发货申请", department: "部门", exchange: "换货", exchange_request: "换货申请",
+  import: "导入", invoice: "发票", notification: "通知", operation_log: "操作日志", password: "密码", payment: "回款",
+  person: "人员", pool: "公海", problem: "问题", product: "产品", projection: "读模型", report: "报表", return: "退货",
+  return_request: "退货申请", session: "会话", settings: "设置", stock: "库存", stream_ticket: "实时推送", target: "指标",
+  visit: "拜访", warehouse_request: "仓库请求", work_report: "工作报告",
+};
+const VERB = {
+  approve: "通过", reject: "驳回", withdraw: "撤回", add: "添加", edit: "修改", remove: "删除", create: "新建",
+  assign: "分配", change: "修改", claim: "领取", delete: "删除", logo: "更换标志", recall: "收回", register: "登记",
+  release: "释放", restore: "恢复", share: "共享", transfer: "转移", import: "导入", record: "登记", read: "查看",
+  export: "导出", sweep: "回收", report: "上报", resolve: "解决", price_change: "调价", rebuild: "重建",
+  sign_in: "登录", sign_out: "退出", receive: "入库", set: "设置", revise: "调整", cancel: "取消", submit: "提交",
+  rejects: "拒收行",
+};
+export function operationName(code) {
+  const parts = String(code || "").split(".");
+  if (parts.length < 2 || !RESOURCE[parts[0]]) return code;
+  const verbs = parts.slice(1).map(v => VERB[v]);
+  return verbs.every(Boolean) ? `${RESOURCE[parts[0]]}·${verbs.join("")}` : code;
+}
