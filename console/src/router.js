@@ -15,6 +15,7 @@ import Warehouse from "./views/Warehouse.vue";
 import Inbox from "./views/Inbox.vue";
 import Products from "./views/Products.vue";
 import OperationLog from "./views/OperationLog.vue";
+import People from "./views/People.vue";
 import Profile from "./views/Profile.vue";
 import Targets from "./views/Targets.vue";
 import WorkReports from "./views/WorkReports.vue";
@@ -36,6 +37,7 @@ export const router = createRouter({
     { path: "/reports/:id", component: Reports, props: true, meta: { title: "报表" } },
     { path: "/products", component: Products, meta: { title: "产品与库存" } },
     { path: "/warehouse", component: Warehouse, meta: { title: "仓库" } },
+    { path: "/people", component: People, meta: { title: "人员与部门" } },
     { path: "/operation-log", component: OperationLog, meta: { title: "操作日志" } },
     { path: "/admin", component: Admin, meta: { title: "系统设置" } },
     { path: "/notifications", component: Inbox, meta: { title: "通知" } },

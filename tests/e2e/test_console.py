@@ -741,6 +741,42 @@ def test_an_auditor_reads_and_exports_the_operation_log(tabs: Any, site: tuple[s
     tab.shot("operation-log")
 
 
+def test_an_admin_adds_a_department_and_a_salesperson_who_can_then_sign_in(tabs: Any, site: tuple[str, Service]) -> None:
+    base, _ = site
+    admin = api(base, "admin")
+    tag = uuid4().hex[:5]
+    tab = tabs()
+    tab.sign_in("admin")
+    page = tab.page
+    tab.go("/people")
+    page.locator('[data-action="new-department"]').click()
+    page.locator('[data-form="department"] input[name="name"]').fill(f"华南销售组{tag}")
+    page.locator('[data-form="department"] [data-field="parent"]').click()
+    page.get_by_role("option", name=re.compile("销售部$")).click()
+    page.locator('[data-action="department-confirm"]').click()
+    page.get_by_text(f"已新建部门 华南销售组{tag}").wait_for()
+    page.locator(f'.org-node[data-department="华南销售组{tag}"]').click()
+    page.locator('[data-action="new-person"]').click()
+    form = page.locator('[data-form="person"]')
+    form.locator('input[name="name"]').fill(f"周新{tag}")
+    form.locator('input[name="username"]').fill(f"zhou{tag}")
+    form.locator('input[name="password"]').fill("first-pass-1")
+    form.locator('[data-field="max_customers"] input').fill("30")
+    page.locator('[data-action="person-confirm"]').click()
+    page.get_by_text(f"已新增 周新{tag}").wait_for()
+    expect(page.locator('[data-table="people"] [data-role="person-name"]')).to_have_text([f"周新{tag}"])
+    expect(page.locator('[data-table="people"] [data-role="held"]')).to_have_text(["0（30）"])
+    tab.shot("people")
+    created = next(p for p in admin.get("/people").json() if p["username"] == f"zhou{tag}")
+    department = next(d for d in admin.get("/departments").json()[0]["children"] if d["name"] == f"华南销售组{tag}")
+    assert (created["roles"], created["department_id"], created["max_customers"]) == (["sales"], department["id"], 30)
+    # the new salesperson signs in and finds an empty list of their own
+    newcomer = tabs(PHONE)
+    newcomer.sign_in(f"zhou{tag}", "first-pass-1")
+    newcomer.go("/customers?scope=mine")
+    expect(newcomer.page.locator('[data-table="customers"] .el-table__empty-text')).to_have_text("没有客户")
+
+
 def test_an_admin_changes_a_setting_and_rebuilds_a_projection(tabs: Any, site: tuple[str, Service]) -> None:
     base, _ = site
     admin = api(base, "admin")
