@@ -777,6 +777,43 @@ def test_an_admin_adds_a_department_and_a_salesperson_who_can_then_sign_in(tabs:
     expect(newcomer.page.locator('[data-table="customers"] .el-table__empty-text')).to_have_text("没有客户")
 
 
+def test_an_admin_edits_the_dictionaries_and_the_approval_policy(tabs: Any, site: tuple[str, Service]) -> None:
+    base, _ = site
+    admin = api(base, "admin")
+    before = admin.get("/settings").json()
+    tag = uuid4().hex[:4]
+    tab = tabs()
+    tab.sign_in("admin")
+    page = tab.page
+    tab.go("/admin")
+    page.locator('[data-dictionary="regions"] .word').first.wait_for()
+    region = page.locator('input[name="add-regions"]')
+    region.fill(f"海外{tag}")
+    region.press("Enter")
+    page.locator('[data-action="add-under-事业单位"]').click()
+    page.locator(".el-message-box input").fill(f"研究所{tag}")
+    page.get_by_role("button", name="确定").click()
+    page.locator(f'.type-node[data-type="研究所{tag}"]').wait_for()
+    page.locator('[data-action="save-dictionaries"]').click()
+    page.get_by_text("字典已保存").wait_for()
+    page.locator('[data-policy="return"]').click()
+    page.locator('[data-action="save-policy"]').click()
+    page.get_by_text("审批策略已保存").wait_for()
+    tab.shot("dictionaries")
+    after = admin.get("/settings").json()
+    try:
+        assert after["dictionaries"]["regions"] == [*before["dictionaries"]["regions"], f"海外{tag}"]
+        institutions = next(t for t in after["dictionaries"]["customer_types"] if t["name"] == "事业单位")
+        assert [c["name"] for c in institutions["children"]][-1] == f"研究所{tag}"
+        assert set(after["rules"]["approval_required"]) == {*before["rules"]["approval_required"], "return"}
+        # the customers' type tree shows the new type (none of that type yet)
+        tab.go("/customers?scope=all")
+        expect(page.locator(f'.type-node[data-type="研究所{tag}"] em')).to_have_text("0")
+    finally:
+        put = admin.put("/settings", json={"rules": {"approval_required": before["rules"]["approval_required"]}})
+        assert put.status_code == 200, put.text
+
+
 def test_an_admin_changes_a_setting_and_rebuilds_a_projection(tabs: Any, site: tuple[str, Service]) -> None:
     base, _ = site
     admin = api(base, "admin")
