@@ -23,6 +23,9 @@ class CatalogueEntry(BaseModel):
     title: str
     kind: Literal["query", "stat"]
     chart: Literal["line", "bar", "pie"] | None
+    filters: list[str] = Field(default_factory=list, description=(
+        "added: the filters the report takes (query parameters of GET /reports/{id}); another is 422 "
+        "`unsupported_filter`"))
 
 
 class ReportPeriod(BaseModel):

@@ -133,7 +133,8 @@ class Report:
     make_chart: Callable[[list[dict[str, Any]]], dict[str, Any]] | None = field(default=None, compare=False)
 
     def catalogue_entry(self) -> dict[str, Any]:
-        return {"id": self.id, "title": gettext(self.title), "kind": self.kind, "chart": self.chart}
+        return {"id": self.id, "title": gettext(self.title), "kind": self.kind, "chart": self.chart,
+                "filters": list(self.filters)}
 
 
 REPORTS: dict[str, Report] = {}

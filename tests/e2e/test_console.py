@@ -814,6 +814,30 @@ def test_an_admin_edits_the_dictionaries_and_the_approval_policy(tabs: Any, site
         assert put.status_code == 200, put.text
 
 
+def test_an_owner_edits_the_share_list_and_it_shows_once_approved(tabs: Any, site: tuple[str, Service]) -> None:
+    base, _ = site
+    seller, boss = api(base, "sales1"), api(base, "manager")
+    customer = seller.post("/customers", json={"name": f"共享客户{uuid4().hex[:6]}"}).json()["id"]
+    tab = tabs(PHONE)
+    tab.sign_in("sales1")
+    page = tab.page
+    tab.go(f"/customers/{customer}")
+    shares = page.locator('[data-role="shares"]')
+    expect(shares).to_contain_text("共享给：无")
+    page.locator('[data-action="edit-shares"]').click()
+    page.locator('[data-form="shares"] [data-field="share-people"]').click()
+    page.get_by_role("option", name="李娜").click()
+    page.keyboard.press("Escape")
+    page.locator('[data-action="shares-confirm"]').click()
+    page.get_by_text("共享修改已提交，等待审批").wait_for()
+    waiting = next(a for a in boss.get("/approvals", params={"status": "pending"}).json() if a["target_id"] == customer)
+    assert boss.post(f"/approvals/{waiting['id']}/approve", json={}).status_code == 200
+    # the approval reaches the page through the live stream
+    expect(shares.locator(".el-tag")).to_have_text(["李娜"])
+    tab.shot("shares")
+    assert [p["name"] for p in seller.get(f"/customers/{customer}").json()["shared_with"]] == ["李娜"]
+
+
 def test_an_admin_changes_a_setting_and_rebuilds_a_projection(tabs: Any, site: tuple[str, Service]) -> None:
     base, _ = site
     admin = api(base, "admin")
@@ -841,6 +865,36 @@ def test_an_admin_changes_a_setting_and_rebuilds_a_projection(tabs: Any, site: t
     expect(page.locator('[data-rebuild-state="customers"] [data-role="rebuild-outcome"]')).to_contain_text(
         f"已完成（v{version}，", timeout=15000)
     tab.shot("admin")
+
+
+def test_a_query_report_is_filtered_and_sorted_by_its_own_columns(tabs: Any, site: tuple[str, Service]) -> None:
+    base, _ = site
+    boss = api(base, "manager")
+    entry = next(e for e in boss.get("/reports").json() if e["id"] == "Q-1")
+    assert "region" in entry["filters"]
+    year = date.today().year
+    every = boss.get("/reports/Q-1", params={"year": year, "page_size": 200}).json()["rows"]
+    region = max({r["region"] for r in every if r["region"]}, key=lambda x: sum(r["region"] == x for r in every))
+    wanted = sorted((r["customer_name"] for r in every if r["region"] == region), reverse=True)
+    tab = tabs()
+    tab.sign_in("manager")
+    page = tab.page
+    tab.go(f"/reports/Q-1?year={year}")
+    panel = page.locator('[data-panel="report-filters"]')
+    # only the filters the report takes are offered
+    assert sorted(panel.locator("[data-filter]").evaluate_all("els => els.map(e => e.dataset.filter)")) == sorted(
+        f for f in entry["filters"] if f != "q")
+    panel.locator('[data-filter="region"]').click()
+    page.get_by_role("option", name=region, exact=True).click()
+    page.wait_for_url(re.compile("region="))
+    expect(page.locator('[data-role="filter"]')).to_have_text([f"区域：{region}"])
+    header = page.locator('[data-table="report"] th', has_text="客户名称")
+    header.click()  # ascending
+    header.click()  # descending
+    page.wait_for_url(re.compile(r"sort=-customer_name"))
+    names = page.locator('[data-table="report"] [data-key="customer_name"]')
+    expect(names).to_have_text(wanted[:50])
+    tab.shot("report-filtered")
 
 
 def test_the_dashboards_charts_open_the_deals_behind_a_slice(tabs: Any) -> None:

@@ -291,6 +291,21 @@ def test_every_report_answers_in_json_csv_and_xlsx(http: Http, world: dict[str, 
     assert len(catalogue) == 31
     assert {e["id"]: e["chart"] for e in catalogue if e["chart"]} == {
         "S-8": "line", "S-10": "bar", "S-11": "pie", "S-14": "pie"}
+    # each entry names the filters its report takes: each is taken, another refused
+    known = {"region", "type", "source", "status", "stage", "person_id", "product_id", "warehouse", "late_entry",
+             "far_from_customer", "distance_check", "q"}
+    assert {f for e in catalogue for f in e["filters"]} <= known and any(e["filters"] for e in catalogue)
+    for entry in catalogue:
+        for name in entry["filters"]:
+            value = {"late_entry": "true", "far_from_customer": "false", "distance_check": "checked",
+                     "person_id": world["ann"],
+                     "product_id": "00000000-0000-4000-8000-000000000000"}.get(name, "华东")
+            answer = http.get(f"/reports/{entry['id']}", "boss", params={name: value, "year": 2026})
+            assert answer.status_code == 200, (entry["id"], name, answer.text)
+        refused = sorted(known - set(entry["filters"]))
+        if refused:
+            assert_error(http.get(f"/reports/{entry['id']}", "boss", params={refused[0]: "x", "year": 2026}),
+                         422, "unsupported_filter")
     for entry in catalogue:
         as_json = report(http, entry["id"], "boss", year=2026)
         titles = [c["title"] for c in as_json["columns"] if not c["key"].endswith("_id") and c["key"] != "id"]
