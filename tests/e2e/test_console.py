@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from playwright.sync_api import expect
 
 from api.console import CSP, DIST
-from api.demo import DEMO_PASSWORD, seed_demo
+from api.demo import DEMO_PASSWORD, seed_demo, visit_photo
 from api.main import create_app
 from commands.adapters.clock import SystemClock
 from commands.bootstrap import Service, bootstrap
@@ -254,6 +255,10 @@ def test_an_auditor_moves_the_time_slider_to_before_a_change(tabs: Any, site: tu
     assert address.inner_text() == "新址二号"
     # The history as a timeline of field changes, the field by its Chinese name.
     tab.page.locator('[data-role="history"]').get_by_text("地址：旧址一号 → 新址二号").wait_for()
+    # people by their names, never their ids; yes and no in words
+    tab.page.locator('[data-role="history"]').get_by_text("负责人：— → 张伟").wait_for()
+    tab.page.locator('[data-role="history"]').get_by_text("登记人：— → 张伟").wait_for()
+    tab.page.locator('[data-role="history"]').get_by_text("在公海：— → 否").wait_for()
     # The slider's first stop: the customer as registered.
     slider = tab.page.locator('[data-role="time-slider"] .el-slider__runway')
     box = slider.bounding_box()
@@ -264,14 +269,6 @@ def test_an_auditor_moves_the_time_slider_to_before_a_change(tabs: Any, site: tu
     tab.shot("time-slider")
 
 
-def jpeg_taken_now_at(lat: float, lng: float) -> bytes:
-    from datetime import UTC, datetime
-
-    from api.demo import visit_photo
-
-    return visit_photo(datetime.now(UTC), (lat, lng))
-
-
 def test_a_salesperson_records_a_visit_with_a_photo_on_a_phone(tabs: Any, site: tuple[str, Service],
                                                                tmp_path: Path) -> None:
     base, _ = site
@@ -279,7 +276,8 @@ def test_a_salesperson_records_a_visit_with_a_photo_on_a_phone(tabs: Any, site: 
     mine = seller.get("/customers", params={"scope": "mine", "page_size": 50}).json()["items"]
     customer = next(c for c in mine if c.get("lat") is not None)
     photo = tmp_path / "visit.jpg"
-    photo.write_bytes(jpeg_taken_now_at(customer["lat"], customer["lng"]))
+    taken = datetime.now(UTC)
+    photo.write_bytes(visit_photo(taken, (customer["lat"], customer["lng"])))
     visits_before = len(seller.get(f"/customers/{customer['id']}").json()["visits"])
     tab = tabs(PHONE)
     tab.sign_in("sales1")
@@ -288,6 +286,12 @@ def test_a_salesperson_records_a_visit_with_a_photo_on_a_phone(tabs: Any, site: 
     page.get_by_role("button", name="记录拜访").click()
     page.locator('input[type="file"][name="photo"]').set_input_files(str(photo))
     page.get_by_alt_text("照片预览").wait_for()
+    # the time and place read from the photo, before it is sent: the wall time the camera
+    # wrote (business time) and its position, at the customer's
+    wall = taken.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M:%S")
+    expect(page.locator('[data-role="photo-time"]')).to_have_text(f"拍摄时间：{wall}")
+    expect(page.locator('[data-role="photo-place"]')).to_contain_text(f"{customer['lat']:.5f}, {customer['lng']:.5f}")
+    expect(page.locator('[data-role="photo-place"]')).to_contain_text(re.compile(r"距客户约 [0-9] 米"))
     page.locator('textarea[name="notes"]').fill("现场演示，客户关注交付周期")
     page.get_by_role("dialog").get_by_role("button", name="提交").click()
     page.get_by_text("拜访已记录").wait_for()
