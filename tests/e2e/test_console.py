@@ -842,6 +842,51 @@ def test_an_owner_edits_the_share_list_and_it_shows_once_approved(tabs: Any, sit
     assert [p["name"] for p in seller.get(f"/customers/{customer}").json()["shared_with"]] == ["李娜"]
 
 
+def test_fields_and_contacts_are_changed_from_the_customers_page(tabs: Any, site: tuple[str, Service]) -> None:
+    base, _ = site
+    seller, boss = api(base, "sales1"), api(base, "manager")
+    customer = seller.post("/customers", json={"name": f"资料客户{uuid4().hex[:6]}", "address": "老地址",
+                                               "contacts": [{"name": "钱经理", "phone": "13800000001", "primary": True}]})
+    assert customer.status_code == 201, customer.text
+    customer_id = customer.json()["id"]
+    # the owner's change of address waits for approval, and shows once approved
+    phone = tabs(PHONE)
+    phone.sign_in("sales1")
+    phone.go(f"/customers/{customer_id}")
+    page = phone.page
+    page.locator('[data-action="edit-info"]').click()
+    page.locator('[data-form="info"] input[name="address"]').fill("新地址八号")
+    page.locator('[data-form="info"] input[name="reason"]').fill("客户搬迁")
+    page.locator('[data-action="info-confirm"]').click()
+    page.get_by_text("已提交，等待审批").wait_for()
+    expect(page.locator('[data-field="address"]')).to_have_text("老地址")
+    waiting = next(a for a in boss.get("/approvals", params={"status": "pending"}).json() if a["target_id"] == customer_id)
+    assert waiting["kind"] == "customer_info_change" and waiting["payload"]["changes"] == {"address": "新地址八号"}
+    assert boss.post(f"/approvals/{waiting['id']}/approve", json={}).status_code == 200
+    expect(page.locator('[data-field="address"]')).to_have_text("新地址八号")
+    # a manager adds and edits contacts at once
+    desk = tabs()
+    desk.sign_in("manager")
+    desk.go(f"/customers/{customer_id}")
+    other = desk.page
+    other.locator('[data-action="add-contact"]').click()
+    other.locator('[data-form="contact"] input[name="contact-name"]').fill("孙工")
+    other.locator('[data-form="contact"] input[name="contact-phone"]').fill("13900000002")
+    other.locator('[data-action="contact-confirm"]').click()
+    other.get_by_text("联系人已添加").wait_for()
+    names = other.locator('[data-table="contacts"] [data-role="contact-name"]')
+    expect(names).to_have_text(["钱经理", "孙工"])
+    other.locator('[data-action="edit-contact-孙工"]').click()
+    other.locator('[data-form="contact"] input[name="contact-title"]').fill("技术负责人")
+    other.locator('[data-action="contact-confirm"]').click()
+    other.get_by_text("联系人已修改").wait_for()
+    desk.shot("customer-edit")
+    contacts = {c["name"]: c["title"] for c in seller.get(f"/customers/{customer_id}").json()["contacts"]}
+    assert contacts == {"钱经理": None, "孙工": "技术负责人"}
+    # the owner's page follows the manager's changes
+    expect(page.locator('[data-table="contacts"] [data-role="contact-name"]')).to_have_text(["钱经理", "孙工"])
+
+
 def test_an_admin_changes_a_setting_and_rebuilds_a_projection(tabs: Any, site: tuple[str, Service]) -> None:
     base, _ = site
     admin = api(base, "admin")
