@@ -91,3 +91,21 @@ export function hasRole(...roles) {
   const mine = (session.me && session.me.roles) || [];
   return roles.some(role => mine.includes(role));
 }
+
+// A file the service answers (an export), fetched with the bearer token and saved from a
+// blob: address under the name the service gives it (`fallback` when it gives none). Throws
+// the contract's error as `ApiError`.
+export async function download(path, query, fallback) {
+  const url = new URL(BASE + path, window.location.origin);
+  for (const [key, value] of Object.entries(query || {})) {
+    if (value !== undefined && value !== null && value !== "") url.searchParams.set(key, value);
+  }
+  const response = await fetch(url, { headers: { Authorization: `Bearer ${session.token}`, "Accept-Language": "zh-CN" } });
+  if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => null));
+  const named = /filename="([^"]+)"/.exec(response.headers.get("Content-Disposition") || "");
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = named ? named[1] : fallback;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+}
