@@ -466,8 +466,7 @@ def test_a_salesperson_browses_by_type_and_finds_who_returns_to_the_pool_next(
     page.locator(f'.type-node[data-type="{kind["name"]}"]').click()
     page.wait_for_url(re.compile(r"type="))
     expect(page.locator(f'.type-node[data-type="{kind["name"]}"] em')).to_have_text(str(kind["total"]))
-    page.wait_for_function(f"""() => (document.querySelector('.el-pagination__total') || {{}}).textContent
-        && document.querySelector('.el-pagination__total').textContent.includes('{kind["total"]}')""")
+    expect(page.locator(".el-pagination__total")).to_have_text(re.compile(rf"^\D*{kind['total']}\D*$"))
     assert pager_total(page) == kind["total"]
     allowed = {kind["name"], *(child["name"] for child in kind["children"])}
     shown_types = page.locator('[data-table="customers"] .el-table__body-wrapper [data-role="type"]')
@@ -730,8 +729,7 @@ def test_an_auditor_reads_and_exports_the_operation_log(tabs: Any, site: tuple[s
     page.locator('input[name="operation"]').fill("customer.claim")
     page.locator('input[name="operation"]').press("Enter")
     operations = page.locator('[data-table="operation-log"] [data-role="operation"]')
-    expect(operations).to_have_count(min(50, claims["total"]))
-    assert set(operations.all_inner_texts()) == {"客户·领取"}
+    expect(operations).to_have_text(["客户·领取"] * min(50, claims["total"]))
     assert pager_total(page) == claims["total"]
     outcomes = {entry["outcome"] for entry in claims["items"]}
     shown = {"accepted": "成功", "refused": "拒绝", "failed": "出错"}
@@ -930,9 +928,10 @@ def test_a_query_report_is_filtered_and_sorted_by_its_own_columns(tabs: Any, sit
     page = tab.page
     tab.go(f"/reports/Q-1?year={year}")
     panel = page.locator('[data-panel="report-filters"]')
-    # only the filters the report takes are offered
-    assert sorted(panel.locator("[data-filter]").evaluate_all("els => els.map(e => e.dataset.filter)")) == sorted(
-        f for f in entry["filters"] if f != "q")
+    # only the filters the report takes are offered (once the catalogue has come)
+    offered = sorted(f for f in entry["filters"] if f != "q")
+    expect(panel.locator("[data-filter]")).to_have_count(len(offered))
+    assert sorted(panel.locator("[data-filter]").evaluate_all("els => els.map(e => e.dataset.filter)")) == offered
     panel.locator('[data-filter="region"]').click()
     page.get_by_role("option", name=region, exact=True).click()
     page.wait_for_url(re.compile("region="))
